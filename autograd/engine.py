@@ -1,0 +1,115 @@
+"""The one backward algorithm, shared by ``Value`` and ``Tensor``.
+
+A node is any object with:
+  ``_prev``                       tuple of parent nodes, in operand order (empty for a leaf)
+  ``_vjp(g, create_graph)``       gradients for each parent, given the gradient ``g`` of the node
+  ``_accumulate(g)``              store ``g`` into ``.grad`` when the node keeps a gradient
+  ``_release()``                  drop what the backward step saved (``retain_graph=False``)
+  ``_mark``, ``_deps``, ``_g``    scratch slots this module uses during one backward pass
+Gradients are whatever the engine adds with ``+``: floats or arrays on the plain path, ``Value``s or
+``Tensor``s when ``create_graph=True`` (then every rule is itself recorded, so gradients of gradients
+come for free).
+
+Order: Kahn's algorithm. A first sweep counts, for every node reachable from the roots, how many
+edges lead into it; a node is processed once all its consumers have passed their gradient down.
+Both sweeps use an explicit stack, so depth is limited by memory only, not by the recursion limit.
+"""
+from . import grad_mode
+
+
+def _count_dependencies(roots, stamp):
+    """Mark every node reachable from ``roots`` and count its incoming edges (iterative)."""
+    stack = []
+    for root in roots:
+        if root._mark is not stamp:
+            root._mark, root._deps, root._g = stamp, 0, None
+            stack.append(root)
+    push = stack.append
+    while stack:
+        for parent in stack.pop()._prev:
+            if parent._mark is stamp:
+                parent._deps += 1
+            else:
+                parent._mark, parent._deps, parent._g = stamp, 1, None
+                push(parent)
+
+
+def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):
+    """Backpropagate ``root_grads`` from ``roots``.
+
+    With ``inputs=None`` every node's ``_accumulate`` is called (``.backward()``); otherwise nothing is
+    accumulated and the total gradient of each node in ``inputs`` is returned in a list
+    (``None`` for an input the roots do not depend on), as ``autograd.grad`` needs.
+    """
+    stamp = object()
+    _count_dependencies(roots, stamp)
+    for root, g in zip(roots, root_grads):
+        root._g = g if root._g is None else root._g + g
+    wanted = None
+    if inputs is not None:
+        wanted = {id(x): None for x in inputs}
+    ready = []
+    for root in roots:
+        if root._deps == 0 and root._mark is stamp:
+            root._deps = -1  # queued once even if listed twice
+            ready.append(root)
+    push = ready.append
+    try:
+        with grad_mode.set_grad_enabled(create_graph):
+            while ready:
+                node = ready.pop()
+                g, node._g = node._g, None
+                if wanted is None:
+                    node._accumulate(g)
+                elif id(node) in wanted:
+                    wanted[id(node)] = g
+                parents = node._prev
+                if not parents:
+                    continue
+                grads = node._vjp(g, create_graph)
+                for parent, pg in zip(parents, grads):
+                    if pg is not None:
+                        old = parent._g
+                        parent._g = pg if old is None else old + pg
+                    parent._deps -= 1
+                    if parent._deps == 0:
+                        push(parent)
+                if not retain_graph:
+                    node._release()
+    finally:
+        if ready:  # an error stopped us half-way: do not leave gradients parked on nodes
+            _count_dependencies(roots, object())
+    if wanted is not None:
+        return [wanted[id(x)] for x in inputs]
+    return None
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, like ``torch.autograd.grad``.
+
+    Returns a tuple with one gradient per input (a ``Value`` or ``Tensor``); ``.grad`` attributes are not
+    touched. With ``create_graph=True`` the gradients are part of a graph and can be differentiated again.
+    """
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, x in enumerate(inputs):
+        if not getattr(x, "requires_grad", True):
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    root_grads = [out._root_grad(g, create_graph) for out, g in zip(outputs, grad_outputs)]
+    found = run_backward(outputs, root_grads, retain_graph, create_graph, inputs)
+    result = []
+    for i, (x, g) in enumerate(zip(inputs, found)):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} is not used to compute the outputs; pass allow_unused=True to get "
+                "None for it")
+        result.append(None if g is None else x._as_grad(g, create_graph))
+    return tuple(result)

@@ -1,0 +1,311 @@
+"""``Value``: the scalar engine, a superset of micrograd's ``Value``.
+
+Each operation computes its result and records its parents and its gradient rule. A rule
+``rule(g, out, *parents)`` returns one gradient per parent; it is written once and runs either on
+floats (plain backward) or on ``Value``s (``create_graph=True``, so gradients can be differentiated
+again). Floats follow IEEE 754 (``nan``/``inf``), never a Python math exception.
+
+Speed note: the parents live in two slots (``_a``, ``_b``) rather than in a tuple, so a node is a single
+object for Python's cyclic garbage collector; on graphs of 10^5 nodes the collector, not the
+arithmetic, is what makes scalar engines slow.
+"""
+import math
+import numbers
+
+from . import ieee
+from .engine import run_backward
+from .grad_mode import _state as _grad_state
+
+_new = object.__new__
+
+
+def _data(x):
+    return x.data if isinstance(x, Value) else x
+
+
+def _freed(*args):
+    raise RuntimeError(
+        "Trying to backward through the graph a second time: the first backward(retain_graph=False) "
+        "freed it; pass retain_graph=True to the first call")
+
+
+def _node(data, a, b, rule, arg=None):
+    """A new Value computed by ``rule``'s op from parents ``a`` and ``b`` (``b`` None for unary ops)."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._mark = None
+    if _grad_state["enabled"]:
+        out._a, out._b, out._rule, out._arg = a, b, rule, arg
+    else:
+        out._a = out._b = out._rule = out._arg = None
+    return out
+
+
+class Value:
+    """A scalar that remembers how it was computed. ``Value(data, label="")``.
+
+    ``.data`` (float), ``.grad`` (float, ``0.0`` until a backward pass reaches it), ``.label``,
+    ``._prev`` (parents in operand order), ``._op`` (name of the op that made it, ``""`` for a leaf).
+    """
+
+    __slots__ = ("data", "grad", "label", "_a", "_b", "_rule", "_arg", "_mark", "_deps", "_g",
+                 "__weakref__")
+    __array_ufunc__ = None  # NumPy scalars defer to our reflected operators
+
+    def __init__(self, data, label=""):
+        if type(data) is not float:
+            if isinstance(data, numbers.Real) and not isinstance(data, Value):
+                data = float(data)
+            else:
+                hint = " (use .data to copy a Value)" if isinstance(data, Value) else ""
+                raise TypeError(
+                    f"Value data must be a real number, got {type(data).__name__} {data!r}{hint}")
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+        self.data = data
+        self.grad = 0.0
+        self.label = label
+        self._a = self._b = self._rule = self._arg = self._mark = None
+
+    @property
+    def _prev(self):
+        """Parents in operand order: ``()`` for a leaf, ``(a,)`` or ``(a, b)``."""
+        a = self._a
+        if a is None:
+            return ()
+        b = self._b
+        return (a,) if b is None else (a, b)
+
+    @property
+    def _op(self):
+        """The op's name as micrograd writes it (``"+"``, ``"*"``, ``"**2"``, ``"tanh"``...)."""
+        rule = self._rule
+        if rule is None:
+            return ""
+        if rule is _pow_const_rule:
+            return f"**{self._arg:g}"
+        return rule.op
+
+    # -- binary operators (each with its reversed form); numbers become constant leaves -------
+    def __add__(self, other):
+        if type(other) is not Value:
+            other = _operand(other)
+            if other is NotImplemented:
+                return other
+        return _node(self.data + other.data, self, other, _add_rule)
+
+    def __radd__(self, other):
+        other = _operand(other)
+        return other if other is NotImplemented else other.__add__(self)
+
+    def __sub__(self, other):
+        if type(other) is not Value:
+            other = _operand(other)
+            if other is NotImplemented:
+                return other
+        return _node(self.data - other.data, self, other, _sub_rule)
+
+    def __rsub__(self, other):
+        other = _operand(other)
+        return other if other is NotImplemented else other.__sub__(self)
+
+    def __mul__(self, other):
+        if type(other) is not Value:
+            other = _operand(other)
+            if other is NotImplemented:
+                return other
+        return _node(self.data * other.data, self, other, _mul_rule)
+
+    def __rmul__(self, other):
+        other = _operand(other)
+        return other if other is NotImplemented else other.__mul__(self)
+
+    def __truediv__(self, other):
+        if type(other) is not Value:
+            other = _operand(other)
+            if other is NotImplemented:
+                return other
+        return _node(ieee.div(self.data, other.data), self, other, _div_rule)
+
+    def __rtruediv__(self, other):
+        other = _operand(other)
+        return other if other is NotImplemented else other.__truediv__(self)
+
+    def __pow__(self, other):
+        """``v ** 2`` has one parent (micrograd's ``**2`` node); ``v ** w`` with a ``Value`` has two."""
+        if isinstance(other, Value):
+            return _node(ieee.pow(self.data, other.data), self, other, _pow_rule)
+        if isinstance(other, numbers.Real):
+            k = float(other)
+            return _node(ieee.pow(self.data, k), self, None, _pow_const_rule, k)
+        return NotImplemented
+
+    def __rpow__(self, other):
+        other = _operand(other)
+        return other if other is NotImplemented else other.__pow__(self)
+
+    def __neg__(self):
+        return _node(-self.data, self, None, _neg_rule)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _node(abs(self.data), self, None, _abs_rule)
+
+    # -- functions ----------------------------------------------------------------------------
+    def relu(self):
+        x = self.data
+        return _node(x if x > 0 else 0.0, self, None, _relu_rule)
+
+    def tanh(self):
+        return _node(math.tanh(self.data), self, None, _tanh_rule)
+
+    def sigmoid(self):
+        return _node(ieee.sigmoid(self.data), self, None, _sigmoid_rule)
+
+    def exp(self):
+        return _node(ieee.exp(self.data), self, None, _exp_rule)
+
+    def log(self):
+        return _node(ieee.log(self.data), self, None, _log_rule)
+
+    def sqrt(self):
+        return _node(ieee.sqrt(self.data), self, None, _sqrt_rule)
+
+    # -- backward -------------------------------------------------------------------------------
+    def backward(self, gradient=1.0, retain_graph=True, create_graph=False):
+        """Accumulate d(self)/d(node) into ``.grad`` of every node reached (leaves and intermediates).
+
+        Gradients add up across calls, as in micrograd and PyTorch; nothing zeroes them but the user.
+        With ``create_graph=True`` the gradients are ``Value``s with a graph of their own.
+        """
+        run_backward([self], [self._root_grad(gradient, create_graph)], retain_graph, create_graph)
+
+    def _root_grad(self, gradient, create_graph):
+        if gradient is None:
+            gradient = 1.0
+        if isinstance(gradient, Value):
+            return gradient if create_graph else gradient.data
+        if not isinstance(gradient, numbers.Real):
+            raise TypeError(f"gradient must be a number or a Value, got {type(gradient).__name__}")
+        return Value(gradient) if create_graph else float(gradient)
+
+    def _vjp(self, g, create_graph):
+        a, b, arg = self._a, self._b, self._arg
+        if create_graph:
+            if b is not None:
+                return self._rule(g, self, a, b)
+            return self._rule(g, self, a) if arg is None else self._rule(g, self, a, arg)
+        if b is not None:
+            return self._rule(g, self.data, a.data, b.data)
+        return self._rule(g, self.data, a.data) if arg is None else self._rule(g, self.data, a.data, arg)
+
+    def _accumulate(self, g):
+        grad = self.grad
+        self.grad = g if (grad == 0.0 and type(grad) is float) else grad + g
+
+    def _release(self):
+        self._a = self._b = None
+        self._rule = _freed
+
+    def _as_grad(self, g, create_graph):
+        return g if isinstance(g, Value) else Value(g)
+
+    def __repr__(self):
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data}, grad={self.grad}{label})"
+
+
+def _operand(x):
+    """Wrap a number as a constant leaf (as micrograd does); other types are not ours."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):
+        return Value(float(x))
+    return NotImplemented
+
+
+# -- gradient rules: g is the gradient of the output, out the output, then the parents -------------
+# Each runs on floats or on Values; ``ieee`` helpers keep the float path free of exceptions.
+def _rule(op):
+    def register(fn):
+        fn.op = op
+        return fn
+    return register
+
+
+@_rule("+")
+def _add_rule(g, out, a, b):
+    return g, g
+
+
+@_rule("-")
+def _sub_rule(g, out, a, b):
+    return g, -g
+
+
+@_rule("*")
+def _mul_rule(g, out, a, b):
+    return g * b, g * a
+
+
+@_rule("/")
+def _div_rule(g, out, a, b):
+    return ieee.div(g, b), -g * ieee.div(out, b)  # torch: -g * ((a / b) / b)
+
+
+@_rule("**")
+def _pow_rule(g, out, a, b):
+    # torch's masks: no gradient to a when b == 0; none to b where a == 0 and b >= 0
+    ga = 0.0 * g if _data(b) == 0 else g * b * ieee.pow(a, b - 1.0)
+    gb = 0.0 * g if (_data(a) == 0 and _data(b) >= 0) else g * (out * ieee.log(a))
+    return ga, gb
+
+
+@_rule("**k")
+def _pow_const_rule(g, out, a, k):
+    return (0.0 * g if k == 0 else g * k * ieee.pow(a, k - 1.0)),
+
+
+@_rule("neg")
+def _neg_rule(g, out, a):
+    return (-g,)
+
+
+@_rule("abs")
+def _abs_rule(g, out, a):
+    x = _data(a)
+    return (g * (1.0 if x > 0 else -1.0 if x < 0 else 0.0),)
+
+
+@_rule("relu")
+def _relu_rule(g, out, a):
+    return (g if _data(out) > 0 else 0.0 * g),
+
+
+@_rule("tanh")
+def _tanh_rule(g, out, a):
+    return (g * (1.0 - out * out),)
+
+
+@_rule("sigmoid")
+def _sigmoid_rule(g, out, a):
+    return (g * (1.0 - out) * out,)
+
+
+@_rule("exp")
+def _exp_rule(g, out, a):
+    return (g * out,)
+
+
+@_rule("log")
+def _log_rule(g, out, a):
+    return (ieee.div(g, a),)
+
+
+@_rule("sqrt")
+def _sqrt_rule(g, out, a):
+    return (ieee.div(g, 2.0 * out),)
