@@ -17,6 +17,22 @@ Both sweeps use an explicit stack, so depth is limited by memory only, not by th
 from . import grad_mode
 
 
+class _FreedParents(tuple):
+    """Stands in for ``_prev`` after ``backward(retain_graph=False)`` freed a node's graph."""
+
+    def __iter__(self):
+        raise RuntimeError(
+            "Trying to backward through the graph a second time (or directly access saved values "
+            "after they have already been freed): the first backward() freed them; pass "
+            "retain_graph=True to it if you need to backward through the graph again")
+
+    def __bool__(self):
+        return True
+
+
+FREED = _FreedParents()
+
+
 def _count_dependencies(roots, stamp):
     """Mark every node reachable from ``roots`` and count its incoming edges (iterative)."""
     stack = []
@@ -59,6 +75,12 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             while ready:
                 node = ready.pop()
                 g, node._g = node._g, None
+                if g is None:  # no consumer sent a gradient: release the parents' counts
+                    for parent in node._prev:
+                        parent._deps -= 1
+                        if parent._deps == 0:
+                            push(parent)
+                    continue
                 if wanted is None:
                     node._accumulate(g)
                 elif id(node) in wanted:

@@ -13,7 +13,7 @@ import math
 import numbers
 
 from . import ieee
-from .engine import run_backward
+from .engine import FREED, run_backward
 from .grad_mode import _state as _grad_state
 
 _new = object.__new__
@@ -27,6 +27,9 @@ def _freed(*args):
     raise RuntimeError(
         "Trying to backward through the graph a second time: the first backward(retain_graph=False) "
         "freed it; pass retain_graph=True to the first call")
+
+
+_freed.op = "freed"
 
 
 def _node(data, a, b, rule, arg=None):
@@ -74,7 +77,7 @@ class Value:
         """Parents in operand order: ``()`` for a leaf, ``(a,)`` or ``(a, b)``."""
         a = self._a
         if a is None:
-            return ()
+            return FREED if self._rule is _freed else ()
         b = self._b
         return (a,) if b is None else (a, b)
 

@@ -1,0 +1,72 @@
+"""Tensor constructors and the seeded random generator (``manual_seed``)."""
+import numpy as np
+
+from .tensor import Tensor, as_dtype
+
+_rng = {"gen": np.random.default_rng()}
+
+
+def manual_seed(seed):
+    """Seed the generator behind ``randn``, ``rand`` and ``nn``'s initialisation and dropout."""
+    _rng["gen"] = np.random.default_rng(seed)
+
+
+def generator():
+    """The current ``np.random.Generator``."""
+    return _rng["gen"]
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _make(array, requires_grad):
+    t = Tensor._wrap(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def zeros(*size, requires_grad=False, dtype=None):
+    return _make(np.zeros(_shape(size), dtype=as_dtype(dtype) or np.float32), requires_grad)
+
+
+def ones(*size, requires_grad=False, dtype=None):
+    return _make(np.ones(_shape(size), dtype=as_dtype(dtype) or np.float32), requires_grad)
+
+
+def full(size, fill_value, requires_grad=False, dtype=None):
+    return _make(np.full(_shape((size,)), fill_value, dtype=as_dtype(dtype) or np.float32), requires_grad)
+
+
+def zeros_like(t, requires_grad=False, dtype=None):
+    return _make(np.zeros(t.shape, dtype=as_dtype(dtype) or t.dtype), requires_grad)
+
+
+def ones_like(t, requires_grad=False, dtype=None):
+    return _make(np.ones(t.shape, dtype=as_dtype(dtype) or t.dtype), requires_grad)
+
+
+def randn(*size, requires_grad=False, dtype=None):
+    """Standard normal samples (``float32`` unless ``dtype``)."""
+    dt = as_dtype(dtype) or np.float32
+    return _make(generator().standard_normal(_shape(size)).astype(dt), requires_grad)
+
+
+def rand(*size, requires_grad=False, dtype=None):
+    """Uniform samples in [0, 1)."""
+    dt = as_dtype(dtype) or np.float32
+    return _make(generator().random(_shape(size)).astype(dt), requires_grad)
+
+
+def arange(start, end=None, step=1, requires_grad=False, dtype=None):
+    """Like ``torch.arange``: int64 for integer arguments, float32 otherwise (unless ``dtype``)."""
+    if end is None:
+        start, end = 0, start
+    dt = as_dtype(dtype)
+    if dt is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dt = np.dtype(np.int64) if ints else np.dtype(np.float32)
+    return _make(np.arange(start, end, step).astype(dt), requires_grad)

@@ -1,0 +1,98 @@
+"""Primitives of the tensor engine, and the one place where broadcasting is undone.
+
+A primitive is a ``Function`` subclass with two methods side by side:
+  ``forward(*arrays) -> array``           NumPy arrays in, NumPy array out
+  ``backward(g, out, *inputs) -> grads``  one gradient per input (``None`` for no gradient)
+``backward`` is written with operators and the helpers below, which accept NumPy arrays *or* Tensors:
+a plain ``backward()`` runs it on arrays (fast), ``create_graph=True`` runs it on Tensors, so it is
+recorded and gradients of gradients come for free. Gradients may have the broadcast shape of the
+output: ``Tensor._vjp`` sums them back to each input's shape with ``sum_to``.
+"""
+import numpy as np
+
+from .grad_mode import _state as _grad_state
+
+Tensor = None  # set by tensor.py (avoids an import cycle)
+
+
+class Function:
+    """Base class of primitives; non-tensor arguments (``dim``, ``shape``...) are attributes."""
+
+    name = ""
+
+    def __init__(self, **attrs):
+        self.__dict__.update(attrs)
+
+    @classmethod
+    def apply(cls, *inputs, **attrs):
+        """Run ``forward`` on the inputs' arrays; record the node when any input requires grad."""
+        fn = cls(**attrs)
+        out = fn.forward(*[t.data for t in inputs])
+        if _grad_state["enabled"]:
+            for t in inputs:
+                if t.requires_grad:
+                    return Tensor._node(out, fn, inputs)
+        return Tensor._wrap(out)
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, g, out, *inputs):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"<{self.name}>"
+
+
+# -- helpers for backward rules: each takes NumPy arrays or Tensors --------------------------------
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def data(x):
+    """The raw array (masks and indices in rules are constants, computed from data)."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def sum_to(x, shape):
+    """Sum ``x`` over the dimensions NumPy broadcasting added or stretched to reach ``shape``."""
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    if isinstance(x, Tensor):
+        return x.sum(dim=axes, keepdim=True).reshape(shape) if axes else x.reshape(shape)
+    return x.sum(axis=axes, keepdims=True).reshape(shape) if axes else x.reshape(shape)
+
+
+def broadcast_to(x, shape):
+    if isinstance(x, Tensor):
+        return x.expand(*shape)
+    return np.broadcast_to(x, shape)
+
+
+def where(cond, a, b):
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        from .ops.elementwise import where as twhere
+        return twhere(cond, a, b)
+    return np.where(cond, a, b)
+
+
+def swap_last(x):
+    """Matrix transpose of the last two dimensions (batched)."""
+    if isinstance(x, Tensor):
+        return x.transpose(-1, -2)
+    return np.swapaxes(x, -1, -2)
+
+
+def reduce_sum(x, axes, keepdims):
+    if isinstance(x, Tensor):
+        return x.sum(dim=axes, keepdim=keepdims)
+    return x.sum(axis=axes, keepdims=keepdims)
+
+
+def unary(name, x):
+    """``exp``, ``log``, ``sin``... of an array or a Tensor."""
+    return getattr(x, name)() if isinstance(x, Tensor) else getattr(np, name)(x)
