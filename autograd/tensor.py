@@ -4,8 +4,6 @@ Construction policy: Python floats and (nested) lists become ``float32``; NumPy 
 ``float32``/``float64``; integer and bool data keep their dtype and cannot require grad. Operations
 follow NumPy 2's type promotion (a Python float does not upcast ``float32``).
 """
-import numbers
-
 import numpy as np
 
 from . import function
