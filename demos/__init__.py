@@ -1,0 +1,39 @@
+"""chainrule's demos: ``python -m demos`` lists them, ``python -m demos NAME`` runs one.
+
+Each demo is a module with a ``main(out_dir, ...)`` that writes its plots and ``report.json`` into
+``out_dir`` and returns the report as a dict; ``run(name, ...)`` calls it by name.
+"""
+import importlib
+
+# name -> (module, one line). Kept import-free so listing the demos is instant.
+DEMOS = {
+    "moons": ("demos.moons", "binary classification of two moons: MLP, BCEWithLogitsLoss, mini-batch Adam "
+                             "(the flagship, `make demo`)"),
+    "radial": ("demos.radial", "the 2-4-2 sigmoid+softmax network on circles: per-sample SGD vs "
+                               "mini-batches"),
+    "spiral": ("demos.spiral", "3-class spiral with softmax cross-entropy and decision regions"),
+    "regression": ("demos.regression", "MSE fit of a noisy 1-D curve with standardised inputs"),
+    "digits": ("demos.digits", "sklearn's 8x8 digits: an MLP and a small CNN (--vs-torch: the same run "
+                               "in PyTorch)"),
+    "scratch": ("demos.scratch", "the scalar engine: a micrograd-style MLP of Values trained on moons"),
+    "csv": ("demos.csv_demo", "train on any numeric CSV: python -m demos csv FILE --target COLUMN "
+                              "[--predict NEW.csv]"),
+    "graph": ("demos.graph", "draw computation graphs with autograd.draw_graph (neuron.svg, mlp.svg)"),
+}
+
+
+class DemoError(Exception):
+    """A problem with the user's input (a missing file, a bad column...): the CLI prints the message
+    as one line on stderr and exits with status 2."""
+
+
+def load(name):
+    """The module of demo ``name``."""
+    if name not in DEMOS:
+        raise ValueError(f"unknown demo {name!r}; choose one of {', '.join(DEMOS)}")
+    return importlib.import_module(DEMOS[name][0])
+
+
+def run(name, out_dir="results", **options):
+    """Run demo ``name`` writing into ``out_dir``; returns its report dict."""
+    return load(name).main(out_dir, **options)

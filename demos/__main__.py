@@ -1,0 +1,130 @@
+"""``python -m demos`` lists the demos; ``python -m demos NAME [options]`` runs one.
+
+Every demo writes its plots and ``report.json`` into ``OUT/NAME/`` (``--out`` defaults to
+``results``) and ends with a short text report. Errors a user can cause (a bad CSV, a bad option)
+print one line on stderr and exit with status 2.
+"""
+import argparse
+import os
+import sys
+
+from . import DEMOS, DemoError, load
+
+USAGE = "python -m demos NAME [--epochs N --lr X --batch-size N --seed N --out DIR --quick --quiet]"
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return value
+    return parse
+
+
+def _extra_arguments(name, p):
+    """The options only some demos have."""
+    if name == "digits":
+        p.add_argument("--model", choices=("mlp", "cnn", "both"), default="both",
+                       help="which network(s) to train (default: both)")
+        p.add_argument("--vs-torch", action="store_true",
+                       help="also train the same architecture in PyTorch from the same initial weights "
+                            "and compare accuracy and time")
+    elif name == "csv":
+        p.add_argument("path", help="a CSV file with a header row and numeric cells")
+        p.add_argument("--target", required=True, help="the column to predict")
+        p.add_argument("--predict", metavar="NEW_CSV",
+                       help="a CSV with the same feature columns (target optional): write predictions.csv")
+        p.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
+                       help="auto: classification when the target is integer-valued with few distinct "
+                            "values (default)")
+        p.add_argument("--hidden", type=_positive(int), default=None, help="hidden units per layer")
+    elif name == "scratch":
+        p.add_argument("--samples", type=_positive(int), default=None, help="number of moons points")
+
+
+def build_parser():
+    training = argparse.ArgumentParser(add_help=False)
+    g = training.add_argument_group("training")
+    g.add_argument("--epochs", type=_positive(int), metavar="N", help="training epochs (default: the demo's)")
+    g.add_argument("--lr", type=_positive(float), metavar="X", help="learning rate (default: the demo's)")
+    g.add_argument("--batch-size", type=_positive(int), metavar="N",
+                   help="mini-batch size (default: the demo's)")
+    g.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default: 0)")
+    output = argparse.ArgumentParser(add_help=False)
+    o = output.add_argument_group("output")
+    o.add_argument("--out", default="results", metavar="DIR",
+                   help="files go to DIR/NAME/ (default: results)")
+    o.add_argument("--quick", action="store_true",
+                   help="a few seconds: fewer epochs and less data, lower targets")
+    o.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    parser = argparse.ArgumentParser(prog="python -m demos", usage=USAGE,
+                                     description="chainrule's demos. Run one by NAME.")
+    sub = parser.add_subparsers(dest="demo", metavar="NAME")
+    for name, (_, line) in DEMOS.items():
+        parents = [output] if name == "graph" else [training, output]
+        p = sub.add_parser(name, parents=parents, help=line, description=line, prog=f"python -m demos {name}")
+        _extra_arguments(name, p)
+    return parser
+
+
+def list_demos():
+    width = max(map(len, DEMOS))
+    lines = ["chainrule demos. Run one with:", f"  {USAGE}", ""]
+    lines += [f"  {name:<{width}}  {line}" for name, (_, line) in DEMOS.items()]
+    lines += ["", "Files go to DIR/NAME/ (default results/NAME/). "
+                  "`python -m demos NAME --help` shows a demo's options."]
+    return "\n".join(lines)
+
+
+def _run_graph(out_dir, quiet, quick):
+    """``demos.graph.main`` wrapped so that it too ends with a report and report.json."""
+    from .common import Run
+    run = Run("graph", out_dir, quick=quick, quiet=quiet)
+    result = load("graph").main(out_dir, quiet) or {}
+    metrics = {}
+    for key, value in result.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            metrics[key] = value
+        for path in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(path, str) and os.path.isfile(path):
+                run.add_file(path)
+    for filename in sorted(os.listdir(out_dir)):
+        if filename != "report.json":
+            run.add_file(os.path.join(out_dir, filename))
+    return run.finish(metrics, {}, summary=DEMOS["graph"][1])
+
+
+def main(argv=None):
+    """Run the CLI; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("list", "--list"):
+        print(list_demos())
+        return 0
+    args = build_parser().parse_args(argv)
+    if args.demo is None:
+        print(list_demos())
+        return 0
+    options = vars(args)
+    name = options.pop("demo")
+    out_dir = os.path.join(options.pop("out"), name)
+    try:
+        if name == "graph":
+            _run_graph(out_dir, options["quiet"], options["quick"])
+        else:
+            load(name).main(out_dir, **options)
+    except DemoError as e:
+        print(f"python -m demos {name}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"python -m demos {name}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
