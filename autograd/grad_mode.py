@@ -1,5 +1,6 @@
 """Grad mode: whether operations are recorded for backpropagation (shared by Value and Tensor)."""
 import contextlib
+import copy
 
 _state = {"enabled": True}
 
@@ -12,6 +13,10 @@ def is_grad_enabled():
 class _GradMode(contextlib.ContextDecorator):
     _mode = True
 
+    def _recreate_cm(self):
+        # a fresh object per decorated call, so a recursive call does not overwrite the saved mode
+        return copy.copy(self)
+
     def __enter__(self):
         self._prev = _state["enabled"]
         _state["enabled"] = self._mode
@@ -22,13 +27,25 @@ class _GradMode(contextlib.ContextDecorator):
         return False
 
 
-class no_grad(_GradMode):
+class _BareDecorator(_GradMode):
+    """Also usable without parentheses, as torch allows: ``@no_grad`` as well as ``@no_grad()``."""
+
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        if func is None:
+            return self
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no arguments, got {func!r}")
+        return self(func)
+
+
+class no_grad(_BareDecorator):
     """Context manager and decorator: operations inside are not recorded (like ``torch.no_grad``)."""
 
     _mode = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_BareDecorator):
     """Context manager and decorator: operations inside are recorded, even within ``no_grad``."""
 
     _mode = True

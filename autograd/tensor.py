@@ -86,7 +86,7 @@ class Tensor:
     @staticmethod
     def _wrap(array):
         t = _new(Tensor)
-        t.data = array
+        t.data = array if type(array) is np.ndarray else np.asarray(array)  # NumPy returns scalars for 0-d
         t.grad = None
         t.requires_grad = False
         t.label = ""
@@ -99,7 +99,7 @@ class Tensor:
     @staticmethod
     def _node(array, fn, inputs):
         t = _new(Tensor)
-        t.data = array
+        t.data = array if type(array) is np.ndarray else np.asarray(array)
         t.grad = None
         t.requires_grad = True
         t.label = ""

@@ -18,7 +18,8 @@ def norm_dims(dim, ndim):
             raise TypeError(f"dim must be an int or a tuple of ints, got {type(d).__name__}")
         if not lo <= d <= hi:
             raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {d})")
-        out.append(d % ndim if ndim else 0)
+        if ndim:  # a 0-d tensor accepts dim 0 or -1, as in torch, and has no axis to reduce
+            out.append(d % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"dim {dim} names a dimension twice")
     return tuple(sorted(out))
