@@ -161,7 +161,7 @@ class Value:
     # -- functions ----------------------------------------------------------------------------
     def relu(self):
         x = self.data
-        return _node(x if x > 0 else 0.0, self, None, _relu_rule)
+        return _node(0.0 if x < 0 else x, self, None, _relu_rule)  # nan stays nan, as in torch
 
     def tanh(self):
         return _node(math.tanh(self.data), self, None, _tanh_rule)
@@ -286,7 +286,7 @@ def _abs_rule(g, out, a):
 
 @_rule("relu")
 def _relu_rule(g, out, a):
-    return (g if _data(out) > 0 else 0.0 * g),
+    return (0.0 * g if _data(out) <= 0 else g),  # torch's threshold_backward: nan passes g
 
 
 @_rule("tanh")

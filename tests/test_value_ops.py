@@ -90,7 +90,7 @@ def test_pow_number_exponent(k):
 
 
 UNARY = ["relu", "tanh", "sigmoid", "exp", "log", "sqrt"]
-EDGES = POINTS + [-1000.0, 1000.0, -50.0, 50.0, 709.0, 710.0, -745.0, 1e-300, INF, -INF]
+EDGES = POINTS + [-0.0, -1000.0, 1000.0, -50.0, 50.0, 709.0, 710.0, -745.0, 1e-300, INF, -INF]
 
 
 @pytest.mark.parametrize("name", UNARY)
@@ -145,8 +145,9 @@ def test_ieee_edge_values_match_torch_without_exceptions(fn, xs):
 
 
 def test_nan_input_propagates_like_torch():
-    for name in ["tanh", "sigmoid", "exp", "log", "sqrt"]:
+    for name in ["relu", "tanh", "sigmoid", "exp", "log", "sqrt"]:
         check(lambda v: getattr(v, name)(), NAN)
+    check(lambda v: abs(v) - v, NAN)
     for fn in BINARY.values():
         check(fn, NAN, 2.0)
         check(fn, 2.0, NAN)
