@@ -155,7 +155,7 @@ def save_figure(fig, path):
     return path
 
 
-def plot_curves(panels, path, title=""):
+def plot_curves(panels, path, title="", xlabel="epoch"):
     """One panel per entry of ``panels``: ``{"loss": {"train": [...], "test": [...]}, ...}``.
 
     Each inner dict maps a curve label to its per-epoch values; a panel whose name contains "loss"
@@ -169,7 +169,7 @@ def plot_curves(panels, path, title=""):
             values.extend(v for v in ys if np.isfinite(v))
         if "loss" in name and values and min(values) > 0 and max(values) / min(values) > 20:
             ax.set_yscale("log")
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend()
@@ -297,6 +297,10 @@ class Run:
         if path not in self.files:
             self.files.append(path)
         return path
+
+    def save_graph(self, dot, filename):
+        """``save_graph`` into the output folder; records the file actually written."""
+        return self.add_file(save_graph(dot, os.path.join(self.out_dir, filename)))
 
     def log(self, message):
         """Print a line of progress unless quiet."""

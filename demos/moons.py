@@ -1,0 +1,84 @@
+"""The flagship demo: two interleaving moons, an ``nn.MLP`` with ``BCEWithLogitsLoss``, mini-batches
+from a ``DataLoader`` and ``Adam``.
+
+Writes ``decision_boundary.png``, ``loss_curve.png`` (train/test loss and accuracy per epoch),
+``graph.svg`` (one trained hidden neuron on one input, drawn with ``autograd.draw_graph``) and
+``report.json``.
+"""
+import numpy as np
+
+import nn
+from autograd import Value
+from nn.data import DataLoader, TensorDataset, make_moons, train_test_split
+
+from . import common
+
+SUMMARY = "two moons, MLP 2-32-32-1 (tanh), BCEWithLogitsLoss, mini-batch Adam"
+FULL = dict(samples=1000, noise=0.2, hidden=32, epochs=60, lr=0.01, batch_size=32)
+QUICK = dict(samples=300, noise=0.2, hidden=16, epochs=12, lr=0.02, batch_size=32)
+TARGETS = {"test_acc": 0.95}
+QUICK_TARGETS = {"test_acc": 0.85}
+
+
+def main(out_dir="results/moons", *, epochs=None, lr=None, batch_size=None, seed=0, quick=False,
+         quiet=False):
+    cfg = dict(QUICK if quick else FULL, seed=seed)
+    cfg.update({k: v for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size).items() if v is not None})
+    run = common.Run("moons", out_dir, quick=quick, quiet=quiet, config=cfg)
+    common.seed_everything(seed)
+
+    x, y = make_moons(cfg["samples"], noise=cfg["noise"], seed=seed)
+    x, y = np.asarray(x, dtype=np.float32), np.asarray(y).astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, seed=seed)
+    loader = DataLoader(TensorDataset(x_train, y_train.astype(np.float32).reshape(-1, 1)),
+                        batch_size=cfg["batch_size"], shuffle=True, seed=seed)
+
+    h = cfg["hidden"]
+    model = nn.MLP([2, h, h, 1], activation="tanh")
+    loss_fn = nn.BCEWithLogitsLoss()
+    optimizer = nn.optim.Adam(model.parameters(), lr=cfg["lr"])
+
+    def evaluate(m):
+        return {**common.classification_metrics(m, loss_fn, x_train, y_train, "train"),
+                **common.classification_metrics(m, loss_fn, x_test, y_test, "test")}
+
+    with run.timer("train"):
+        hist = common.fit(model, loss_fn, optimizer, loader, cfg["epochs"], evaluate=evaluate,
+                          quiet=quiet, desc="moons")
+
+    test_acc = hist["test_acc"][-1]
+    common.plot_decision_boundary(
+        lambda g: 1 / (1 + np.exp(-common.predict(model, g)[:, 0])), x_test, y_test,
+        run.path("decision_boundary.png"),
+        title=f"two moons, test set: accuracy {test_acc:.1%} after {cfg['epochs']} epochs")
+    common.plot_curves({"loss (BCE)": {"train": hist["train_loss"], "test": hist["test_loss"]},
+                        "accuracy": {"train": hist["train_acc"], "test": hist["test_acc"]}},
+                       run.path("loss_curve.png"), title="two moons: MLP 2-%d-%d-1, Adam" % (h, h))
+    run.save_graph(neuron_graph(model, x_test), "graph.svg")
+
+    metrics = {"test_acc": test_acc, "train_acc": hist["train_acc"][-1],
+               "test_loss": hist["test_loss"][-1], "train_loss": hist["train_loss"][-1]}
+    return run.finish(metrics, QUICK_TARGETS if quick else TARGETS, summary=SUMMARY)
+
+
+def neuron_graph(model, x):
+    """The graph of hidden neuron 0 of the first layer on the first input that activates it, as
+    ``Value``s holding the trained weights: ``o = tanh(x1*w1 + x2*w2 + b)``, after ``o.backward()``."""
+    first = next(m for m in model.modules() if isinstance(m, nn.Linear))
+    w, b = first.weight.data[0].astype(float), float(first.bias.data[0])
+    pre = x @ w + b
+    sample = x[int(np.argmax(pre > 0.1))] if (pre > 0.1).any() else x[0]
+    x1, x2 = Value(float(sample[0]), label="x1"), Value(float(sample[1]), label="x2")
+    w1, w2, bias = Value(w[0], label="w1"), Value(w[1], label="w2"), Value(b, label="b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1*w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2*w2"
+    s = x1w1 + x2w2
+    s.label = "x1*w1 + x2*w2"
+    n = s + bias
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    o.backward()
+    return common.draw_graph(o, params={"w1": w1, "w2": w2, "b": bias})
