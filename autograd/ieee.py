@@ -4,6 +4,7 @@ Python's ``math`` module and float operators raise on these inputs; the scalar e
 Every function also accepts a ``Value`` and then simply applies the ``Value`` operation.
 """
 import math
+import numbers
 
 inf, nan = math.inf, math.nan
 
@@ -33,7 +34,9 @@ def pow(x, y):
 
 def exp(x):
     if not isinstance(x, float):
-        return x.exp()
+        if not isinstance(x, numbers.Real):
+            return x.exp()
+        x = float(x)  # an int or NumPy scalar a user stored in .data
     try:
         return math.exp(x)
     except OverflowError:
@@ -42,7 +45,9 @@ def exp(x):
 
 def log(x):
     if not isinstance(x, float):
-        return x.log()
+        if not isinstance(x, numbers.Real):
+            return x.log()
+        x = float(x)  # an int or NumPy scalar a user stored in .data
     if x > 0:
         return math.log(x)
     if x == 0:
@@ -52,7 +57,9 @@ def log(x):
 
 def sqrt(x):
     if not isinstance(x, float):
-        return x.sqrt()
+        if not isinstance(x, numbers.Real):
+            return x.sqrt()
+        x = float(x)  # an int or NumPy scalar a user stored in .data
     return nan if x < 0 else math.sqrt(x)  # math.sqrt(nan) is nan
 
 

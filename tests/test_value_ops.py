@@ -344,3 +344,15 @@ def test_backward_create_graph_gives_value_grads():
     x.grad = 0.0
     g.backward()
     assert math.isclose(x.grad, 6 * 1.5)
+
+
+def test_methods_work_when_a_user_stores_an_int_in_data():
+    np = pytest.importorskip("numpy")
+    for stored in [3, np.float32(3.0), 0, -2]:
+        for name in ["relu", "tanh", "sigmoid", "exp", "log", "sqrt"]:
+            v = Value(1.0)
+            v.data = stored  # as micrograd users do with p.data
+            out = getattr(v, name)()
+            out.backward()
+            ref_data, (ref_grad,) = run_torch(lambda t: getattr(t, name)(), float(stored))
+            assert same(float(out.data), ref_data, 1e-6) and same(float(v.grad), ref_grad, 1e-6)
