@@ -304,7 +304,7 @@ def _index_part(p):
     if isinstance(p, Tensor):
         p = p.data
     if isinstance(p, list):
-        p = np.asarray(p)
+        p = np.asarray(p) if p else np.zeros(0, dtype=np.int64)  # [] selects nothing, as in torch
     if isinstance(p, np.ndarray) and p.dtype.kind not in "iub":
         raise IndexError(f"tensors used as indices must be integer or bool, got {p.dtype}")
     return p

@@ -196,6 +196,7 @@ INDEXES = {
     "ellipsis-none": (Ellipsis, None),
     "int-array-repeated": np.array([0, 2, 2, 0, 2]),
     "list-repeated": [0, 0, 1],
+    "empty-list": [],
     "int-array-2d": np.array([[0, 1], [1, 1]]),
     "array-in-dim1": (slice(None), np.array([1, 1, 4])),
     "two-arrays-pairs": (np.array([0, 1, 1]), np.array([2, 2, 2])),
