@@ -42,7 +42,7 @@ def _to_array(data, dtype=None):
     """A fresh array following the construction policy (the caller's data is never shared)."""
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.generic)):  # NumPy data (np.float64(2.0) too) keeps its dtype
         arr = np.array(data, dtype=dtype, copy=True)
     else:
         try:

@@ -390,3 +390,63 @@ def test_attributes():
     assert x.sum().item() == 0.0 and x.tolist() == [[0.0] * 3] * 2
     x.data = np.ones((2, 3))
     assert x.sum().item() == 6.0
+
+
+def test_numpy_scalars_keep_their_dtype():
+    # like torch.tensor(np.float64(2.0)): NumPy data keeps its dtype, scalars included
+    assert Tensor(np.float64(2.0)).dtype == np.float64
+    assert Tensor(np.float32(2.0)).dtype == np.float32
+    assert Tensor(np.int64(2)).dtype == np.int64
+    assert Tensor(2.0).dtype == np.float32
+
+
+# -- constructors ----------------------------------------------------------------------------------
+def test_constructors_follow_the_policy():
+    assert autograd.zeros(2, 3).shape == (2, 3) and autograd.zeros((2, 3)).dtype == np.float32
+    assert autograd.ones([2]).data.tolist() == [1.0, 1.0]
+    z = autograd.zeros(2, dtype="float64", requires_grad=True)
+    assert z.dtype == np.float64 and z.requires_grad and z.is_leaf
+    assert autograd.arange(4).dtype == np.int64 and autograd.arange(4).tolist() == [0, 1, 2, 3]
+    assert autograd.arange(0, 1, 0.25).dtype == np.float32
+    assert autograd.arange(3, dtype="float64").dtype == np.float64
+    r = autograd.rand(100)
+    assert r.dtype == np.float32 and (r.data >= 0).all() and (r.data < 1).all()
+
+
+def test_manual_seed_makes_randn_reproducible():
+    autograd.manual_seed(123)
+    a = autograd.randn(2, 3, requires_grad=True)
+    autograd.manual_seed(123)
+    b = autograd.randn(2, 3)
+    np.testing.assert_array_equal(a.data, b.data)
+    assert a.dtype == np.float32 and a.requires_grad and not b.requires_grad
+    assert not np.array_equal(autograd.randn(2, 3).data, b.data)
+
+
+# -- gradcheck and draw_graph on Tensors (the shared functions) -------------------------------------
+def test_gradcheck_catches_a_wrong_tensor_gradient():
+    from autograd.function import Function
+
+    class WrongCube(Function):
+        name = "wrong_cube"
+
+        def forward(self, a):
+            return a ** 3
+
+        def backward(self, g, out, a):
+            return (g * 3.0 * a * a * 1.01,)
+
+    x = leaf(2, 3, seed=5)
+    assert autograd.gradcheck(lambda a: a ** 3, [x])
+    with pytest.raises(autograd.GradcheckError, match=r"input 0.*element \(\d, \d\)"):
+        autograd.gradcheck(lambda a: WrongCube.apply(a), [x])
+    with pytest.raises(TypeError, match="float64"):
+        autograd.gradcheck(lambda a: a * 2, [leaf(3, dtype=np.float32)])
+    assert x.grad is None
+
+
+def test_draw_graph_of_a_tensor():
+    x, w = leaf(2, 3, seed=1), leaf(3, 1, seed=2)
+    y = (x @ w).tanh().sum()
+    dot = autograd.draw_graph(y, params={"w": w})
+    assert "matmul" in dot.source and "tanh" in dot.source
