@@ -165,7 +165,12 @@ def _var(self, dim=None, keepdim=False, *, correction=1, unbiased=None):
 
 
 def _std(self, dim=None, keepdim=False, *, correction=1, unbiased=None):
-    return _var(self, dim, keepdim, correction=correction, unbiased=unbiased).sqrt()
+    """Square root of ``var``; where the std is 0 its gradient is 0, as in torch (not 0 * inf = nan)."""
+    v = _var(self, dim, keepdim, correction=correction, unbiased=unbiased)
+    nonzero = v.data != 0
+    if nonzero.all():
+        return v.sqrt()
+    return E.where(nonzero, E.where(nonzero, v, 1.0).sqrt(), 0.0)  # the inner where keeps inf out
 
 
 def _logsumexp(self, dim=None, keepdim=False):

@@ -128,6 +128,9 @@ case("var-unbiased-false", lambda a: a.var(1, unbiased=False) if is_torch(a) els
      rn(3, 4))
 case("var-correction0", lambda a: a.var(dim=0, correction=0), rn(3, 4))
 case("std-keepdim", lambda a: a.std(dim=1, keepdim=True), rn(3, 4))
+case("std-constant-row", lambda a: a.std(dim=1), np.array([[2.0, 2.0, 2.0], [1.0, -1.0, 3.0]]),
+     check_fd=False)  # torch's gradient is 0 where the std is 0; |x| has no derivative there
+case("std-constant-all", lambda a: a.std(), np.full((2, 2), 0.5), check_fd=False)
 case("amax-alias", lambda a: a.amax(dim=1), rn(3, 4))
 case("amin-alias", lambda a: a.amin(dim=(0, 1)), rn(3, 4))
 # ties share the gradient evenly (torch.amax/amin); two-way ties agree with central differences too
