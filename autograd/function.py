@@ -12,13 +12,32 @@ import numpy as np
 
 from .grad_mode import _state as _grad_state
 
+_new = object.__new__
 Tensor = None  # set by tensor.py (avoids an import cycle)
 
 
+class _AllNeeded:
+    """``needs`` of a node whose every input requires grad: ``needs[i]`` is True for any ``i``."""
+
+    def __getitem__(self, i):
+        return True
+
+    def __repr__(self):
+        return "ALL_NEEDED"
+
+
+ALL_NEEDED = _AllNeeded()
+
+
 class Function:
-    """Base class of primitives; non-tensor arguments (``dim``, ``shape``...) are attributes."""
+    """Base class of primitives; non-tensor arguments (``dim``, ``shape``...) are attributes.
+
+    ``self.needs[i]`` tells a rule whether input ``i`` requires grad, so it can skip work nobody wants
+    (``apply`` sets it when some inputs do not; an unneeded gradient may be returned as ``None``).
+    """
 
     name = ""
+    needs = ALL_NEEDED
 
     def __init__(self, **attrs):
         self.__dict__.update(attrs)
@@ -26,12 +45,37 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **attrs):
         """Run ``forward`` on the inputs' arrays; record the node when any input requires grad."""
-        fn = cls(**attrs)
+        # The hot path of every operation: the common arities are spelled out, and the instance is made
+        # without a call to the base __init__ (it only stores attrs).
+        if cls.__init__ is _base_init:
+            fn = _new(cls)
+            if attrs:
+                fn.__dict__.update(attrs)
+        else:
+            fn = cls(**attrs)
+        n = len(inputs)
+        if n == 1:
+            a = inputs[0]
+            out = fn.forward(a.data)
+            if a.requires_grad and _grad_state["enabled"]:
+                return Tensor._node(out, fn, inputs)
+            return Tensor._wrap(out)
+        if n == 2:
+            a, b = inputs
+            out = fn.forward(a.data, b.data)
+            ra, rb = a.requires_grad, b.requires_grad
+            if (ra or rb) and _grad_state["enabled"]:
+                if not (ra and rb):
+                    fn.needs = (ra, rb)
+                return Tensor._node(out, fn, inputs)
+            return Tensor._wrap(out)
         out = fn.forward(*[t.data for t in inputs])
         if _grad_state["enabled"]:
-            for t in inputs:
-                if t.requires_grad:
-                    return Tensor._node(out, fn, inputs)
+            needs = tuple(t.requires_grad for t in inputs)
+            if any(needs):
+                if not all(needs):
+                    fn.needs = needs
+                return Tensor._node(out, fn, inputs)
         return Tensor._wrap(out)
 
     def forward(self, *arrays):
@@ -42,6 +86,9 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name}>"
+
+
+_base_init = Function.__init__
 
 
 # -- helpers for backward rules: each takes NumPy arrays or Tensors --------------------------------

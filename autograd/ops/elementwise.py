@@ -29,7 +29,7 @@ class Sub(Function):
         return a - b
 
     def backward(self, g, out, a, b):
-        return g, -g
+        return g, (-g if self.needs[1] else None)
 
 
 class Mul(Function):
@@ -39,7 +39,8 @@ class Mul(Function):
         return a * b
 
     def backward(self, g, out, a, b):
-        return g * b, g * a
+        needs = self.needs
+        return (g * b if needs[0] else None), (g * a if needs[1] else None)
 
 
 class Div(Function):
@@ -50,8 +51,10 @@ class Div(Function):
             return a / b
 
     def backward(self, g, out, a, b):
+        needs = self.needs
         with _quiet():
-            return g / b, -g * (out / b)  # torch: -g * ((a / b) / b)
+            return ((g / b if needs[0] else None),
+                    (-g * (out / b) if needs[1] else None))  # torch: -g * ((a / b) / b)
 
 
 class Pow(Function):
@@ -65,9 +68,12 @@ class Pow(Function):
 
     def backward(self, g, out, a, b):
         ad, bd = data(a), data(b)
+        ga = gb = None
         with _quiet():
-            ga = _where(bd == 0, 0.0, g * b * a ** (b - 1.0))
-            gb = _where((ad == 0) & (bd >= 0), 0.0, g * (out * unary("log", a)))
+            if self.needs[0]:
+                ga = _where(bd == 0, 0.0, g * b * a ** (b - 1.0))
+            if self.needs[1]:
+                gb = _where((ad == 0) & (bd >= 0), 0.0, g * (out * unary("log", a)))
         return ga, gb
 
 

@@ -1,7 +1,7 @@
 """Matrix product in every form torch allows: 1-D, 2-D and batched (broadcast) operands."""
 import numpy as np
 
-from ..function import Function, swap_last
+from ..function import Function, is_tensor, swap_last
 
 
 class MatMul(Function):
@@ -23,6 +23,15 @@ class MatMul(Function):
                              "broadcast together") from None
 
     def backward(self, g, out, a, b):
+        needs = self.needs
+        if a.ndim == 2 and b.ndim == 2 and not is_tensor(g):  # the common case, on arrays
+            ga = g @ b.T if needs[0] else None
+            if not needs[1]:
+                return ga, None
+            if b.flags.f_contiguous and not b.flags.c_contiguous:
+                # b is a transposed view (x @ W.T): make gb one too, so that W's gradient is contiguous
+                return ga, (g.T @ a).T
+            return ga, a.T @ g
         # Treat 1-D operands as a row (a) or a column (b) matrix, then undo that.
         a1, b1 = a.ndim == 1, b.ndim == 1
         A = a.reshape((1,) + a.shape) if a1 else a
@@ -35,10 +44,13 @@ class MatMul(Function):
             G = g.reshape(g.shape + (1,))
         else:
             G = g
-        ga = G @ swap_last(B)
-        gb = swap_last(A) @ G
-        if a1:
-            ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
-        if b1:
-            gb = gb.reshape(gb.shape[:-1])
+        ga = gb = None
+        if needs[0]:
+            ga = G @ swap_last(B)
+            if a1:
+                ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
+        if needs[1]:
+            gb = swap_last(A) @ G
+            if b1:
+                gb = gb.reshape(gb.shape[:-1])
         return ga, gb
