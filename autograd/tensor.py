@@ -243,16 +243,23 @@ class Tensor:
         else:
             if isinstance(g, Tensor):
                 g = g.data
-            grads = self._fn.backward(g, self.data, *[p.data for p in prev])
+            n = len(prev)  # 0 for a freed graph: the general call below raises the clear error
+            if n == 1:
+                grads = self._fn.backward(g, self.data, prev[0].data)
+            elif n == 2:
+                grads = self._fn.backward(g, self.data, prev[0].data, prev[1].data)
+            else:
+                grads = self._fn.backward(g, self.data, *[p.data for p in prev])
         out = []
         for p, pg in zip(prev, grads):
             if pg is None or not p.requires_grad:
                 out.append(None)
                 continue
-            if pg.shape != p.data.shape:
-                pg = function.sum_to(pg, p.data.shape)
-            if pg.dtype != p.data.dtype:
-                pg = pg.to(p.dtype) if isinstance(pg, Tensor) else pg.astype(p.data.dtype)
+            d = p.data
+            if pg.shape != d.shape:
+                pg = function.sum_to(pg, d.shape)
+            if pg.dtype is not d.dtype and pg.dtype != d.dtype:
+                pg = pg.to(d.dtype) if isinstance(pg, Tensor) else pg.astype(d.dtype)
             out.append(pg)
         return out
 
@@ -264,7 +271,10 @@ class Tensor:
             return
         if self.grad is None:
             # a fresh copy: the array may be shared with another gradient, a view, or the user's
-            self.grad = Tensor._wrap(np.array(g, dtype=self.data.dtype, copy=True))
+            if type(g) is np.ndarray and g.dtype is self.data.dtype:
+                self.grad = Tensor._wrap(g.copy(order="K"))
+            else:
+                self.grad = Tensor._wrap(np.array(g, dtype=self.data.dtype, copy=True))
         else:
             self.grad = Tensor._wrap(self.grad.data + g)
 

@@ -30,7 +30,9 @@ class Permute(Function):
         return np.transpose(a, self.dims)
 
     def backward(self, g, out, a):
-        return (permute_any(g, tuple(np.argsort(self.dims))),)
+        dims = self.dims
+        inverse = dims if len(dims) == 2 else tuple(sorted(range(len(dims)), key=dims.__getitem__))
+        return (permute_any(g, inverse),)
 
 
 class Expand(Function):
