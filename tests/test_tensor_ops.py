@@ -339,6 +339,16 @@ def test_ieee_corners_match_torch():
     assert_grads_match_torch(lambda a: a.clamp(-1.0, 1.0), np.array([-1.0, 1.0, 0.0, 2.0]))
 
 
+def test_nan_inputs_pass_their_gradient_on_like_torch():
+    x = np.array([np.nan, 1.0, 2.0, 3.0])
+    y = np.array([0.0, np.nan, 2.0, 1.0])
+    assert_grads_match_torch(lambda a: a.relu(), x)
+    assert_grads_match_torch(lambda a: a.clamp(-1.0, 1.0), x)
+    assert_grads_match_torch(lambda a, b: module_of(a).maximum(a, b), x, y)
+    assert_grads_match_torch(lambda a, b: module_of(a).minimum(a, b), x, y)
+    assert_grads_match_torch(lambda a: a.amax(0) if is_torch(a) else a.max(0), x)
+
+
 def test_index_negative_step_against_numpy():
     # torch has no negative slice steps; numpy semantics, checked by finite differences
     x = Tensor(X, requires_grad=True)

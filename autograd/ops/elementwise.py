@@ -196,7 +196,7 @@ class Relu(Function):
         return np.maximum(a, 0) if a.dtype.kind == "f" else np.maximum(a, 0).astype(a.dtype)
 
     def backward(self, g, out, a):
-        return (g * (data(out) > 0),)
+        return (g * ~(data(out) <= 0),)  # not "> 0": a nan input passes its gradient on, as in torch
 
 
 class Clamp(Function):
@@ -226,7 +226,8 @@ class Maximum(Function):
     def backward(self, g, out, a, b):
         ad, bd = data(a), data(b)
         share = np.where(ad == bd, 0.5, 1.0).astype(ad.dtype if ad.dtype.kind == "f" else np.float32)
-        return g * (share * (ad >= bd)), g * (share * (bd >= ad))
+        # written as "not less" so that a nan operand passes the gradient on to both, as in torch
+        return g * (share * ~(ad < bd)), g * (share * ~(bd < ad))
 
 
 class Minimum(Function):
@@ -238,7 +239,7 @@ class Minimum(Function):
     def backward(self, g, out, a, b):
         ad, bd = data(a), data(b)
         share = np.where(ad == bd, 0.5, 1.0).astype(ad.dtype if ad.dtype.kind == "f" else np.float32)
-        return g * (share * (ad <= bd)), g * (share * (bd <= ad))
+        return g * (share * ~(ad > bd)), g * (share * ~(bd > ad))
 
 
 class Where(Function):
