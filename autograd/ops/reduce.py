@@ -51,7 +51,8 @@ class Amax(Function):
         x = data(a)
         o = data(out) if self.keepdim else data(out).reshape(keepdim_shape(x.shape, self.axes))
         mask = x == o
-        share = mask / mask.sum(axis=self.axes, keepdims=True).astype(x.dtype)
+        with np.errstate(invalid="ignore"):  # a nan max matches nothing: 0 / 0 = nan, as torch
+            share = mask / mask.sum(axis=self.axes, keepdims=True).astype(x.dtype)
         return (_expand_back(g, x.shape, self.axes, self.keepdim) * share,)
 
 
