@@ -1,14 +1,26 @@
-"""Reductions and the stable softmax family."""
+"""Reductions and the stable softmax family.
+
+On arrays the ufuncs' own ``reduce`` is called (``np.add.reduce`` is what ``ndarray.sum`` runs, without
+the Python wrapper that costs more than the reduction on small arrays).
+"""
+import math
+
 import numpy as np
 
-from ..function import Function, broadcast_to, data, reduce_sum, unary
+from ..function import Function, broadcast_to, data, is_tensor, reduce_sum, unary
 from ._util import keepdim_shape
+
+_SMALL = 1 << 16  # elements: below this an expanded gradient is materialised (cheaper than a view)
 
 
 def _expand_back(g, shape, axes, keepdim):
     """Gradient of a reduction over ``axes``: put the reduced dims back and broadcast to ``shape``."""
     if not keepdim:
         g = g.reshape(keepdim_shape(shape, axes))
+    if not is_tensor(g) and math.prod(shape) <= _SMALL:
+        out = np.empty(shape, dtype=g.dtype)
+        out[...] = g
+        return out
     return broadcast_to(g, shape)
 
 
@@ -17,7 +29,7 @@ class Sum(Function):
 
     def forward(self, a):
         self.shape = a.shape
-        return a.sum(axis=self.axes, keepdims=self.keepdim)
+        return np.add.reduce(a, axis=self.axes, keepdims=self.keepdim)
 
     def backward(self, g, out, a):
         return (_expand_back(g, self.shape, self.axes, self.keepdim),)
@@ -28,8 +40,10 @@ class Mean(Function):
 
     def forward(self, a):
         self.shape = a.shape
-        self.n = int(np.prod([a.shape[i] for i in self.axes]))
-        return a.mean(axis=self.axes, keepdims=self.keepdim)
+        self.n = n = math.prod([a.shape[i] for i in self.axes])
+        if n == 0 or a.dtype.kind != "f":  # NumPy's warning for an empty mean; its dtype rules for ints
+            return a.mean(axis=self.axes, keepdims=self.keepdim)
+        return np.add.reduce(a, axis=self.axes, keepdims=self.keepdim) / n  # what ndarray.mean does
 
     def backward(self, g, out, a):
         return (_expand_back(g * (1.0 / self.n) if self.n else g * np.nan, self.shape, self.axes,
@@ -83,8 +97,8 @@ class Softmax(Function):
     name = "softmax"
 
     def forward(self, a):
-        e = np.exp(a - a.max(axis=self.dim, keepdims=True))
-        return e / e.sum(axis=self.dim, keepdims=True)
+        e = np.exp(a - np.maximum.reduce(a, axis=self.dim, keepdims=True))
+        return e / np.add.reduce(e, axis=self.dim, keepdims=True)
 
     def backward(self, g, out, a):
         return (out * (g - reduce_sum(g * out, self.dim, True)),)
@@ -94,8 +108,12 @@ class LogSoftmax(Function):
     name = "log_softmax"
 
     def forward(self, a):
-        shifted = a - a.max(axis=self.dim, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=self.dim, keepdims=True))
+        shifted = a - np.maximum.reduce(a, axis=self.dim, keepdims=True)
+        return shifted - np.log(np.add.reduce(np.exp(shifted), axis=self.dim, keepdims=True))
 
     def backward(self, g, out, a):
-        return (g - unary("exp", out) * reduce_sum(g, self.dim, True),)
+        if is_tensor(g) or out.ndim == 0:
+            return (g - unary("exp", out) * reduce_sum(g, self.dim, True),)
+        p = np.exp(out)
+        p *= np.add.reduce(g, axis=self.dim, keepdims=True)
+        return (np.subtract(g, p, out=p),)
