@@ -3,13 +3,15 @@
 ``import nn``; ``model = nn.MLP([2, 16, 16, 2])``; ``nn.optim.Adam(model.parameters())``;
 ``nn.functional`` (``import nn.functional as F``), ``nn.init``, ``nn.data``, ``nn.save``/``nn.load``.
 """
-from . import functional, init, optim
+from . import data, functional, init, optim
 from .layers import (GELU, MLP, BatchNorm1d, Conv2d, Dropout, Embedding, Flatten, Identity, LayerNorm,
                      LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, ModuleList, Parameter, Sequential, StateDictError
+from .serialization import load, save
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "Identity", "Linear",
            "Conv2d", "MaxPool2d", "Flatten", "Dropout", "LayerNorm", "BatchNorm1d", "Embedding", "ReLU",
            "Tanh", "Sigmoid", "GELU", "LeakyReLU", "Softmax", "LogSoftmax", "MLP", "MSELoss", "L1Loss",
-           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init", "optim"]
+           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init", "optim",
+           "data", "save", "load"]
