@@ -250,7 +250,8 @@ def _transpose(self, dim0, dim1):
 
 def _T(self):
     """Dimensions reversed (the matrix transpose for 2-D)."""
-    return self if self.ndim < 2 else S.Permute.apply(self, dims=tuple(reversed(range(self.ndim))))
+    nd = self.data.ndim
+    return self if nd < 2 else S.Permute.apply(self, dims=(1, 0) if nd == 2 else tuple(range(nd))[::-1])
 
 
 def _flatten(self, start_dim=0, end_dim=-1):

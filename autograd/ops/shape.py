@@ -5,7 +5,7 @@ from ..function import Function, is_tensor
 
 
 def permute_any(x, dims):
-    return x.permute(*dims) if is_tensor(x) else np.transpose(x, dims)
+    return x.permute(*dims) if is_tensor(x) else x.transpose(dims)
 
 
 class Reshape(Function):
@@ -27,7 +27,7 @@ class Permute(Function):
     name = "permute"
 
     def forward(self, a):
-        return np.transpose(a, self.dims)
+        return a.transpose(self.dims)
 
     def backward(self, g, out, a):
         dims = self.dims
