@@ -196,7 +196,9 @@ class Relu(Function):
         return np.maximum(a, 0) if a.dtype.kind == "f" else np.maximum(a, 0).astype(a.dtype)
 
     def backward(self, g, out, a):
-        return (g * ~(data(out) <= 0),)  # not "> 0": a nan input passes its gradient on, as in torch
+        # out is 0, positive or nan: "!= 0" lets a nan input pass its gradient on, as in torch (not
+        # "> 0"), in one comparison instead of two
+        return (g * (data(out) != 0),)
 
 
 class Clamp(Function):
