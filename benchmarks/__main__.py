@@ -17,6 +17,7 @@ from pathlib import Path
 
 MODULES = [  # benchmarks/<name>.py, in report order; adding a benchmark is one line here
     "bench_scalar",
+    "bench_tensor",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
