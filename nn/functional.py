@@ -11,6 +11,7 @@ import numpy as np
 from autograd import Tensor
 from autograd.creation import generator
 from autograd.ops import nn_ops as P
+from autograd.ops.elementwise import Relu
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -50,7 +51,7 @@ def _same_shape(name, x, t):
 
 # -- activations --------------------------------------------------------------------------------------
 def relu(input, inplace=False):
-    return _tensor(input).relu()
+    return Relu.apply(input if isinstance(input, Tensor) else _tensor(input))
 
 
 def sigmoid(input):
@@ -98,13 +99,24 @@ def log_softmax(input, dim=None):
 # -- layers -------------------------------------------------------------------------------------------
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` in one node; ``weight`` is ``(out_features, in_features)``."""
-    x, w = _tensor(input), _tensor(weight)
-    if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
-        raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} "
-                         f"(the input's last dim must be in_features = {w.shape[-1] if w.ndim else '?'})")
+    x = input if isinstance(input, Tensor) else _tensor(input)
+    w = weight if isinstance(weight, Tensor) else _tensor(weight)
+    if w.data.ndim != 2 or x.data.ndim == 0:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features) and input at least 1-D, "
+                         f"got shapes {w.shape} and {x.shape}")
     if bias is None:
         return P.Linear.apply(x, w)
     return P.Linear.apply(x, w, _tensor(bias))
+
+
+def _linear_relu(input, weight, bias=None):
+    """``relu(linear(input, weight, bias))`` in one node (used by ``nn.Sequential``)."""
+    x = input if isinstance(input, Tensor) else _tensor(input)
+    if weight.data.ndim != 2 or x.data.ndim == 0:
+        return relu(linear(x, weight, bias))  # linear() raises the clear error
+    if bias is None:
+        return P.LinearRelu.apply(x, weight)
+    return P.LinearRelu.apply(x, weight, bias)
 
 
 def _pair(v, name):
@@ -322,6 +334,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     eps = float(label_smoothing)
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"label_smoothing must be between 0 and 1, got {label_smoothing}")
+    if weight is None and eps == 0.0 and x.data.ndim == 2:  # the common case, checked cheaply
+        t = target.data if isinstance(target, Tensor) else target
+        if type(t) is np.ndarray and t.dtype.kind in "iu" and t.shape == x.data.shape[:1] and t.size:
+            lo, hi = np.minimum.reduce(t), np.maximum.reduce(t)
+            if lo >= 0 and hi < n_classes and (ignore_index < 0 or not (t == ignore_index).any()):
+                return P.CrossEntropy.apply(x, target=t, reduction=reduction)
     if _is_prob_target(target, x):
         return _cross_entropy_probs(x, _like(target, x), weight, reduction, eps, cdim)
     t = _class_target(target, x, "cross_entropy")

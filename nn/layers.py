@@ -323,6 +323,15 @@ class LogSoftmax(Softmax):
         return F.log_softmax(x, self.dim)
 
 
+def _linear_relu(linear, relu, x):
+    """``relu(linear(x))`` as one node, unless either module's ``forward`` was replaced on the instance."""
+    if "forward" in linear.__dict__ or "forward" in relu.__dict__:
+        return relu(linear(x))
+    return F._linear_relu(x, linear.weight, linear.bias)
+
+
+Sequential._fusions[(Linear, ReLU)] = _linear_relu
+
 _ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "gelu": GELU, "leaky_relu": LeakyReLU,
                 "identity": Identity, "linear": Identity}
 

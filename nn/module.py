@@ -64,6 +64,9 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # -- registration ----------------------------------------------------------------------------
+    # Registered parameters, buffers and modules live in ``_parameters``/``_buffers``/``_modules`` (as
+    # torch) and are mirrored in the instance ``__dict__`` so that ``self.weight`` is a plain attribute
+    # lookup in ``forward``; every assignment and deletion goes through the methods below.
     def __setattr__(self, name, value):
         d = self.__dict__
         if "_parameters" not in d:
@@ -87,9 +90,8 @@ class Module:
                                 "(nn.Module or None expected)")
             modules[name] = None
         elif name in buffers:
-            buffers[name] = None if value is None else _as_buffer(value)
-        else:
-            object.__setattr__(self, name, value)
+            value = buffers[name] = None if value is None else _as_buffer(value)
+        d[name] = value
 
     def _forget(self, name):
         d = self.__dict__
@@ -97,25 +99,14 @@ class Module:
         for key in ("_parameters", "_buffers", "_modules"):
             d[key].pop(name, None)
 
-    def __getattr__(self, name):
-        d = self.__dict__
-        for key in ("_parameters", "_buffers", "_modules"):
-            table = d.get(key)
-            if table is not None and name in table:
-                return table[name]
+    def __getattr__(self, name):  # only reached when ``name`` is not in ``__dict__``
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name):
         d = self.__dict__
         for key in ("_parameters", "_buffers", "_modules"):
-            if name in d[key]:
-                del d[key][name]
-                return
+            d[key].pop(name, None)
         object.__delattr__(self, name)
-
-    def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
-                      | set(self._modules))
 
     def register_parameter(self, name, param):
         """Add ``param`` (a ``Parameter`` or ``None``) under ``name``."""
@@ -123,18 +114,19 @@ class Module:
             raise TypeError(f"cannot register {type(param).__name__} as parameter {name!r} "
                             "(nn.Parameter or None expected)")
         self._forget(name)
-        self._parameters[name] = param
+        self._parameters[name] = self.__dict__[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
         """Add a buffer (saved in ``state_dict``, not returned by ``parameters()``)."""
         self._forget(name)
-        self._buffers[name] = None if tensor is None else _as_buffer(tensor)
+        self._buffers[name] = self.__dict__[name] = None if tensor is None else _as_buffer(tensor)
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        name = str(name)
         self._forget(name)
-        self._modules[str(name)] = module
+        self._modules[name] = self.__dict__[name] = module
 
     register_module = add_module
 
@@ -349,9 +341,24 @@ class Sequential(Module):
             for i, m in enumerate(modules):
                 self.add_module(str(i), m)
 
+    # (type(a), type(b)) -> fn(a, b, x) computing b(a(x)) in one fused step; filled in by layers.py
+    # (Linear followed by ReLU becomes one graph node: same values and gradients, less overhead)
+    _fusions = {}
+
     def forward(self, x):
-        for m in self._modules.values():
+        mods = tuple(self._modules.values())
+        n, i = len(mods), 0
+        fusions = self._fusions
+        while i < n:
+            m = mods[i]
+            if i + 1 < n:
+                fused = fusions.get((type(m), type(mods[i + 1])))
+                if fused is not None:
+                    x = fused(m, mods[i + 1], x)
+                    i += 2
+                    continue
             x = m(x)
+            i += 1
         return x
 
     def __len__(self):
@@ -406,7 +413,8 @@ class ModuleList(Module):
     def insert(self, index, module):
         mods = list(self._modules.values())
         mods.insert(index, module)
-        self._modules.clear()
+        for name in list(self._modules):
+            self._forget(name)
         for i, m in enumerate(mods):
             self.add_module(str(i), m)
 

@@ -14,13 +14,21 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..function import Function, data, is_tensor, unary
+from ..grad_mode import _state as _grad_state
+from ..tensor import Tensor
 from .shape import IndexAdd
 
 
 class _NNFunction(Function):
     @classmethod
     def apply(cls, *inputs, **attrs):
-        return super().apply(*inputs, needs=tuple(t.requires_grad for t in inputs), **attrs)
+        """``Function.apply`` that also records ``self.needs``."""
+        fn = cls(**attrs)
+        fn.needs = needs = [t.requires_grad for t in inputs]
+        out = fn.forward(*[t.data for t in inputs])
+        if _grad_state["enabled"] and True in needs:
+            return Tensor._node(out, fn, inputs)
+        return Tensor._wrap(out)
 
 
 def _clamp_min(x, lo):
@@ -38,7 +46,11 @@ class Linear(_NNFunction):
     name = "linear"
 
     def forward(self, x, w, b=None):
-        out = np.matmul(x, w.T)
+        try:
+            out = np.matmul(x, w.T)
+        except ValueError:
+            raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} "
+                             f"(the input's last dim must be in_features = {w.shape[-1]})") from None
         if b is None:
             return out
         if b.dtype == out.dtype:
@@ -47,14 +59,34 @@ class Linear(_NNFunction):
         return out + b
 
     def backward(self, g, out, x, w, b=None):
-        n_out, n_in = w.shape
-        gx = g @ w if self.needs[0] else None
-        g2 = g.reshape(-1, n_out)
-        gw = g2.T @ x.reshape(-1, n_in) if self.needs[1] else None
-        if b is None:
-            return gx, gw
-        gb = g2.sum(0) if self.needs[2] else None
-        return gx, gw, gb
+        return _linear_backward(self.needs, g, x, w, b)
+
+
+def _linear_backward(needs, g, x, w, b):
+    n_out, n_in = w.shape
+    gx = g @ w if needs[0] else None
+    if g.ndim != 2:
+        g, x = g.reshape(-1, n_out), x.reshape(-1, n_in)
+    gw = g.T @ x if needs[1] else None
+    if b is None:
+        return gx, gw
+    if not needs[2]:
+        return gx, gw, None
+    return gx, gw, (g.sum(0) if is_tensor(g) else np.add.reduce(g, 0))
+
+
+class LinearRelu(Linear):
+    """``relu(x @ W.T + b)`` in one node (``nn.Sequential`` fuses a ``Linear`` followed by a ``ReLU``);
+    the gradient passes where the output is not 0, as torch's relu (NaN included)."""
+
+    name = "linear_relu"
+
+    def forward(self, x, w, b=None):
+        out = Linear.forward(self, x, w, b)
+        return np.maximum(out, 0, out=out)
+
+    def backward(self, g, out, x, w, b=None):
+        return _linear_backward(self.needs, g * (data(out) != 0), x, w, b)
 
 
 # -- conv2d -------------------------------------------------------------------------------------------
@@ -114,11 +146,13 @@ def conv2d_grad_input(g, w, x_shape, stride, padding):
     n, c, h, wd = x_shape
     o, _, kh, kw = w.shape
     _, _, ho, wo = g.shape
-    gcols = (_g_rows(g) @ _kernel_rows(w)).reshape(n, ho, wo, kh, kw, c)
-    gxp = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=gcols.dtype)
-    for i in range(kh):  # col2im: one strided add per kernel offset, none per pixel
-        for j in range(kw):
-            gxp[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw, :] += gcols[:, :, :, i, j, :]
+    # one batched product gives, per kernel offset (i, j), the contiguous block of input gradients it
+    # sends to the inputs at (i, j) of each window; col2im is then one strided add per kernel offset
+    blocks = np.matmul(_g_rows(g), w.transpose(2, 3, 0, 1).reshape(kh * kw, o, c))
+    gxp = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=blocks.dtype)
+    for k in range(kh * kw):
+        i, j = divmod(k, kw)
+        gxp[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw, :] += blocks[k].reshape(n, ho, wo, c)
     return gxp[:, ph:ph + h, pw:pw + wd, :].transpose(0, 3, 1, 2)
 
 
@@ -198,62 +232,72 @@ class Conv2dGradWeight(_NNFunction):
 
 # -- max_pool2d ---------------------------------------------------------------------------------------
 class MaxPool2d(Function):
-    """Max over ``kernel`` windows moved by ``stride``; the gradient goes to the first maximum of each
-    window (torch's choice at ties; NaN wins, as torch). Works on NHWC memory like conv2d:
-    ``self.index`` holds, for every output, the flat position of its maximum in ``x`` as NHWC."""
+    """Max over ``kernel`` windows moved by ``stride``. Forward is a running ``np.maximum`` over the
+    kh*kw strided views of ``x`` (as NHWC, like conv2d), one per kernel offset; backward sends each
+    output's gradient to the first maximum of its window, as torch does at ties (NaN propagates)."""
 
     name = "max_pool2d"
+
+    def _views(self, x):
+        """``[(i, j, view)]``: for each kernel offset, the ``(N, Ho, Wo, C)`` inputs it sees."""
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        ho, wo = self.out_hw
+        xt = x.transpose(0, 2, 3, 1)
+        return [(i, j, xt[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw, :])
+                for i in range(kh) for j in range(kw)]
 
     def forward(self, x):
         (kh, kw), (sh, sw) = self.kernel, self.stride
         n, c, h, w = x.shape
-        ho, wo = (h - kh) // sh + 1, (w - kw) // sw + 1
-        xt = x.transpose(0, 2, 3, 1)
-        s0, s1, s2, s3 = xt.strides
-        # one strided view per kernel offset; a running max over kh*kw of them (no per-window argmax)
-        views = [as_strided(xt[:, i:, j:, :], (n, ho, wo, c), (s0, s1 * sh, s2 * sw, s3), writeable=False)
-                 for i in range(kh) for j in range(kw)]
-        nan = x.size > 0 and np.isnan(x.max())
-        best = views[0].copy()
-        arg = np.zeros(best.shape, dtype=np.int8 if len(views) < 128 else np.intp)
-        for k in range(1, len(views)):
-            v = views[k]
-            upd = v > best
-            if nan:
-                upd |= np.isnan(v)
-            np.copyto(best, v, where=upd)
-            np.copyto(arg, k, where=upd, casting="unsafe")
-        self.arg, self.x_shape, self.out_hw = arg, x.shape, (ho, wo)
+        self.out_hw = ((h - kh) // sh + 1, (w - kw) // sw + 1)
+        views = self._views(x)
+        best = views[0][2].copy()
+        for _, _, v in views[1:]:
+            np.maximum(best, v, out=best)
         return best.transpose(0, 3, 1, 2)
 
-    @property
-    def index(self):
-        """Flat NHWC positions in the input of every output's maximum, shape ``(N, Ho, Wo, C)``."""
-        (kh, kw), (sh, sw) = self.kernel, self.stride
-        n, c, h, w = self.x_shape
-        ho, wo = self.out_hw
-        base = ((np.arange(n)[:, None, None, None] * h + np.arange(ho)[:, None, None] * sh) * w
-                + np.arange(wo)[:, None] * sw) * c + np.arange(c)
-        offsets = np.array([(i * w + j) * c for i in range(kh) for j in range(kw)])
-        return base + offsets[self.arg]
+    def _hits(self, x, out):
+        """``[(i, j, mask)]``: where each kernel offset holds its window's first maximum (exactly one
+        True per output across offsets)."""
+        best = out.transpose(0, 2, 3, 1)
+        nan = np.isnan(best)
+        nan = nan if nan.any() else None
+        left = np.ones(best.shape, dtype=bool)
+        hits = []
+        views = self._views(x)
+        for k, (i, j, v) in enumerate(views):
+            if k == len(views) - 1:
+                hit = left
+            else:
+                hit = v == best
+                if nan is not None:
+                    hit |= nan & np.isnan(v)
+                hit &= left
+                left ^= hit
+            hits.append((i, j, hit))
+        return hits
 
     def backward(self, g, out, x):
-        n, c, h, w = self.x_shape
-        if is_tensor(g):
-            gt = g.permute(0, 2, 3, 1).reshape(-1)
-            gx = IndexAdd.apply(gt, shape=(n * h * w * c,), index=self.index.reshape(-1), dtype=g.dtype)
-            return (gx.reshape(n, h, w, c).permute(0, 3, 1, 2),)
-        (kh, kw), (sh, sw) = self.kernel, self.stride
+        (sh, sw) = self.stride
         ho, wo = self.out_hw
+        n, c, h, w = data(x).shape
+        hits = self._hits(data(x), data(out))
+        if is_tensor(g):  # scatter through a primitive whose backward is a gather: second order works
+            base = ((np.arange(n)[:, None, None, None] * h + np.arange(ho)[:, None, None] * sh) * w
+                    + np.arange(wo)[:, None] * sw) * c + np.arange(c)
+            index = base + sum(hit * ((i * w + j) * c) for i, j, hit in hits)
+            gt = g.permute(0, 2, 3, 1).reshape(-1)
+            gx = IndexAdd.apply(gt, shape=(n * h * w * c,), index=index.reshape(-1), dtype=g.dtype)
+            return (gx.reshape(n, h, w, c).permute(0, 3, 1, 2),)
         gt = g.transpose(0, 2, 3, 1)
         gx = np.zeros((n, h, w, c), dtype=g.dtype)
-        s0, s1, s2, s3 = gx.strides
-        k = 0
-        for i in range(kh):  # each kernel offset's outputs hit distinct inputs: plain adds are exact
-            for j in range(kw):
-                view = as_strided(gx[:, i:, j:, :], (n, ho, wo, c), (s0, s1 * sh, s2 * sw, s3))
-                view += np.where(self.arg == k, gt, 0)
-                k += 1
+        overlap = sh < self.kernel[0] or sw < self.kernel[1]
+        for i, j, hit in hits:
+            dst = gx[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw, :]
+            if overlap:
+                dst += gt * hit
+            else:  # each input belongs to one window
+                np.multiply(gt, hit, out=dst)
         return (gx.transpose(0, 3, 1, 2),)
 
 
@@ -325,9 +369,8 @@ class LeakyRelu(Function):
 
 # -- losses -------------------------------------------------------------------------------------------
 def _log_softmax(x, axis):
-    shifted = x - x.max(axis=axis, keepdims=True)
-    with _quiet():
-        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = x - np.maximum.reduce(x, axis, keepdims=True)
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis, keepdims=True))
 
 
 class CrossEntropy(Function):
@@ -342,15 +385,16 @@ class CrossEntropy(Function):
     def forward(self, x):
         cdim = 0 if x.ndim == 1 else 1
         self.cdim = cdim
-        logp = _log_softmax(x, cdim)
-        self.logp = logp
-        t = np.expand_dims(self.target, cdim)
-        loss = -np.take_along_axis(logp, t, cdim).squeeze(cdim)
+        self.logp = logp = _log_softmax(x, cdim)
+        if x.ndim == 2:
+            loss = logp[np.arange(len(x)), self.target]
+        else:
+            loss = np.take_along_axis(logp, np.expand_dims(self.target, cdim), cdim).squeeze(cdim)
         if self.reduction == "mean":
-            return np.asarray(loss.mean(), dtype=x.dtype)
+            return np.asarray(-np.add.reduce(loss, None) / loss.size, dtype=x.dtype)
         if self.reduction == "sum":
-            return np.asarray(loss.sum(), dtype=x.dtype)
-        return loss
+            return np.asarray(-np.add.reduce(loss, None), dtype=x.dtype)
+        return -loss
 
     def _onehot(self, shape, dtype):
         oh = np.zeros(shape, dtype=dtype)
@@ -462,5 +506,6 @@ def _sigmoid(x):
         return 1.0 / (1.0 + np.exp(-x))
 
 
-__all__ = ["Linear", "Conv2d", "Conv2dGradInput", "Conv2dGradWeight", "MaxPool2d", "Erf", "LeakyRelu",
-           "CrossEntropy", "Gather", "Scatter", "BinaryCrossEntropy", "BCEWithLogits", "erf_array"]
+__all__ = ["Linear", "LinearRelu", "Conv2d", "Conv2dGradInput", "Conv2dGradWeight", "MaxPool2d", "Erf",
+           "LeakyRelu", "CrossEntropy", "Gather", "Scatter", "BinaryCrossEntropy", "BCEWithLogits",
+           "erf_array"]

@@ -137,6 +137,13 @@ class SGD(Optimizer):
     def _update(self, group):
         lr, mom, damp = group["lr"], group["momentum"], group["dampening"]
         wd, nesterov = group["weight_decay"], group["nesterov"]
+        if not mom and not wd:  # plain SGD: no state
+            for p in group["params"]:
+                g = p.grad
+                if g is not None:
+                    d = p.data
+                    d -= lr * g.data
+            return
         for p, g, st in self._params_with_grad(group):
             if wd:
                 g = g + wd * p
