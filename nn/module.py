@@ -56,6 +56,7 @@ class Module:
         d["_parameters"] = OrderedDict()
         d["_buffers"] = OrderedDict()
         d["_modules"] = OrderedDict()
+        d["_non_persistent"] = set()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
@@ -117,9 +118,11 @@ class Module:
         self._parameters[name] = self.__dict__[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
-        """Add a buffer (saved in ``state_dict``, not returned by ``parameters()``)."""
+        """Add a buffer: state that is not trained (not in ``parameters()``) and, when ``persistent``,
+        saved in ``state_dict``."""
         self._forget(name)
         self._buffers[name] = self.__dict__[name] = None if tensor is None else _as_buffer(tensor)
+        (self._non_persistent.discard if persistent else self._non_persistent.add)(name)
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
@@ -242,9 +245,10 @@ class Module:
     def _state_items(self):
         """``(key, tensor)`` for every parameter and buffer, torch's order and names (duplicates kept)."""
         for prefix, mod in self.named_modules(remove_duplicate=False):
+            skip = mod._non_persistent
             for key in ("_parameters", "_buffers"):
                 for name, t in mod.__dict__[key].items():
-                    if t is not None:
+                    if t is not None and not (key == "_buffers" and name in skip):
                         yield (f"{prefix}.{name}" if prefix else name), t
 
     def state_dict(self):

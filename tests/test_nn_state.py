@@ -48,6 +48,19 @@ def test_keys_shapes_and_dtypes_equal_torch():
     assert list(Tower(nn).state_dict()) == list(TorchTower(torch.nn).state_dict())
 
 
+def test_non_persistent_buffers_are_not_saved():
+    class WithBuffers(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("kept", np.ones(2))
+            self.register_buffer("scratch", np.zeros(3), persistent=False)
+
+    m = WithBuffers()
+    assert list(m.state_dict()) == ["kept"] and len(list(m.buffers())) == 2
+    m.load_state_dict({"kept": np.full(2, 5.0)})
+    assert np.all(m.kept.data == 5.0)
+
+
 def test_state_dict_values_are_copies():
     lin = nn.Linear(2, 2)
     sd = lin.state_dict()
