@@ -64,17 +64,20 @@ def progress(iterable, desc="", quiet=False, total=None):
 
 
 # ----------------------------------------------------------------------------------------- training
-def fit(model, loss_fn, optimizer, loader, epochs, *, evaluate=None, quiet=False, desc="train",
-        show=("test_loss", "test_acc")):
-    """Train ``model`` for ``epochs`` passes over ``loader`` (batches ``(x, y)``), one tqdm bar.
+def fit(model, loss_fn, optimizer, loader, epochs, *, evaluate=None, scheduler=None, quiet=False,
+        desc="train", show=("test_loss", "test_acc")):
+    """Train ``model`` for ``epochs`` passes over ``loader`` (batches ``(x, y)``), one tqdm bar;
+    ``scheduler.step()`` after each epoch when given.
 
     After each epoch ``evaluate(model)`` (run in eval mode under ``no_grad``) returns a dict of
     metrics. Returns the history: ``name -> list`` (one entry per epoch), with ``batch_loss``, the
-    mean mini-batch loss of the epoch, plus whatever ``evaluate`` returned.
+    mean mini-batch loss of the epoch, ``seconds``, the epoch's training time (evaluation excluded),
+    plus whatever ``evaluate`` returned.
     """
     history = defaultdict(list)
     bar = progress(range(epochs), desc=desc, quiet=quiet)
     for _ in bar:
+        t0 = time.perf_counter()
         model.train()
         total, count = 0.0, 0
         for xb, yb in loader:
@@ -85,6 +88,9 @@ def fit(model, loss_fn, optimizer, loader, epochs, *, evaluate=None, quiet=False
             optimizer.step()
             total += loss.item() * len(xb)
             count += len(xb)
+        if scheduler is not None:
+            scheduler.step()
+        history["seconds"].append(time.perf_counter() - t0)
         history["batch_loss"].append(total / count)
         if evaluate is not None:
             model.eval()
@@ -162,20 +168,32 @@ def plot_curves(panels, path, title="", xlabel="epoch"):
     gets a log y-axis when its values span more than a factor of 20.
     """
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
+    # the same curves in every panel: one legend under the figure instead of one per panel
+    shared = len({tuple(curves) for curves in panels.values()}) == 1 and len(panels) > 1
     for ax, (name, curves) in zip(axes[0], panels.items()):
         values = []
         for label, ys in curves.items():
             ax.plot(np.arange(1, len(ys) + 1), ys, label=label, lw=1.6)
             values.extend(v for v in ys if np.isfinite(v))
         if "loss" in name and values and min(values) > 0 and max(values) / min(values) > 20:
+            from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
             ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(xlabel)
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
-        ax.legend()
+        if not shared:
+            ax.legend()
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    if shared:
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False,
+                   bbox_to_anchor=(0.5, -0.01))
+        fig.subplots_adjust(bottom=0.22)
     return save_figure(fig, path)
 
 
@@ -228,7 +246,7 @@ def plot_confusion(cm, path, title="", labels=None):
     """A confusion-matrix heat map with the counts written in the cells."""
     n = cm.shape[0]
     labels = list(range(n)) if labels is None else labels
-    fig, ax = plt.subplots(figsize=(0.55 * n + 2.5, 0.55 * n + 2))
+    fig, ax = plt.subplots(figsize=(0.42 * n + 2, 0.42 * n + 1.6))
     ax.imshow(cm, cmap="Blues")
     for i in range(n):
         for j in range(n):
@@ -357,14 +375,14 @@ def format_report(report, met=None):
     """The text form of a report: title, metrics (with targets), time, files."""
     met = met or {}
     lines = [f"== {report['demo']} ({report['mode']}): {report['summary']}"]
-    width = max([len(k) for k in report["metrics"]] + [12])
+    width = max([len(k) for k in report["metrics"]] + [len(k) + 5 for k in report["timings_s"]] + [10])
     for k, v in report["metrics"].items():
         text = f"{v:.4f}" if isinstance(v, float) else str(v)
         if k in report["targets"]:
             text += f"   (target >= {report['targets'][k]}: {'ok' if met.get(k) else 'MISSED'})"
         lines.append(f"  {k:<{width}}  {text}")
     for k, v in report["timings_s"].items():
-        lines.append(f"  {k + ' time':<{width}}  {v:.1f} s")
+        lines.append(f"  {k + ' time':<{width}}  {v:.2f} s")
     lines.append(f"  {'total time':<{width}}  {report['time_s']:.1f} s")
     for note in report["notes"]:
         lines.append(f"  note: {note}")

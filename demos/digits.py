@@ -1,12 +1,14 @@
 """A real dataset: scikit-learn's bundled 8x8 handwritten digits (1797 images, no download),
 standardised per pixel (``Standardizer`` fitted on the training split), seeded 80/20 split.
 
-Trains an MLP (64-128-64-10) and a small CNN (two 3x3 ``Conv2d`` + ``MaxPool2d`` blocks) with
-mini-batch Adam and ``CrossEntropyLoss``; full-run targets: MLP >= 97%, CNN >= 98% test accuracy.
+Trains an MLP (64-128-64-10 with dropout) and a small CNN (two 3x3 ``Conv2d`` + ``MaxPool2d`` blocks,
+dropout before the classifier) with mini-batch Adam, a cosine learning-rate schedule and
+``CrossEntropyLoss``; full-run targets: MLP >= 97%, CNN >= 98% test accuracy.
 Writes ``loss_curve.png``, ``confusion_<model>.png`` and ``report.json``. ``--vs-torch`` trains the
 same architecture in PyTorch from the same initial weights (copied with ``state_dict``), on the same
-mini-batches with the same optimiser, and reports both accuracies, times and how far the final
-weights drifted apart.
+mini-batches with the same optimiser and schedule, and reports both accuracies and training times
+(PyTorch single-threaded; the dropout masks come from each library's own generator, so the two runs
+are alike, not identical).
 """
 import time
 
@@ -17,8 +19,8 @@ from nn.data import DataLoader, Standardizer, TensorDataset, train_test_split
 
 from . import common
 
-SUMMARY = "sklearn 8x8 digits: MLP 64-128-64-10 and a 2-conv CNN, Adam, CrossEntropyLoss"
-FULL = dict(samples=None, epochs=30, lr=0.001, batch_size=32)
+SUMMARY = "sklearn 8x8 digits: MLP 64-128-64-10 and a 2-conv CNN, dropout, Adam + cosine schedule"
+FULL = dict(samples=None, epochs=50, lr=0.002, batch_size=32)
 QUICK = dict(samples=600, epochs=4, lr=0.003, batch_size=32)
 TARGETS = {"mlp_test_acc": 0.97, "cnn_test_acc": 0.98}
 QUICK_TARGETS = {"mlp_test_acc": 0.8, "cnn_test_acc": 0.7}
@@ -28,12 +30,12 @@ def build(kind, lib=nn):
     """The ``kind`` ("mlp" or "cnn") network from ``lib`` (``nn`` or ``torch.nn``: same layers, same
     parameter names, so state dicts move between them)."""
     if kind == "mlp":
-        return lib.Sequential(lib.Linear(64, 128), lib.ReLU(), lib.Linear(128, 64), lib.ReLU(),
-                              lib.Linear(64, 10))
+        return lib.Sequential(lib.Linear(64, 128), lib.ReLU(), lib.Dropout(0.2),
+                              lib.Linear(128, 64), lib.ReLU(), lib.Dropout(0.2), lib.Linear(64, 10))
     return lib.Sequential(
-        lib.Conv2d(1, 16, 3, padding=1), lib.ReLU(), lib.MaxPool2d(2),   # 16 x 4 x 4
-        lib.Conv2d(16, 32, 3, padding=1), lib.ReLU(), lib.MaxPool2d(2),  # 32 x 2 x 2
-        lib.Flatten(), lib.Linear(128, 64), lib.ReLU(), lib.Linear(64, 10))
+        lib.Conv2d(1, 32, 3, padding=1), lib.ReLU(), lib.MaxPool2d(2),   # 32 x 4 x 4
+        lib.Conv2d(32, 64, 3, padding=1), lib.ReLU(), lib.MaxPool2d(2),  # 64 x 2 x 2
+        lib.Flatten(), lib.Dropout(0.3), lib.Linear(256, 64), lib.ReLU(), lib.Linear(64, 10))
 
 
 def load_data(seed, samples=None):
@@ -69,6 +71,7 @@ def main(out_dir="results/digits", *, epochs=None, lr=None, batch_size=None, see
         initial = {k: v.copy() for k, v in net.state_dict().items()}
         loss_fn = nn.CrossEntropyLoss()
         optimizer = nn.optim.Adam(net.parameters(), lr=cfg["lr"])
+        scheduler = nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg["epochs"])
         loader = DataLoader(TensorDataset(xtr, y_train), batch_size=cfg["batch_size"], shuffle=True,
                             seed=seed)
 
@@ -76,10 +79,9 @@ def main(out_dir="results/digits", *, epochs=None, lr=None, batch_size=None, see
             return {**common.classification_metrics(m, loss_fn, xtr, y_train, "train"),
                     **common.classification_metrics(m, loss_fn, xte, y_test, "test")}
 
-        t0 = time.perf_counter()
-        hist = common.fit(net, loss_fn, optimizer, loader, cfg["epochs"], evaluate=evaluate, quiet=quiet,
-                          desc=f"digits {kind}")
-        run.timings[f"{kind}_train"] = round(time.perf_counter() - t0, 3)
+        hist = common.fit(net, loss_fn, optimizer, loader, cfg["epochs"], evaluate=evaluate,
+                          scheduler=scheduler, quiet=quiet, desc=f"digits {kind}")
+        run.timings[f"{kind}_train"] = round(sum(hist["seconds"]), 3)  # evaluation excluded
         metrics[f"{kind}_test_acc"] = hist["test_acc"][-1]
         metrics[f"{kind}_train_acc"] = hist["train_acc"][-1]
         panels["loss (cross-entropy)"][f"{kind} train"] = hist["train_loss"]
@@ -91,26 +93,31 @@ def main(out_dir="results/digits", *, epochs=None, lr=None, batch_size=None, see
                               title=f"digits, {kind.upper()}: test accuracy {hist['test_acc'][-1]:.1%}")
 
         if vs_torch:
-            t0 = time.perf_counter()
-            torch_acc, drift = train_torch(kind, initial, xtr, y_train, xte, y_test, cfg, seed, quiet)
-            run.timings[f"{kind}_torch_train"] = round(time.perf_counter() - t0, 3)
+            torch_acc, seconds = train_torch(kind, initial, xtr, y_train, xte, y_test, cfg, seed, quiet)
+            run.timings[f"{kind}_torch_train"] = round(seconds, 3)
             metrics[f"{kind}_torch_test_acc"] = torch_acc
-            metrics[f"{kind}_max_weight_diff"] = drift(net.state_dict())
             notes.append(f"{kind}: chainrule {metrics[kind + '_test_acc']:.2%} in "
                          f"{run.timings[kind + '_train']:.1f} s, PyTorch {torch_acc:.2%} in "
                          f"{run.timings[kind + '_torch_train']:.1f} s (same initial weights and batches)")
 
-    common.plot_curves(panels, run.path("loss_curve.png"), title="8x8 digits: MLP and CNN, Adam")
+    common.plot_curves(panels, run.path("loss_curve.png"),
+                       title="8x8 digits: MLP and CNN, Adam with a cosine schedule")
     return run.finish(metrics, targets, summary=SUMMARY, notes=notes)
 
 
 def train_torch(kind, initial, x_train, y_train, x_test, y_test, cfg, seed, quiet):
     """Train ``build(kind, torch.nn)`` from ``initial`` on the batches chainrule saw (same
-    ``DataLoader`` seed). Returns the test accuracy and ``drift(state) -> max |w_torch - w|``."""
+    ``DataLoader`` seed), with the same optimiser and schedule. Returns the test accuracy and the
+    training time (the import of torch excluded)."""
     import torch
+    # one thread: on layers this small a thread pool costs more than it gains (and on a busy machine
+    # its spinning threads can slow it down tenfold)
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
     net = build(kind, torch.nn)
     net.load_state_dict({k: torch.tensor(np.asarray(v)) for k, v in initial.items()})
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg["lr"])
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg["epochs"])
     loss_fn = torch.nn.CrossEntropyLoss()
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=cfg["batch_size"], shuffle=True,
                         seed=seed)
@@ -122,14 +129,12 @@ def train_torch(kind, initial, x_train, y_train, x_test, y_test, cfg, seed, quie
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+        scheduler.step()
+    seconds = time.perf_counter() - t0
     net.eval()
     with torch.no_grad():
         pred = net(torch.from_numpy(x_test)).argmax(dim=1).numpy()
-    final = {k: v.detach().numpy() for k, v in net.state_dict().items()}
-
-    def drift(state):
-        return max(float(np.abs(np.asarray(state[k]) - final[k]).max()) for k in final)
-    return common.accuracy(pred, y_test), drift
+    return common.accuracy(pred, y_test), seconds
 
 
 def _array(batch):

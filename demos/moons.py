@@ -14,8 +14,8 @@ from nn.data import DataLoader, TensorDataset, make_moons, train_test_split
 from . import common
 
 SUMMARY = "two moons, MLP 2-32-32-1 (tanh), BCEWithLogitsLoss, mini-batch Adam"
-FULL = dict(samples=1000, noise=0.2, hidden=32, epochs=60, lr=0.01, batch_size=32)
-QUICK = dict(samples=300, noise=0.2, hidden=16, epochs=12, lr=0.02, batch_size=32)
+FULL = dict(samples=1000, noise=0.15, hidden=32, epochs=100, lr=0.003, batch_size=32)
+QUICK = dict(samples=300, noise=0.15, hidden=32, epochs=30, lr=0.03, batch_size=16)
 TARGETS = {"test_acc": 0.95}
 QUICK_TARGETS = {"test_acc": 0.85}
 
@@ -37,6 +37,7 @@ def main(out_dir="results/moons", *, epochs=None, lr=None, batch_size=None, seed
     model = nn.MLP([2, h, h, 1], activation="tanh")
     loss_fn = nn.BCEWithLogitsLoss()
     optimizer = nn.optim.Adam(model.parameters(), lr=cfg["lr"])
+    scheduler = nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg["epochs"])
 
     def evaluate(m):
         return {**common.classification_metrics(m, loss_fn, x_train, y_train, "train"),
@@ -44,6 +45,7 @@ def main(out_dir="results/moons", *, epochs=None, lr=None, batch_size=None, seed
 
     with run.timer("train"):
         hist = common.fit(model, loss_fn, optimizer, loader, cfg["epochs"], evaluate=evaluate,
+                          scheduler=scheduler,
                           quiet=quiet, desc="moons")
 
     test_acc = hist["test_acc"][-1]

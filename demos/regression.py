@@ -39,6 +39,7 @@ def main(out_dir="results/regression", *, epochs=None, lr=None, batch_size=None,
     model = nn.MLP([x.shape[1], h, h, 1], activation="tanh")
     loss_fn = nn.MSELoss()
     optimizer = nn.optim.Adam(model.parameters(), lr=cfg["lr"])
+    scheduler = nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg["epochs"])
 
     def predict(inputs):
         """Predictions in the original units for raw inputs."""
@@ -53,6 +54,7 @@ def main(out_dir="results/regression", *, epochs=None, lr=None, batch_size=None,
 
     with run.timer("train"):
         hist = common.fit(model, loss_fn, optimizer, loader, cfg["epochs"], evaluate=evaluate,
+                          scheduler=scheduler,
                           quiet=quiet, desc="regression", show=("test_loss", "test_r2"))
 
     test_pred = predict(x_test)

@@ -16,7 +16,7 @@ from . import common
 
 SUMMARY = "micrograd's MLP 2-16-16-1 of scalar Values on moons, hinge loss, full-batch SGD"
 FULL = dict(samples=100, noise=0.1, hidden=16, epochs=100, lr=1.0, batch_size=None, alpha=1e-4)
-QUICK = dict(samples=40, noise=0.1, hidden=8, epochs=30, lr=1.0, batch_size=None, alpha=1e-4)
+QUICK = dict(samples=40, noise=0.1, hidden=8, epochs=40, lr=1.0, batch_size=None, alpha=1e-4)
 TARGETS = {"train_acc": 0.97}
 QUICK_TARGETS = {"train_acc": 0.8}
 GRAPH_NODES = 60

@@ -33,6 +33,7 @@ def main(out_dir="results/spiral", *, epochs=None, lr=None, batch_size=None, see
     model = nn.MLP([2, h, h, k])
     loss_fn = nn.CrossEntropyLoss()
     optimizer = nn.optim.Adam(model.parameters(), lr=cfg["lr"])
+    scheduler = nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg["epochs"])
 
     def evaluate(m):
         return {**common.classification_metrics(m, loss_fn, x_train, y_train, "train"),
@@ -40,6 +41,7 @@ def main(out_dir="results/spiral", *, epochs=None, lr=None, batch_size=None, see
 
     with run.timer("train"):
         hist = common.fit(model, loss_fn, optimizer, loader, cfg["epochs"], evaluate=evaluate,
+                          scheduler=scheduler,
                           quiet=quiet, desc="spiral", show=("train_acc", "test_acc"))
 
     def proba(grid):
