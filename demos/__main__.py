@@ -123,6 +123,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"python -m demos {name}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

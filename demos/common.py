@@ -97,7 +97,8 @@ def fit(model, loss_fn, optimizer, loader, epochs, *, evaluate=None, scheduler=N
             with no_grad():
                 for name, value in evaluate(model).items():
                     history[name].append(float(value))
-        bar.set_postfix({k: f"{history[k][-1]:.4f}" for k in ("batch_loss",) + tuple(show) if k in history})
+        bar.set_postfix({k: f"{history[k][-1]:.4f}" for k in ("batch_loss",) + tuple(show) if k in history},
+                        refresh=False)  # drawn with the next step: one line per update, not two
     bar.close()
     model.eval()
     return dict(history)

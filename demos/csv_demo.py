@@ -35,7 +35,8 @@ def main(out_dir="results/csv", *, path=DEFAULT_DATA, target="kind", predict=Non
     cfg.update({k: v for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size, hidden=hidden).items()
                 if v is not None})
     x, y, names = read_training_csv(path, target)
-    new_x = read_feature_csv(predict, names) if predict else None  # fail early, before training
+    # read the rows to predict first: a bad file fails before training, not after
+    new_x, new_header, new_rows = read_feature_csv(predict, names) if predict else (None, None, None)
     if task == "auto":
         task = detect_task(y)
     cfg.update(task=task, rows=len(x), features=list(names))
@@ -77,6 +78,7 @@ def main(out_dir="results/csv", *, path=DEFAULT_DATA, target="kind", predict=Non
             return {**common.classification_metrics(m, loss_fn, xt_train, y_train, "train"),
                     **common.classification_metrics(m, loss_fn, xt_test, y_test, "test")}
         return {"train_loss": float(np.mean((common.predict(m, xt_train) - yt_train) ** 2)),
+                "test_loss": float(np.mean((common.predict(m, xt_test) - ys.transform(y_test)) ** 2)),
                 "test_r2": common.r2_score(y_test, predict_raw(xt_test))}
 
     with run.timer("train"):
@@ -100,7 +102,7 @@ def main(out_dir="results/csv", *, path=DEFAULT_DATA, target="kind", predict=Non
                    "test_rmse": float(np.sqrt(np.mean((pred - y_test) ** 2)))}
         _plot_pred_vs_true(y_test, pred, run.path("pred_vs_true.png"),
                            f"{name}: {target}, test R$^2$ = {metrics['test_r2']:.3f}")
-        panels = {"loss (MSE, standardised)": {"train": hist["train_loss"]},
+        panels = {"loss (MSE, standardised)": {"train": hist["train_loss"], "test": hist["test_loss"]},
                   "test R^2": {"test": hist["test_r2"]}}
     common.plot_curves(panels, run.path("loss_curve.png"), title=f"{name}: {target} ({task})")
 
@@ -128,9 +130,9 @@ def main(out_dir="results/csv", *, path=DEFAULT_DATA, target="kind", predict=Non
             values = [[float(v)] for v in predict_raw(xt_new)[:, 0]]
         with open(run.path("predictions.csv"), "w", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(list(names) + columns)
-            for row, extra in zip(new_x, values):
-                writer.writerow([_plain(v) for v in row] + extra)
+            writer.writerow(new_header + columns)
+            for row, extra in zip(new_rows, values):
+                writer.writerow(row + extra)
         metrics["predicted_rows"] = len(new_x)
 
     targets = (QUICK_TARGETS if quick else TARGETS)[task]
@@ -177,13 +179,14 @@ def read_training_csv(path, target):
 
 
 def read_feature_csv(path, names):
-    """The columns ``names`` of ``path`` (other columns, such as the target, are ignored)."""
+    """``(x, header, rows)``: the columns ``names`` of ``path`` as an array (other columns, such as
+    the target, are ignored), its header and its data rows as the cells read."""
     header = _header(path)
     missing = [n for n in names if n not in header]
     if missing:
         raise DemoError(f"{path}: missing feature column(s) {', '.join(map(repr, missing))}")
     index = [header.index(n) for n in names]
-    rows = []
+    values, rows = [], []
     with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         next(r for r in reader if any(c.strip() for c in r))  # the header
@@ -191,7 +194,8 @@ def read_feature_csv(path, names):
             if not any(c.strip() for c in row):
                 continue
             try:
-                rows.append([float(row[i]) for i in index])
+                values.append([float(row[i]) for i in index])
+                rows.append(row)
             except IndexError:
                 raise DemoError(f"{path}: line {line} has {len(row)} cells, the header "
                                 f"{len(header)}") from None
@@ -201,7 +205,7 @@ def read_feature_csv(path, names):
                                 "number") from None
     if not rows:
         raise DemoError(f"{path}: the file has a header but no data rows")
-    return np.asarray(rows, dtype=np.float32)
+    return np.asarray(values, dtype=np.float32), header, rows
 
 
 def _is_number(text):

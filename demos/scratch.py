@@ -144,7 +144,7 @@ def main(out_dir="results/scratch", *, epochs=None, lr=None, batch_size=None, se
                 p.data -= rate * p.grad
             history["loss"].append(loss.data)
             history["train_acc"].append(acc)
-            bar.set_postfix(loss=f"{loss.data:.4f}", acc=f"{acc:.2f}")
+            bar.set_postfix(loss=f"{loss.data:.4f}", acc=f"{acc:.2f}", refresh=False)
         bar.close()
     nodes_per_step = count_nodes(loss)
     final_loss, final_acc = loss_and_accuracy(model, x, y, cfg["alpha"])
