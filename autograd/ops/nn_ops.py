@@ -31,6 +31,21 @@ class _NNFunction(Function):
         return Tensor._wrap(out)
 
 
+_ONES = {}
+
+
+def _column_sums(a):
+    """``a.sum(0)`` of a 2-D array as a matrix-vector product: NumPy's reduction down the rows of a
+    narrow matrix is up to 15x slower than BLAS's gemv (``(4096, 16)``: 66 us against 4 us)."""
+    key = (a.shape[0], a.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(a.shape[0], dtype=a.dtype)
+    return ones @ a
+
+
 def _clamp_min(x, lo):
     return x.clamp(min=lo) if is_tensor(x) else np.maximum(x, lo)
 
@@ -72,7 +87,7 @@ def _linear_backward(needs, g, x, w, b):
         return gx, gw
     if not needs[2]:
         return gx, gw, None
-    return gx, gw, (g.sum(0) if is_tensor(g) else np.add.reduce(g, 0))
+    return gx, gw, (g.sum(0) if is_tensor(g) else _column_sums(g))
 
 
 class LinearRelu(Linear):
@@ -176,19 +191,23 @@ class Conv2d(_NNFunction):
         return out
 
     def backward(self, g, out, x, w, b=None):
-        gb = g.sum((0, 2, 3)) if b is not None and self.needs[2] else None
-        gx = gw = None
+        gx = gw = gb = None
+        needs = self.needs
         if is_tensor(g):
             attrs = dict(stride=self.stride, padding=self.padding)
-            if self.needs[0]:
+            if needs[0]:
                 gx = Conv2dGradInput.apply(g, w, x_shape=self.x_shape, **attrs)
-            if self.needs[1]:
+            if needs[1]:
                 gw = Conv2dGradWeight.apply(x, g, w_shape=w.shape, **attrs)
+            if b is not None and needs[2]:
+                gb = g.sum((0, 2, 3))
         else:
-            if self.needs[0]:
+            if needs[0]:
                 gx = conv2d_grad_input(g, w, self.x_shape, self.stride, self.padding)
-            if self.needs[1]:
+            if needs[1]:
                 gw = conv2d_grad_weight(x, g, w.shape, self.stride, self.padding, self.cols)
+            if b is not None and needs[2]:
+                gb = _column_sums(_g_rows(g))
         return (gx, gw) if b is None else (gx, gw, gb)
 
 
