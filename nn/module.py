@@ -224,7 +224,10 @@ class Module:
 
     # -- dtype ---------------------------------------------------------------------------------------
     def to(self, dtype):
-        """Convert floating parameters and buffers (and their grads) to ``dtype`` in place."""
+        """Convert floating parameters and buffers (and their grads) to ``dtype`` in place; the device
+        ``"cpu"`` (the only one) is accepted and changes nothing."""
+        if isinstance(dtype, str) and dtype.split(":")[0] == "cpu":
+            return self
         dtype = as_dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to() only accepts floating dtypes, got {dtype}")

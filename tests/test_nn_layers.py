@@ -394,6 +394,7 @@ def test_dtype_conversion():
     assert net(np.ones((4, 2), dtype=np.float32)).dtype == np.float32
     with pytest.raises(TypeError, match="floating"):
         net.to("int64")
+    assert net.to("cpu") is net
 
 
 def test_layer_input_errors():
