@@ -165,16 +165,22 @@ def save_figure(fig, path):
 def plot_curves(panels, path, title="", xlabel="epoch"):
     """One panel per entry of ``panels``: ``{"loss": {"train": [...], "test": [...]}, ...}``.
 
-    Each inner dict maps a curve label to its per-epoch values; a panel whose name contains "loss"
-    gets a log y-axis when its values span more than a factor of 20.
+    Each inner dict maps a curve label to its per-epoch values (a label keeps its colour across
+    panels); a panel whose name contains "loss" gets a log y-axis when its values span more than a
+    factor of 20.
     """
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
     # the same curves in every panel: one legend under the figure instead of one per panel
     shared = len({tuple(curves) for curves in panels.values()}) == 1 and len(panels) > 1
+    colors = {}
     for ax, (name, curves) in zip(axes[0], panels.items()):
         values = []
         for label, ys in curves.items():
-            ax.plot(np.arange(1, len(ys) + 1), ys, label=label, lw=1.6)
+            # "cnn train" / "cnn test": one colour per model, the test curve dashed
+            group = label.rsplit(" ", 1)[0] if label.endswith((" train", " test")) else label
+            color = colors.setdefault(group, f"C{len(colors)}")
+            style = "--" if group != label and label.endswith(" test") else "-"
+            ax.plot(np.arange(1, len(ys) + 1), ys, label=label, lw=1.6, color=color, ls=style)
             values.extend(v for v in ys if np.isfinite(v))
         if "loss" in name and values and min(values) > 0 and max(values) / min(values) > 20:
             from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter

@@ -13,7 +13,7 @@ from nn.data import DataLoader, TensorDataset, make_moons, train_test_split
 
 from . import common
 
-SUMMARY = "two moons, MLP 2-32-32-1 (tanh), BCEWithLogitsLoss, mini-batch Adam"
+SUMMARY = "two moons, MLP 2-{h}-{h}-1 (tanh), BCEWithLogitsLoss, mini-batch Adam + cosine schedule"
 FULL = dict(samples=1000, noise=0.15, hidden=32, epochs=100, lr=0.003, batch_size=32)
 QUICK = dict(samples=300, noise=0.15, hidden=32, epochs=30, lr=0.03, batch_size=16)
 TARGETS = {"test_acc": 0.95}
@@ -55,12 +55,13 @@ def main(out_dir="results/moons", *, epochs=None, lr=None, batch_size=None, seed
         title=f"two moons, test set: accuracy {test_acc:.1%} after {cfg['epochs']} epochs")
     common.plot_curves({"loss (BCE)": {"train": hist["train_loss"], "test": hist["test_loss"]},
                         "accuracy": {"train": hist["train_acc"], "test": hist["test_acc"]}},
-                       run.path("loss_curve.png"), title="two moons: MLP 2-%d-%d-1, Adam" % (h, h))
+                       run.path("loss_curve.png"),
+                       title=f"two moons: MLP 2-{h}-{h}-1, Adam with a cosine schedule")
     run.save_graph(neuron_graph(model, x_test), "graph.svg")
 
     metrics = {"test_acc": test_acc, "train_acc": hist["train_acc"][-1],
                "test_loss": hist["test_loss"][-1], "train_loss": hist["train_loss"][-1]}
-    return run.finish(metrics, QUICK_TARGETS if quick else TARGETS, summary=SUMMARY)
+    return run.finish(metrics, QUICK_TARGETS if quick else TARGETS, summary=SUMMARY.format(h=h))
 
 
 def neuron_graph(model, x):

@@ -11,7 +11,7 @@ from nn.data import DataLoader, Standardizer, TensorDataset, make_regression, tr
 
 from . import common
 
-SUMMARY = "noisy 1-D curve, MLP 1-64-64-1 (tanh), MSELoss, standardised data, mini-batch Adam"
+SUMMARY = "noisy 1-D curve, MLP 1-{h}-{h}-1 (tanh), MSELoss, standardised data, mini-batch Adam"
 FULL = dict(samples=600, noise=0.1, hidden=64, epochs=100, lr=0.005, batch_size=32)
 QUICK = dict(samples=200, noise=0.1, hidden=32, epochs=25, lr=0.01, batch_size=32)
 TARGETS = {"test_r2": 0.95}
@@ -78,4 +78,4 @@ def main(out_dir="results/regression", *, epochs=None, lr=None, batch_size=None,
 
     metrics = {"test_r2": r2, "test_rmse": rmse, "train_loss": hist["train_loss"][-1],
                "test_loss": hist["test_loss"][-1]}
-    return run.finish(metrics, QUICK_TARGETS if quick else TARGETS, summary=SUMMARY)
+    return run.finish(metrics, QUICK_TARGETS if quick else TARGETS, summary=SUMMARY.format(h=h))

@@ -14,7 +14,7 @@ from nn.data import make_moons
 
 from . import common
 
-SUMMARY = "micrograd's MLP 2-16-16-1 of scalar Values on moons, hinge loss, full-batch SGD"
+SUMMARY = "micrograd's MLP 2-{h}-{h}-1 of scalar Values on moons, hinge loss, full-batch SGD"
 FULL = dict(samples=100, noise=0.1, hidden=16, epochs=100, lr=1.0, batch_size=None, alpha=1e-4)
 QUICK = dict(samples=40, noise=0.1, hidden=8, epochs=40, lr=1.0, batch_size=None, alpha=1e-4)
 TARGETS = {"train_acc": 0.97}
@@ -171,4 +171,4 @@ def main(out_dir="results/scratch", *, epochs=None, lr=None, batch_size=None, se
     metrics = {"train_acc": final_acc, "final_loss": final_loss.data, "parameters": len(model.parameters()),
                "nodes_per_forward": forward_nodes, "nodes_per_step": nodes_per_step,
                "steps_per_s": steps / max(run.timings["train"], 1e-9)}
-    return run.finish(metrics, QUICK_TARGETS if quick else TARGETS, summary=SUMMARY)
+    return run.finish(metrics, QUICK_TARGETS if quick else TARGETS, summary=SUMMARY.format(h=h))

@@ -9,7 +9,7 @@ from nn.data import DataLoader, TensorDataset, make_spiral, train_test_split
 
 from . import common
 
-SUMMARY = "3-class spiral, MLP 2-64-64-3 (ReLU), softmax cross-entropy, mini-batch Adam"
+SUMMARY = "3-class spiral, MLP 2-{h}-{h}-3 (ReLU), softmax cross-entropy, mini-batch Adam"
 FULL = dict(samples=900, classes=3, noise=0.2, hidden=64, epochs=150, lr=0.01, batch_size=32)
 QUICK = dict(samples=300, classes=3, noise=0.2, hidden=32, epochs=30, lr=0.02, batch_size=32)
 TARGETS = {"train_acc": 0.95}
@@ -58,4 +58,4 @@ def main(out_dir="results/spiral", *, epochs=None, lr=None, batch_size=None, see
 
     metrics = {"train_acc": hist["train_acc"][-1], "test_acc": hist["test_acc"][-1],
                "train_loss": hist["train_loss"][-1], "test_loss": hist["test_loss"][-1]}
-    return run.finish(metrics, QUICK_TARGETS if quick else TARGETS, summary=SUMMARY)
+    return run.finish(metrics, QUICK_TARGETS if quick else TARGETS, summary=SUMMARY.format(h=h))
