@@ -34,6 +34,7 @@ def load(name):
     return importlib.import_module(DEMOS[name][0])
 
 
-def run(name, out_dir="results", **options):
-    """Run demo ``name`` writing into ``out_dir``; returns its report dict."""
-    return load(name).main(out_dir, **options)
+def run(name, out_dir=None, **options):
+    """Run demo ``name`` writing into ``out_dir`` (default ``results/NAME``, as the CLI); returns its
+    report dict. ``options`` are the demo's keyword arguments (``epochs``, ``quick``, ``quiet``...)."""
+    return load(name).main(f"results/{name}" if out_dir is None else out_dir, **options)
