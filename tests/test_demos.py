@@ -86,7 +86,7 @@ def test_demo_quick(name, tmp_path):
 
 def test_graph_demo(tmp_path, capsys):
     pytest.importorskip("demos.graph")
-    assert cli(["graph", "--out", str(tmp_path), "--quiet"]) == 0
+    assert cli(["graph", "--out", str(tmp_path), "--quick", "--quiet"]) == 0
     out = tmp_path / "graph"
     check_report(json.loads((out / "report.json").read_text()), str(out), "graph")
     assert {"neuron.svg", "mlp.svg"} <= set(os.listdir(out))
