@@ -337,9 +337,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if weight is None and eps == 0.0 and x.data.ndim == 2:  # the common case, checked cheaply
         t = target.data if isinstance(target, Tensor) else target
         if type(t) is np.ndarray and t.dtype.kind in "iu" and t.shape == x.data.shape[:1] and t.size:
-            lo, hi = np.minimum.reduce(t), np.maximum.reduce(t)
-            if lo >= 0 and hi < n_classes and (ignore_index < 0 or not (t == ignore_index).any()):
-                return P.CrossEntropy.apply(x, target=t, reduction=reduction)
+            # a class >= n_classes makes the primitive's indexing raise IndexError: checked below
+            if np.minimum.reduce(t) >= 0 and (ignore_index < 0 or not (t == ignore_index).any()):
+                try:
+                    return P.CrossEntropy.apply(x, target=t, reduction=reduction)
+                except IndexError:
+                    pass
     if _is_prob_target(target, x):
         return _cross_entropy_probs(x, _like(target, x), weight, reduction, eps, cdim)
     t = _class_target(target, x, "cross_entropy")

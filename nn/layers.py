@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 
-from autograd import no_grad
+from autograd import Tensor, no_grad
+from autograd.ops import nn_ops as _P
 
 from . import functional as F
 from . import init
@@ -54,6 +55,9 @@ class Linear(Module):
             _uniform_bias(self.bias, self.in_features)
 
     def forward(self, x):
+        if type(x) is Tensor:  # the common case, straight to the primitive (it checks the shapes)
+            b = self.bias
+            return _P.Linear.apply(x, self.weight) if b is None else _P.Linear.apply(x, self.weight, b)
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
@@ -325,8 +329,12 @@ class LogSoftmax(Softmax):
 
 def _linear_relu(linear, relu, x):
     """``relu(linear(x))`` as one node, unless either module's ``forward`` was replaced on the instance."""
-    if "forward" in linear.__dict__ or "forward" in relu.__dict__:
+    d = linear.__dict__
+    if "forward" in d or "forward" in relu.__dict__:
         return relu(linear(x))
+    if type(x) is Tensor:
+        b = d["bias"]
+        return _P.LinearRelu.apply(x, d["weight"]) if b is None else _P.LinearRelu.apply(x, d["weight"], b)
     return F._linear_relu(x, linear.weight, linear.bias)
 
 
