@@ -34,16 +34,16 @@ def _extra_arguments(name, p):
                        help="also train the same architecture in PyTorch from the same initial weights "
                             "and compare accuracy and time")
     elif name == "csv":
-        p.add_argument("path", help="a CSV file with a header row and numeric cells")
-        p.add_argument("--target", required=True, help="the column to predict")
+        p.add_argument("path", metavar="FILE", help="a CSV file with a header row and numeric cells")
+        p.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
         p.add_argument("--predict", metavar="NEW_CSV",
                        help="a CSV with the same feature columns (target optional): write predictions.csv")
         p.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
                        help="auto: classification when the target is integer-valued with few distinct "
                             "values (default)")
-        p.add_argument("--hidden", type=_positive(int), default=None, help="hidden units per layer")
+        p.add_argument("--hidden", type=_positive(int), metavar="N", help="hidden units per layer")
     elif name == "scratch":
-        p.add_argument("--samples", type=_positive(int), default=None, help="number of moons points")
+        p.add_argument("--samples", type=_positive(int), metavar="N", help="number of moons points")
 
 
 def build_parser():
