@@ -18,6 +18,8 @@ from pathlib import Path
 MODULES = [  # benchmarks/<name>.py, in report order; adding a benchmark is one line here
     "bench_scalar",
     "bench_tensor",
+    "bench_cnn",
+    "bench_peers",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
