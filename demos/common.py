@@ -171,7 +171,8 @@ def plot_curves(panels, path, title="", xlabel="epoch"):
     """
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
     # the same curves in every panel: one legend under the figure instead of one per panel
-    shared = len({tuple(curves) for curves in panels.values()}) == 1 and len(panels) > 1
+    labels = {tuple(curves) for curves in panels.values()}
+    shared = len(labels) == 1 and len(panels) > 1 and len(next(iter(labels))) > 1
     colors = {}
     for ax, (name, curves) in zip(axes[0], panels.items()):
         values = []
@@ -230,7 +231,9 @@ def draw_decision_boundary(ax, predict_proba, x, y, title="", resolution=200, ma
         cmap = ListedColormap(CLASS_COLORS[:k])
         ax.imshow(cls, origin="lower", extent=(x0, x1, y0, y1), cmap=cmap, vmin=-0.5, vmax=k - 0.5,
                   alpha=0.15 + 0.35 * (conf - 1 / k) / (1 - 1 / k), aspect="auto", interpolation="nearest")
-        ax.contour(gx, gy, cls, levels=np.arange(k) + 0.5, colors="k", linewidths=0.8)
+        for c in range(k):  # smooth boundaries: where class c stops being the most likely
+            margin = p[:, c] - np.delete(p, c, axis=1).max(axis=1)
+            ax.contour(gx, gy, margin.reshape(gx.shape), levels=[0.0], colors="k", linewidths=0.9)
     for c in np.unique(y):
         m = y == c
         ax.scatter(x[m, 0], x[m, 1], s=14, c=CLASS_COLORS[c % len(CLASS_COLORS)], edgecolors="k",

@@ -74,7 +74,8 @@ def main(out_dir="results/regression", *, epochs=None, lr=None, batch_size=None,
     common.save_figure(fig, run.path("fit.png"))
     common.plot_curves({"loss (MSE, standardised)": {"train": hist["train_loss"], "test": hist["test_loss"]},
                         "test R^2": {"test": hist["test_r2"]}},
-                       run.path("loss_curve.png"), title=f"regression: MLP 1-{h}-{h}-1, Adam")
+                       run.path("loss_curve.png"),
+                       title=f"regression: MLP 1-{h}-{h}-1, Adam with a cosine schedule")
 
     metrics = {"test_r2": r2, "test_rmse": rmse, "train_loss": hist["train_loss"][-1],
                "test_loss": hist["test_loss"][-1]}

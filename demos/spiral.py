@@ -9,7 +9,7 @@ from nn.data import DataLoader, TensorDataset, make_spiral, train_test_split
 
 from . import common
 
-SUMMARY = "3-class spiral, MLP 2-{h}-{h}-3 (ReLU), softmax cross-entropy, mini-batch Adam"
+SUMMARY = "3-class spiral, MLP 2-{h}-{h}-3 (ReLU), softmax cross-entropy, mini-batch Adam + cosine schedule"
 FULL = dict(samples=900, classes=3, noise=0.2, hidden=64, epochs=150, lr=0.01, batch_size=32)
 QUICK = dict(samples=300, classes=3, noise=0.2, hidden=32, epochs=30, lr=0.02, batch_size=32)
 TARGETS = {"train_acc": 0.95}
@@ -54,7 +54,8 @@ def main(out_dir="results/spiral", *, epochs=None, lr=None, batch_size=None, see
         title=f"spiral, training set: accuracy {hist['train_acc'][-1]:.1%} (test {hist['test_acc'][-1]:.1%})")
     common.plot_curves({"loss (cross-entropy)": {"train": hist["train_loss"], "test": hist["test_loss"]},
                         "accuracy": {"train": hist["train_acc"], "test": hist["test_acc"]}},
-                       run.path("loss_curve.png"), title=f"{k}-class spiral: MLP 2-{h}-{h}-{k}, Adam")
+                       run.path("loss_curve.png"),
+                       title=f"{k}-class spiral: MLP 2-{h}-{h}-{k}, Adam with a cosine schedule")
 
     metrics = {"train_acc": hist["train_acc"][-1], "test_acc": hist["test_acc"][-1],
                "train_loss": hist["train_loss"][-1], "test_loss": hist["test_loss"][-1]}
