@@ -35,6 +35,6 @@ def load(name):
 
 
 def run(name, out_dir=None, **options):
-    """Run demo ``name`` writing into ``out_dir`` (default ``results/NAME``, as the CLI); returns its
+    """Run demo ``name`` writing into ``out_dir`` (default ``results``, as the CLI); returns its
     report dict. ``options`` are the demo's keyword arguments (``epochs``, ``quick``, ``quiet``...)."""
-    return load(name).main(f"results/{name}" if out_dir is None else out_dir, **options)
+    return load(name).main("results" if out_dir is None else out_dir, **options)

@@ -1,7 +1,8 @@
 """``python -m demos`` lists the demos; ``python -m demos NAME [options]`` runs one.
 
-Every demo writes its plots and ``report.json`` into ``OUT/NAME/`` (``--out`` defaults to
-``results``) and ends with a short text report. Errors a user can cause (a bad CSV, a bad option)
+Every demo writes its plots and ``report.json`` into ``--out`` (default ``results/``, so
+``python -m demos moons`` leaves ``results/decision_boundary.png``) and ends with a short text report;
+give each demo its own ``--out`` to keep several demos' files side by side. Errors a user can cause (a bad CSV, a bad option)
 print one line on stderr and exit with status 2.
 """
 import argparse
@@ -57,7 +58,7 @@ def build_parser():
     output = argparse.ArgumentParser(add_help=False)
     o = output.add_argument_group("output")
     o.add_argument("--out", default="results", metavar="DIR",
-                   help="files go to DIR/NAME/ (default: results)")
+                   help="write the files into DIR (default: results)")
     o.add_argument("--quick", action="store_true",
                    help="a few seconds: fewer epochs and less data, lower targets")
     o.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -76,7 +77,7 @@ def list_demos():
     width = max(map(len, DEMOS))
     lines = ["chainrule demos. Run one with:", f"  {USAGE}", ""]
     lines += [f"  {name:<{width}}  {line}" for name, (_, line) in DEMOS.items()]
-    lines += ["", "Files go to DIR/NAME/ (default results/NAME/). "
+    lines += ["", "Files go to --out DIR (default results/). "
                   "`python -m demos NAME --help` shows a demo's options."]
     return "\n".join(lines)
 
@@ -111,7 +112,7 @@ def main(argv=None):
         return 0
     options = vars(args)
     name = options.pop("demo")
-    out_dir = os.path.join(options.pop("out"), name)
+    out_dir = options.pop("out")
     try:
         if name == "graph":
             _run_graph(out_dir, options["quiet"], options["quick"])

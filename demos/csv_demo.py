@@ -29,7 +29,7 @@ MAX_CLASSES = 20
 DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "fruit.csv")
 
 
-def main(out_dir="results/csv", *, path=DEFAULT_DATA, target="kind", predict=None, task="auto",
+def main(out_dir="results", *, path=DEFAULT_DATA, target="kind", predict=None, task="auto",
          hidden=None, epochs=None, lr=None, batch_size=None, seed=0, quick=False, quiet=False):
     cfg = dict(QUICK if quick else FULL, seed=seed, path=path, target=target, predict=predict)
     cfg.update({k: v for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size, hidden=hidden).items()

@@ -52,7 +52,7 @@ def load_data(seed, samples=None):
             np.asarray(scaler.transform(x_test), dtype=np.float32), y_train, y_test)
 
 
-def main(out_dir="results/digits", *, epochs=None, lr=None, batch_size=None, seed=0, quick=False,
+def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, quick=False,
          quiet=False, model="both", vs_torch=False):
     cfg = dict(QUICK if quick else FULL, seed=seed, model=model, vs_torch=vs_torch)
     cfg.update({k: v for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size).items() if v is not None})

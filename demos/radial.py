@@ -25,7 +25,7 @@ TARGETS = {"per_sample_test_acc": 0.9, "minibatch_test_acc": 0.9}
 QUICK_TARGETS = {"per_sample_test_acc": 0.75, "minibatch_test_acc": 0.6}
 
 
-def main(out_dir="results/radial", *, epochs=None, lr=None, batch_size=None, seed=0, quick=False,
+def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, quick=False,
          quiet=False):
     cfg = dict(QUICK if quick else FULL, seed=seed)
     cfg.update({k: v for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size).items() if v is not None})

@@ -18,7 +18,7 @@ TARGETS = {"test_r2": 0.95}
 QUICK_TARGETS = {"test_r2": 0.7}
 
 
-def main(out_dir="results/regression", *, epochs=None, lr=None, batch_size=None, seed=0, quick=False,
+def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, quick=False,
          quiet=False):
     cfg = dict(QUICK if quick else FULL, seed=seed)
     cfg.update({k: v for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size).items() if v is not None})

@@ -112,7 +112,7 @@ def count_nodes(root):
     return len(seen)
 
 
-def main(out_dir="results/scratch", *, epochs=None, lr=None, batch_size=None, seed=0, quick=False,
+def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, quick=False,
          quiet=False, samples=None):
     cfg = dict(QUICK if quick else FULL, seed=seed)
     cfg.update({k: v for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size, samples=samples).items()

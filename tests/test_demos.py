@@ -86,16 +86,17 @@ def test_demo_quick(name, tmp_path):
 
 def test_graph_demo(tmp_path, capsys):
     pytest.importorskip("demos.graph")
-    assert cli(["graph", "--out", str(tmp_path), "--quick", "--quiet"]) == 0
     out = tmp_path / "graph"
+    assert cli(["graph", "--out", str(out), "--quick", "--quiet"]) == 0
     check_report(json.loads((out / "report.json").read_text()), str(out), "graph")
     assert {"neuron.svg", "mlp.svg"} <= set(os.listdir(out))
 
 
-def test_cli_runs_a_demo_into_out_name(tmp_path, capsys):
+def test_cli_runs_a_demo_into_out(tmp_path, capsys):
     assert cli(["moons", "--quick", "--quiet", "--epochs", "2", "--lr", "0.05", "--batch-size", "16",
                 "--seed", "3", "--out", str(tmp_path)]) == 0
-    report = json.loads((tmp_path / "moons" / "report.json").read_text())
+    assert {"decision_boundary.png", "loss_curve.png", "graph.svg"} <= set(os.listdir(tmp_path))
+    report = json.loads((tmp_path / "report.json").read_text())
     assert report["config"]["epochs"] == 2 and report["config"]["batch_size"] == 16
     assert report["config"]["seed"] == 3 and report["config"]["lr"] == 0.05
     assert "test_acc" in capsys.readouterr().out  # the text report
@@ -119,9 +120,9 @@ def test_bad_options_exit_2(argv, capsys):
 # ----------------------------------------------------------------------------------------- csv
 def test_csv_classification_with_predictions(tmp_path, capsys):
     import nn
-    assert cli(["csv", os.path.join(DATA, "fruit.csv"), "--target", "kind", "--predict",
-                os.path.join(DATA, "new.csv"), "--quick", "--quiet", "--out", str(tmp_path)]) == 0
     out = tmp_path / "csv"
+    assert cli(["csv", os.path.join(DATA, "fruit.csv"), "--target", "kind", "--predict",
+                os.path.join(DATA, "new.csv"), "--quick", "--quiet", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["config"]["task"] == "classification"
     assert report["metrics"]["test_acc"] >= 0.8
@@ -143,7 +144,7 @@ def test_csv_regression(tmp_path, capsys):
     path = tmp_path / "reg.csv"
     np.savetxt(path, np.column_stack([x, y]), delimiter=",", header="a,b,c,y", comments="", fmt="%.5f")
     assert cli(["csv", str(path), "--target", "y", "--quick", "--quiet", "--out", str(tmp_path)]) == 0
-    report = json.loads((tmp_path / "csv" / "report.json").read_text())
+    report = json.loads((tmp_path / "report.json").read_text())
     assert report["config"]["task"] == "regression"
     assert report["metrics"]["test_r2"] >= 0.5
 
