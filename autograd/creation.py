@@ -49,15 +49,22 @@ def ones_like(t, requires_grad=False, dtype=None):
     return _make(np.ones(t.shape, dtype=as_dtype(dtype) or t.dtype), requires_grad)
 
 
+def _float_dtype(dtype, fn):
+    dt = as_dtype(dtype) or np.dtype(np.float32)
+    if dt.kind != "f":
+        raise TypeError(f"{fn}: dtype must be a floating point type, got {dt}")
+    return dt
+
+
 def randn(*size, requires_grad=False, dtype=None):
     """Standard normal samples (``float32`` unless ``dtype``)."""
-    dt = as_dtype(dtype) or np.float32
+    dt = _float_dtype(dtype, "randn")
     return _make(generator().standard_normal(_shape(size)).astype(dt), requires_grad)
 
 
 def rand(*size, requires_grad=False, dtype=None):
     """Uniform samples in [0, 1)."""
-    dt = as_dtype(dtype) or np.float32
+    dt = _float_dtype(dtype, "rand")
     return _make(generator().random(_shape(size)).astype(dt), requires_grad)
 
 

@@ -175,3 +175,10 @@ def test_errors_leave_grad_mode_and_graph_usable():
     assert autograd.is_grad_enabled()
     (x * 2).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize("fn", [autograd.randn, autograd.rand])
+def test_random_constructors_need_a_float_dtype(fn):
+    with pytest.raises(TypeError, match="floating point type, got int64"):
+        fn(2, 3, dtype="int64")
+    assert fn(2, 3, dtype="float64").dtype == np.float64
