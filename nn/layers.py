@@ -9,15 +9,8 @@ from autograd.ops import nn_ops as _P
 
 from . import functional as F
 from . import init
+from .functional import _pair
 from .module import Module, Parameter, Sequential
-
-
-def _pair(v, name):
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
 
 
 def _empty(*shape):
