@@ -121,21 +121,18 @@ def draw_graph(root, format="svg", rankdir="LR", params=None, *, color_grads=Fal
     for name, p in params.items():
         names.setdefault(id(p), str(name))
 
-    nodes, parents, ops, freed = _walk(root)
+    nodes, parents, ops = _walk(root)
     total = len(nodes)
     kept = total if max_nodes is None else min(max_nodes, total)
     if kept > BIG_GRAPH:
         warnings.warn(f"drawing {kept} nodes: Graphviz's dot may take minutes on a graph this big; pass "
                       "max_nodes=200 to draw the part nearest the output", stacklevel=2)
-    if freed:
-        warnings.warn("part of this graph was freed by backward(retain_graph=False) and can not be drawn; "
-                      "call backward(retain_graph=True) before draw_graph", stacklevel=2)
 
     roles = [_role(nodes[i], i, parents[i], ops[i], names, is_value) for i in range(kept)]
     mags = [_grad_magnitude(nodes[i], is_value) for i in range(kept)]
     scale = _log_range(mags) if color_grads else None
 
-    dot = Digraph(format=format, graph_attr={"rankdir": rankdir},
+    dot = Digraph(format=format, graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
                   node_attr={"fontname": "Helvetica", "fontsize": "11"},
                   edge_attr={"arrowsize": "0.7"})
     cluster = _clusters(nodes, kept, parents, params) if group_modules else [None] * kept
@@ -156,10 +153,9 @@ def draw_graph(root, format="svg", rankdir="LR", params=None, *, color_grads=Fal
                 attrs["penwidth"] = "2.5"
         body = lines.setdefault(cluster[i], [])
         body.append(_node_line(f"v{i}", "{ " + " | ".join(_escape_record(f) for f in fields) + " }", attrs))
-        if ops[i] or parents[i] or i in freed:
-            op = ops[i] if i not in freed else "?"
-            body.append(_node_line(f"o{i}", _escape_text(op or "?"), {
-                "shape": "ellipse", "style": "filled" if i not in freed else "filled,dashed",
+        if ops[i] or parents[i]:
+            body.append(_node_line(f"o{i}", _escape_text(ops[i] or "?"), {
+                "shape": "ellipse", "style": "filled",
                 "fillcolor": OP_COLORS[0], "color": OP_COLORS[1], "fontsize": "10",
                 "height": "0.3", "margin": "0.04,0.02"}))
 
@@ -176,7 +172,7 @@ def draw_graph(root, format="svg", rankdir="LR", params=None, *, color_grads=Fal
     lost = []  # kept ops with a parent beyond max_nodes
     edges = []
     for i in range(kept):
-        if not (ops[i] or parents[i] or i in freed):
+        if not (ops[i] or parents[i]):
             continue
         dropped = False
         for j in parents[i]:
@@ -192,11 +188,6 @@ def draw_graph(root, format="svg", rankdir="LR", params=None, *, color_grads=Fal
         dot.body.append(_node_line("more", f"\u2026 {more} more node{'s' if more != 1 else ''}", {
             "shape": "box", "style": "dashed,rounded", "color": "#6b7280", "fontcolor": "#374151"}))
         edges.extend(f"\tmore -> o{i} [style=dashed color=\"#6b7280\"]\n" for i in lost)
-    if any(i < kept for i in freed):
-        dot.body.append(_node_line("freed", "graph freed by backward();\\nuse backward(retain_graph=True)",
-                                   {"shape": "note", "color": "#b91c1c", "fontcolor": "#b91c1c"}))
-        edges.extend(f"\tfreed -> o{i} [style=dashed color=\"#b91c1c\"]\n" for i in sorted(freed)
-                     if i < kept)
     dot.body.extend(edges)
     if color_grads:
         dot.attr(label=_legend(scale, is_value), labelloc="b", labeljust="l")
@@ -208,25 +199,25 @@ draw_dot = draw_graph
 
 # -- traversal -------------------------------------------------------------------------------------
 def _walk(root):
-    """Breadth-first from ``root`` over ``_prev``: nodes, parent indices and op names per node, and the
-    set of nodes whose parents were freed by ``backward(retain_graph=False)``."""
-    nodes, parents, ops, freed = [root], [], [], set()
+    """Breadth-first from ``root`` over ``_prev``: nodes, and parent indices and op name per node.
+
+    Raises ``RuntimeError`` when part of the graph was freed by ``backward(retain_graph=False)``."""
+    nodes, parents, ops = [root], [], []
     index = {id(root): 0}
     i = 0
     while i < len(nodes):
         node = nodes[i]
         try:
-            op = node._op or ""
-        except AttributeError:  # a Value whose graph was freed
-            op = None
-        try:
             prev = tuple(getattr(node, "_prev", ()))
-        except RuntimeError:  # a Tensor whose graph was freed
+        except RuntimeError:  # _prev of a node whose graph backward() freed raises when iterated
             prev = None
-        if prev is None or op is None or (op and not prev):
-            freed.add(i)
-            prev = prev or ()
-            op = op or ""
+        op = getattr(node, "_op", "") or ""
+        if prev is None or op == "freed":
+            where = "" if i == 0 else f" (at a {type(node).__name__} {i} nodes from the root)"
+            raise RuntimeError(
+                f"draw_graph: this graph was freed by backward(){where}: backward(retain_graph=False) "
+                "drops the graph it walked, so it can not be drawn any more. Call draw_graph before "
+                "backward(), or pass retain_graph=True to backward()")
         ids = []
         for p in prev:
             j = index.get(id(p))
@@ -237,7 +228,7 @@ def _walk(root):
         parents.append(ids)
         ops.append(op)
         i += 1
-    return nodes, parents, ops, freed
+    return nodes, parents, ops
 
 
 def _role(node, i, prev, op, names, is_value):
@@ -263,6 +254,11 @@ def _fmt(x):
     return f"{x:.4g}"
 
 
+def _short(x):
+    """4 significant digits, no padding (array elements in tensor labels)."""
+    return f"{float(x):.4g}"
+
+
 def _value_fields(node, name, show_data):
     fields = [name] if name else []
     if show_data:
@@ -283,7 +279,7 @@ def _tensor_fields(node, name, role, show_data):
         if data.size == 1 and data.dtype.kind == "f":
             fields.append(f"data {_fmt(data.reshape(-1)[0])}")
         else:
-            text = np.array2string(data, precision=4, separator=", ", suppress_small=True)
+            text = np.array2string(data, separator=", ", formatter={"float_kind": _short})
             fields.append("data " + " ".join(text.split()))
     grad = getattr(node, "grad", None)
     if grad is not None:

@@ -1,0 +1,107 @@
+"""Computation graphs drawn with ``autograd.draw_graph``: ``python -m demos graph``.
+
+Writes ``neuron.svg`` (micrograd's two-input tanh neuron of ``Value``s, every value labelled, after
+``o.backward()``) and ``mlp.svg`` (the loss of a small ``nn.MLP`` on a batch of 8 points, drawn with
+the parameter names, gradient shading and one cluster per ``Linear``). ``main`` returns the node and
+edge counts of both graphs and how long building and rendering them took.
+"""
+import os
+import time
+
+import numpy as np
+
+from . import common
+
+NEURON = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
+MLP_SIZES = [2, 4, 4, 1]
+MLP_POINTS = 8
+
+
+def count(dot):
+    """(nodes, edges) in a Digraph's DOT source: node statements and ``->`` lines."""
+    nodes = edges = 0
+    for line in dot.body:
+        text = line.strip()
+        if "->" in text:
+            edges += 1
+        elif text.split(" ", 1)[0].isidentifier() and " [label=" in text:
+            nodes += 1
+    return nodes, edges
+
+
+def neuron():
+    """micrograd's neuron ``o = tanh(x1*w1 + x2*w2 + b)``, every value labelled, after backward."""
+    from autograd import Value
+    v = {k: Value(x, label=k) for k, x in NEURON.items()}
+    x1w1 = v["x1"] * v["w1"]
+    x1w1.label = "x1*w1"
+    x2w2 = v["x2"] * v["w2"]
+    x2w2.label = "x2*w2"
+    s = x1w1 + x2w2
+    s.label = "x1*w1 + x2*w2"
+    n = s + v["b"]
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    o.backward()
+    return o
+
+
+def mlp_loss(seed=0):
+    """A small ``nn.MLP`` and its MSE loss on ``MLP_POINTS`` points, after ``backward(retain_graph=True)``
+    (so the graph is still there and every parameter has its gradient)."""
+    import nn
+    from autograd import Tensor
+    from autograd.creation import manual_seed
+    rng = np.random.default_rng(seed)
+    manual_seed(seed)
+    model = nn.MLP(MLP_SIZES, activation="tanh")
+    x = Tensor(rng.normal(size=(MLP_POINTS, MLP_SIZES[0])).astype(np.float32), label="x")
+    y = Tensor((x.data[:, :1] * x.data[:, 1:] > 0).astype(np.float32), label="y")
+    loss = nn.MSELoss()(model(x), y)
+    loss.label = "loss"
+    loss.backward(retain_graph=True)
+    return model, loss
+
+
+def _save(dot, path):
+    t0 = time.perf_counter()
+    written = common.save_graph(dot, path)
+    return written, time.perf_counter() - t0
+
+
+def main(out_dir="results", quiet=False, quick=False):
+    """Write ``neuron.svg`` and ``mlp.svg`` into ``out_dir``; return counts, times and the files."""
+    os.makedirs(out_dir, exist_ok=True)
+    log = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+
+    o = neuron()
+    t0 = time.perf_counter()
+    dot = common.draw_graph(o)
+    neuron_build = time.perf_counter() - t0
+    neuron_path, neuron_render = _save(dot, os.path.join(out_dir, "neuron.svg"))
+    neuron_nodes, neuron_edges = count(dot)
+    log(f"neuron: o = tanh(x1*w1 + x2*w2 + b) = {o.data:.4f}, {neuron_nodes} nodes, {neuron_edges} edges "
+        f"-> {neuron_path} ({neuron_render * 1e3:.0f} ms)")
+
+    model, loss = mlp_loss()
+    t0 = time.perf_counter()
+    dot = common.draw_graph(loss, params=dict(model.named_parameters()), color_grads=True,
+                            group_modules=True, rankdir="TB")
+    mlp_build = time.perf_counter() - t0
+    mlp_path, mlp_render = _save(dot, os.path.join(out_dir, "mlp.svg"))
+    mlp_nodes, mlp_edges = count(dot)
+    log(f"mlp: nn.MLP({MLP_SIZES}) MSE loss on {MLP_POINTS} points = {float(loss.data):.4f}, {mlp_nodes} "
+        f"nodes, {mlp_edges} edges -> {mlp_path} ({mlp_render * 1e3:.0f} ms)")
+
+    return {
+        "neuron_nodes": neuron_nodes, "neuron_edges": neuron_edges,
+        "neuron_build_s": round(neuron_build, 4), "neuron_render_s": round(neuron_render, 4),
+        "mlp_nodes": mlp_nodes, "mlp_edges": mlp_edges,
+        "mlp_build_s": round(mlp_build, 4), "mlp_render_s": round(mlp_render, 4),
+        "files": [neuron_path, mlp_path],
+    }
+
+
+if __name__ == "__main__":
+    main()
