@@ -70,7 +70,7 @@ def fill_of(attrs):
 
 
 def border_of(attrs):
-    return re.search(r' ?color="(#[0-9a-f]{6})"', " " + attrs.split("fillcolor")[1].split('"', 2)[2]).group(1)
+    return re.search(r'(?<![a-z])color="(#[0-9a-f]{6})"', attrs).group(1)
 
 
 def micrograd_neuron():
