@@ -2,8 +2,8 @@
 
 Every demo writes its plots and ``report.json`` into ``--out`` (default ``results/``, so
 ``python -m demos moons`` leaves ``results/decision_boundary.png``) and ends with a short text report;
-give each demo its own ``--out`` to keep several demos' files side by side. Errors a user can cause (a bad CSV, a bad option)
-print one line on stderr and exit with status 2.
+give each demo its own ``--out`` to keep several demos' files side by side. Errors a user can
+cause (a bad CSV, a bad option) print one line on stderr and exit with status 2.
 """
 import argparse
 import os

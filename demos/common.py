@@ -132,6 +132,14 @@ def classification_metrics(model, loss_fn, x, y, prefix):
     return {f"{prefix}_loss": loss, f"{prefix}_acc": accuracy(pred, y)}
 
 
+def classification_evaluator(loss_fn, x_train, y_train, x_test, y_test):
+    """The ``evaluate(model)`` for ``fit``: train and test loss and accuracy of a classifier."""
+    def evaluate(model):
+        return {**classification_metrics(model, loss_fn, x_train, y_train, "train"),
+                **classification_metrics(model, loss_fn, x_test, y_test, "test")}
+    return evaluate
+
+
 def accuracy(pred, y):
     """Fraction of ``pred`` equal to ``y`` (both flattened to integer labels)."""
     pred = np.asarray(pred).reshape(-1).astype(np.int64)

@@ -73,13 +73,13 @@ def main(out_dir="results", *, path=DEFAULT_DATA, target="kind", predict=None, t
         p = common.predict(model, xt)
         return p.argmax(axis=1) if task == "classification" else ys.inverse_transform(p)
 
-    def evaluate(m):
-        if task == "classification":
-            return {**common.classification_metrics(m, loss_fn, xt_train, y_train, "train"),
-                    **common.classification_metrics(m, loss_fn, xt_test, y_test, "test")}
+    def evaluate_regression(m):
         return {"train_loss": float(np.mean((common.predict(m, xt_train) - yt_train) ** 2)),
                 "test_loss": float(np.mean((common.predict(m, xt_test) - ys.transform(y_test)) ** 2)),
                 "test_r2": common.r2_score(y_test, predict_raw(xt_test))}
+
+    evaluate = (common.classification_evaluator(loss_fn, xt_train, y_train, xt_test, y_test)
+                if task == "classification" else evaluate_regression)
 
     with run.timer("train"):
         hist = common.fit(model, loss_fn, optimizer, loader, cfg["epochs"], evaluate=evaluate,

@@ -75,9 +75,7 @@ def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, qu
         loader = DataLoader(TensorDataset(xtr, y_train), batch_size=cfg["batch_size"], shuffle=True,
                             seed=seed)
 
-        def evaluate(m, xtr=xtr, xte=xte, loss_fn=loss_fn):
-            return {**common.classification_metrics(m, loss_fn, xtr, y_train, "train"),
-                    **common.classification_metrics(m, loss_fn, xte, y_test, "test")}
+        evaluate = common.classification_evaluator(loss_fn, xtr, y_train, xte, y_test)
 
         hist = common.fit(net, loss_fn, optimizer, loader, cfg["epochs"], evaluate=evaluate,
                           scheduler=scheduler, quiet=quiet, desc=f"digits {kind}")

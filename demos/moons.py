@@ -39,9 +39,7 @@ def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, qu
     optimizer = nn.optim.Adam(model.parameters(), lr=cfg["lr"])
     scheduler = nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg["epochs"])
 
-    def evaluate(m):
-        return {**common.classification_metrics(m, loss_fn, x_train, y_train, "train"),
-                **common.classification_metrics(m, loss_fn, x_test, y_test, "test")}
+    evaluate = common.classification_evaluator(loss_fn, x_train, y_train, x_test, y_test)
 
     with run.timer("train"):
         hist = common.fit(model, loss_fn, optimizer, loader, cfg["epochs"], evaluate=evaluate,

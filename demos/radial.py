@@ -42,9 +42,7 @@ def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, qu
     initial = {k: v.copy() for k, v in model.state_dict().items()}
     loss_fn = nn.CrossEntropyLoss()
 
-    def evaluate(m):
-        return {**common.classification_metrics(m, loss_fn, x_train, y_train, "train"),
-                **common.classification_metrics(m, loss_fn, x_test, y_test, "test")}
+    evaluate = common.classification_evaluator(loss_fn, x_train, y_train, x_test, y_test)
 
     runs, predictors = {}, {}
     for key, label, batch, rate in (("per_sample", "per-sample SGD (batch 1)", 1, cfg["lr"]),

@@ -217,6 +217,11 @@ class Clamp(Function):
         return (g * mask,)
 
 
+def _tie_share(ad, bd):
+    """1 where the operands differ, 0.5 where they tie (torch splits the gradient at ties)."""
+    return np.where(ad == bd, 0.5, 1.0).astype(ad.dtype if ad.dtype.kind == "f" else np.float32)
+
+
 class Maximum(Function):
     """Elementwise max; at ties each input gets half the gradient, as in torch."""
 
@@ -227,7 +232,7 @@ class Maximum(Function):
 
     def backward(self, g, out, a, b):
         ad, bd = data(a), data(b)
-        share = np.where(ad == bd, 0.5, 1.0).astype(ad.dtype if ad.dtype.kind == "f" else np.float32)
+        share = _tie_share(ad, bd)
         # written as "not less" so that a nan operand passes the gradient on to both, as in torch
         return g * (share * ~(ad < bd)), g * (share * ~(bd < ad))
 
@@ -240,7 +245,7 @@ class Minimum(Function):
 
     def backward(self, g, out, a, b):
         ad, bd = data(a), data(b)
-        share = np.where(ad == bd, 0.5, 1.0).astype(ad.dtype if ad.dtype.kind == "f" else np.float32)
+        share = _tie_share(ad, bd)
         return g * (share * ~(ad > bd)), g * (share * ~(bd > ad))
 
 
