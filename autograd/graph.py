@@ -367,7 +367,9 @@ def _legend(scale, is_value):
         cells = []
         for k in range(5):
             e = lo + (hi - lo) * k / 4
-            cells.append(f'<td bgcolor="{_grad_color(10 ** e, scale)}">{10 ** e:.1e}</td>')
+            style = _grad_style(10 ** e, scale)
+            cells.append(f'<td bgcolor="{style["fillcolor"]}"><font color="{style["fontcolor"]}">'
+                         f'{10 ** e:.1e}</font></td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     rows.append(f'<tr><td>zero: white, dashed</td><td bgcolor="{NONFINITE_COLOR}">nan/inf</td>'
                 '<td colspan="3">white: no grad kept</td></tr>')

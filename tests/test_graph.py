@@ -295,6 +295,9 @@ def test_color_grads_legend_and_shading():
     assert "log10" not in plain
     dot = draw_graph(out, color_grads=True)
     assert "log10 scale" in dot.source and "nan/inf" in dot.source
+    # legend swatches: readable text on the dark end (white on dark red, black on pale)
+    assert '<td bgcolor="#800026"><font color="#ffffff">' in dot.source
+    assert '<td bgcolor="#ffffcc"><font color="#000000">' in dot.source
     nodes, _ = parse(dot)
     fa, fb = fill_of(node_with(nodes, "{ a |")[2]), fill_of(node_with(nodes, "{ b |")[2])
     assert fa != fb and fa == "#800026" and fb == "#ffffcc"  # largest dark red, smallest pale
