@@ -5,7 +5,7 @@ import numpy as np
 
 from .ops import elementwise as E
 from .ops import linalg, reduce as R, shape as S
-from .ops._util import keepdim_shape, norm_dims, operand
+from .ops._util import norm_dims, operand
 from .tensor import Tensor, as_dtype
 
 
@@ -274,11 +274,7 @@ def _squeeze(self, dim=None):
 
 
 def _unsqueeze(self, dim):
-    nd = self.ndim + 1
-    if not -nd <= dim < nd:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got "
-                         f"{dim})")
-    d = dim % nd
+    d = _one_dim(dim, self.ndim + 1)
     return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
 
@@ -366,11 +362,7 @@ def stack(tensors, dim=0):
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {[t.shape for t in tensors]}")
-    nd = tensors[0].ndim + 1
-    if not -nd <= dim < nd:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got "
-                         f"{dim})")
-    return S.Stack.apply(*tensors, dim=dim % nd)
+    return S.Stack.apply(*tensors, dim=_one_dim(dim, tensors[0].ndim + 1))
 
 
-__all__ = ["cat", "stack", "keepdim_shape"]
+__all__ = ["cat", "stack"]
