@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import autograd  # noqa: E402
-from autograd import Tensor, no_grad  # noqa: E402
+from autograd import Tensor, Value, no_grad  # noqa: E402
 
 # One palette for every plot: class k is drawn in CLASS_COLORS[k].
 CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
@@ -299,15 +299,6 @@ def save_graph(dot, path):
     return path
 
 
-def draw_graph(*args, **kwargs):
-    """``autograd.draw_graph``, imported when first needed."""
-    try:
-        from autograd import draw_graph as draw
-    except ImportError:  # not exported yet
-        from autograd.graph import draw_graph as draw
-    return draw(*args, **kwargs)
-
-
 # ----------------------------------------------------------------------------------------- report
 class Run:
     """One demo run: its output folder, the clock, the files it wrote and its final report."""
@@ -407,3 +398,21 @@ def format_report(report, met=None):
     lines.append("  files:")
     lines.extend(f"    {f}" for f in report["files"])
     return "\n".join(lines)
+
+
+def labelled_neuron(x1, x2, w1, w2, b):
+    """micrograd's neuron ``o = tanh(x1*w1 + x2*w2 + b)`` built from ``Value``s, every value labelled,
+    after ``o.backward()``; returns ``o`` and the leaves by name."""
+    v = {k: Value(float(x), label=k) for k, x in dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b).items()}
+    x1w1 = v["x1"] * v["w1"]
+    x1w1.label = "x1*w1"
+    x2w2 = v["x2"] * v["w2"]
+    x2w2.label = "x2*w2"
+    s = x1w1 + x2w2
+    s.label = "x1*w1 + x2*w2"
+    n = s + v["b"]
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    o.backward()
+    return o, v

@@ -10,6 +10,8 @@ import time
 
 import numpy as np
 
+from autograd import draw_graph
+
 from . import common
 
 NEURON = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
@@ -31,20 +33,7 @@ def count(dot):
 
 def neuron():
     """micrograd's neuron ``o = tanh(x1*w1 + x2*w2 + b)``, every value labelled, after backward."""
-    from autograd import Value
-    v = {k: Value(x, label=k) for k, x in NEURON.items()}
-    x1w1 = v["x1"] * v["w1"]
-    x1w1.label = "x1*w1"
-    x2w2 = v["x2"] * v["w2"]
-    x2w2.label = "x2*w2"
-    s = x1w1 + x2w2
-    s.label = "x1*w1 + x2*w2"
-    n = s + v["b"]
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    o.backward()
-    return o
+    return common.labelled_neuron(**NEURON)[0]
 
 
 def mlp_loss(seed=0):
@@ -77,7 +66,7 @@ def main(out_dir="results", quiet=False, quick=False):
 
     o = neuron()
     t0 = time.perf_counter()
-    dot = common.draw_graph(o)
+    dot = draw_graph(o)
     neuron_build = time.perf_counter() - t0
     neuron_path, neuron_render = _save(dot, os.path.join(out_dir, "neuron.svg"))
     neuron_nodes, neuron_edges = count(dot)
@@ -86,7 +75,7 @@ def main(out_dir="results", quiet=False, quick=False):
 
     model, loss = mlp_loss()
     t0 = time.perf_counter()
-    dot = common.draw_graph(loss, params=dict(model.named_parameters()), color_grads=True,
+    dot = draw_graph(loss, params=dict(model.named_parameters()), color_grads=True,
                             group_modules=True, rankdir="TB")
     mlp_build = time.perf_counter() - t0
     mlp_path, mlp_render = _save(dot, os.path.join(out_dir, "mlp.svg"))

@@ -8,7 +8,7 @@ Writes ``decision_boundary.png``, ``loss_curve.png`` (train/test loss and accura
 import numpy as np
 
 import nn
-from autograd import Value
+from autograd import draw_graph
 from nn.data import DataLoader, TensorDataset, make_moons, train_test_split
 
 from . import common
@@ -69,17 +69,5 @@ def neuron_graph(model, x):
     w, b = first.weight.data[0].astype(float), float(first.bias.data[0])
     pre = x @ w + b
     sample = x[int(np.argmax(pre > 0.1))] if (pre > 0.1).any() else x[0]
-    x1, x2 = Value(float(sample[0]), label="x1"), Value(float(sample[1]), label="x2")
-    w1, w2, bias = Value(w[0], label="w1"), Value(w[1], label="w2"), Value(b, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    s = x1w1 + x2w2
-    s.label = "x1*w1 + x2*w2"
-    n = s + bias
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    o.backward()
-    return common.draw_graph(o, params={"w1": w1, "w2": w2, "b": bias})
+    o, v = common.labelled_neuron(sample[0], sample[1], w[0], w[1], b)
+    return draw_graph(o, params={"w1": v["w1"], "w2": v["w2"], "b": v["b"]})

@@ -9,7 +9,7 @@ one input, the nodes nearest the output, drawn with ``draw_graph(max_nodes=...)`
 """
 import numpy as np
 
-from autograd import Value
+from autograd import Value, draw_graph
 from nn.data import make_moons
 
 from . import common
@@ -165,7 +165,7 @@ def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, qu
     score.backward()
     model.zero_grad()
     forward_nodes = count_nodes(score)
-    run.save_graph(common.draw_graph(score, params=model.named_parameters(), max_nodes=GRAPH_NODES),
+    run.save_graph(draw_graph(score, params=model.named_parameters(), max_nodes=GRAPH_NODES),
                    "forward_graph.svg")
 
     metrics = {"train_acc": final_acc, "final_loss": final_loss.data, "parameters": len(model.parameters()),
