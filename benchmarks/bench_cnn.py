@@ -17,8 +17,7 @@ import time
 
 import numpy as np
 
-import autograd
-from benchmarks.bench_tensor import _cpu_busy, _set_threads, _time
+from benchmarks.bench_tensor import _cpu_busy, _nn_train_step, _set_threads, _time
 
 BATCH = 64
 IMAGE = (1, 8, 8)
@@ -66,17 +65,7 @@ def _chainrule_step(x, y, state_dict):
     import nn
     model = nn.Sequential(*_layers(nn))
     model.load_state_dict(state_dict)
-    loss_fn = nn.CrossEntropyLoss()
-    opt = nn.optim.Adam(model.parameters(), lr=LR)
-    X = autograd.Tensor(x)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(X), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step, model
+    return _nn_train_step(model, nn.CrossEntropyLoss(), nn.optim.Adam(model.parameters(), lr=LR), x, y), model
 
 
 def _contenders():

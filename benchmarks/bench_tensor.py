@@ -100,8 +100,12 @@ def _nn_step(params, x, y):
                           nn.Linear(*sizes[2]))
     names = ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
     model.load_state_dict(dict(zip(names, params)))
-    loss_fn = nn.CrossEntropyLoss()
-    opt = nn.optim.SGD(model.parameters(), lr=LR)
+    step = _nn_train_step(model, nn.CrossEntropyLoss(), nn.optim.SGD(model.parameters(), lr=LR), x, y)
+    return step, [p for _, p in sorted(model.named_parameters(), key=lambda kv: names.index(kv[0]))]
+
+
+def _nn_train_step(model, loss_fn, opt, x, y):
+    """One ``nn`` training step on the fixed batch ``(x, y)``: zero_grad, forward, backward, step."""
     X = autograd.Tensor(x)
 
     def step():
@@ -110,7 +114,7 @@ def _nn_step(params, x, y):
         loss.backward()
         opt.step()
         return loss
-    return step, [p for _, p in sorted(model.named_parameters(), key=lambda kv: names.index(kv[0]))]
+    return step
 
 
 def _torch_step(params, x, y):
