@@ -5,7 +5,8 @@ A node is any object with:
   ``_vjp(g, create_graph)``       gradients for each parent, given the gradient ``g`` of the node
   ``_accumulate(g)``              store ``g`` into ``.grad`` when the node keeps a gradient
   ``_release()``                  drop what the backward step saved (``retain_graph=False``)
-  ``_mark``, ``_deps``, ``_g``    scratch slots this module uses during one backward pass
+  ``_deps``, ``_g``              scratch slots this module uses during one backward pass
+                                  (``_deps`` is ``None`` outside a pass)
 Gradients are whatever the engine adds with ``+``: floats or arrays on the plain path, ``Value``s or
 ``Tensor``s when ``create_graph=True`` (then every rule is itself recorded, so gradients of gradients
 come for free).
@@ -33,21 +34,25 @@ class _FreedParents(tuple):
 FREED = _FreedParents()
 
 
-def _count_dependencies(roots, stamp):
-    """Mark every node reachable from ``roots`` and count its incoming edges (iterative)."""
-    stack = []
+def _count_dependencies(roots, nodes):
+    """Count, for every node reachable from ``roots``, how many edges lead into it (iterative).
+
+    Appends every node reached to ``nodes``, roots first, as it goes (so the caller can undo a sweep an
+    error stopped half-way). Outside a backward pass a node's ``_deps`` is ``None``;
+    the pass sets it to a count here and back to ``None`` when it processes (or abandons) the node.
+    """
     for root in roots:
-        if root._mark is not stamp:
-            root._mark, root._deps, root._g = stamp, 0, None
-            stack.append(root)
-    push = stack.append
-    while stack:
-        for parent in stack.pop()._prev:
-            if parent._mark is stamp:
-                parent._deps += 1
-            else:
-                parent._mark, parent._deps, parent._g = stamp, 1, None
+        if root._deps is None:
+            root._deps, root._g = 0, None
+            nodes.append(root)
+    push = nodes.append
+    for node in nodes:  # the list grows while we walk it: breadth first
+        for parent in node._prev:
+            if parent._deps is None:
+                parent._deps, parent._g = 1, None
                 push(parent)
+            else:
+                parent._deps += 1
 
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):
@@ -57,24 +62,24 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     accumulated and the total gradient of each node in ``inputs`` is returned in a list
     (``None`` for an input the roots do not depend on), as ``autograd.grad`` needs.
     """
-    stamp = object()
-    _count_dependencies(roots, stamp)
-    for root, g in zip(roots, root_grads):
-        root._g = g if root._g is None else root._g + g
-    wanted = None
-    if inputs is not None:
-        wanted = {id(x): None for x in inputs}
-    ready = []
-    for root in roots:
-        if root._deps == 0 and root._mark is stamp:
-            root._deps = -1  # queued once even if listed twice
-            ready.append(root)
-    push = ready.append
+    nodes = []
     try:
+        _count_dependencies(roots, nodes)
+        for root, g in zip(roots, root_grads):
+            root._g = g if root._g is None else root._g + g
+        wanted = None
+        if inputs is not None:
+            wanted = {id(x): None for x in inputs}
+        ready = []
+        for root in roots:
+            if root._deps == 0:
+                root._deps = -1  # queued once even if listed twice
+                ready.append(root)
+        push = ready.append
         with grad_mode.set_grad_enabled(create_graph):
             while ready:
                 node = ready.pop()
-                g, node._g = node._g, None
+                g, node._g, node._deps = node._g, None, None
                 if g is None:  # no consumer sent a gradient: release the parents' counts
                     for parent in node._prev:
                         parent._deps -= 1
@@ -98,9 +103,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                         push(parent)
                 if not retain_graph:
                     node._release()
-    finally:
-        if ready:  # an error stopped us half-way: do not leave gradients parked on nodes
-            _count_dependencies(roots, object())
+    except BaseException:
+        for node in nodes:  # an error stopped us half-way: leave every node as it was found
+            node._deps = node._g = None
+        raise
     if wanted is not None:
         return [wanted[id(x)] for x in inputs]
     return None

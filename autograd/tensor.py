@@ -66,7 +66,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "label", "_prev", "_fn", "_retains_grad",
-                 "_mark", "_deps", "_g", "__weakref__")
+                 "_deps", "_g", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to our reflected operators (ndarray * Tensor -> Tensor)
     __array_priority__ = 1000
 
@@ -77,7 +77,7 @@ class Tensor:
         self._prev = ()
         self._fn = None
         self._retains_grad = False
-        self._mark = None
+        self._deps = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -93,7 +93,7 @@ class Tensor:
         t._prev = ()
         t._fn = None
         t._retains_grad = False
-        t._mark = None
+        t._deps = None
         return t
 
     @staticmethod
@@ -106,7 +106,7 @@ class Tensor:
         t._prev = inputs
         t._fn = fn
         t._retains_grad = False
-        t._mark = None
+        t._deps = None
         return t
 
     # -- attributes ------------------------------------------------------------------------------

@@ -5,9 +5,11 @@ Each operation computes its result and records its parents and its gradient rule
 floats (plain backward) or on ``Value``s (``create_graph=True``, so gradients can be differentiated
 again). Floats follow IEEE 754 (``nan``/``inf``), never a Python math exception.
 
-Speed note: the parents live in two slots (``_a``, ``_b``) rather than in a tuple, so a node is a single
-object for Python's cyclic garbage collector; on graphs of 10^5 nodes the collector, not the
-arithmetic, is what makes scalar engines slow.
+Speed note: on big scalar graphs Python's cyclic garbage collector, not the arithmetic, is what makes
+an engine slow: it re-walks every live node, more often as the graph grows. So a node is one small
+object: parents in two slots (``_a``, ``_b``; for ``**k`` the constant ``k`` sits in ``_b``) rather
+than in a tuple, no closure, and only the slots a node needs set at creation (``label`` stays unset
+until someone names the node).
 """
 import math
 import numbers
@@ -32,17 +34,16 @@ def _freed(*args):
 _freed.op = "freed"
 
 
-def _node(data, a, b, rule, arg=None):
+def _node(data, a, b, rule):
     """A new Value computed by ``rule``'s op from parents ``a`` and ``b`` (``b`` None for unary ops)."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    out.label = ""
-    out._mark = None
+    out._deps = None
     if _grad_state["enabled"]:
-        out._a, out._b, out._rule, out._arg = a, b, rule, arg
+        out._a, out._b, out._rule = a, b, rule
     else:
-        out._a = out._b = out._rule = out._arg = None
+        out._a = out._b = out._rule = None
     return out
 
 
@@ -53,8 +54,7 @@ class Value:
     ``._prev`` (parents in operand order), ``._op`` (name of the op that made it, ``""`` for a leaf).
     """
 
-    __slots__ = ("data", "grad", "label", "_a", "_b", "_rule", "_arg", "_mark", "_deps", "_g",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "_label", "_a", "_b", "_rule", "_deps", "_g", "__weakref__")
     __array_ufunc__ = None  # NumPy scalars defer to our reflected operators
 
     def __init__(self, data, label=""):
@@ -69,8 +69,23 @@ class Value:
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
         self.data = data
         self.grad = 0.0
-        self.label = label
-        self._a = self._b = self._rule = self._arg = self._mark = None
+        if label:
+            self._label = label
+        self._a = self._b = self._rule = self._deps = None
+
+    @property
+    def label(self):
+        """A name for drawings and ``repr`` (``""`` unless set)."""
+        try:
+            return self._label
+        except AttributeError:
+            return ""
+
+    @label.setter
+    def label(self, label):
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+        self._label = label
 
     @property
     def _prev(self):
@@ -79,7 +94,7 @@ class Value:
         if a is None:
             return FREED if self._rule is _freed else ()
         b = self._b
-        return (a,) if b is None else (a, b)
+        return (a,) if b is None or type(b) is float else (a, b)  # a float b: the k of ``**k``
 
     @property
     def _op(self):
@@ -88,7 +103,7 @@ class Value:
         if rule is None:
             return ""
         if rule is _pow_const_rule:
-            return f"**{self._arg:g}"
+            return f"**{self._b:g}"
         return rule.op
 
     # -- binary operators (each with its reversed form); numbers become constant leaves -------
@@ -142,7 +157,7 @@ class Value:
             return _node(ieee.pow(self.data, other.data), self, other, _pow_rule)
         if isinstance(other, numbers.Real):
             k = float(other)
-            return _node(ieee.pow(self.data, k), self, None, _pow_const_rule, k)
+            return _node(ieee.pow(self.data, k), self, k, _pow_const_rule)
         return NotImplemented
 
     def __rpow__(self, other):
@@ -197,14 +212,12 @@ class Value:
         return Value(gradient) if create_graph else float(gradient)
 
     def _vjp(self, g, create_graph):
-        a, b, arg = self._a, self._b, self._arg
-        if create_graph:
-            if b is not None:
-                return self._rule(g, self, a, b)
-            return self._rule(g, self, a) if arg is None else self._rule(g, self, a, arg)
-        if b is not None:
-            return self._rule(g, self.data, a.data, b.data)
-        return self._rule(g, self.data, a.data) if arg is None else self._rule(g, self.data, a.data, arg)
+        a, b = self._a, self._b
+        if b is None:
+            return self._rule(g, self, a) if create_graph else self._rule(g, self.data, a.data)
+        if type(b) is float:  # the constant exponent of ``**k``
+            return self._rule(g, self, a, b) if create_graph else self._rule(g, self.data, a.data, b)
+        return self._rule(g, self, a, b) if create_graph else self._rule(g, self.data, a.data, b.data)
 
     def _accumulate(self, g):
         grad = self.grad

@@ -83,6 +83,20 @@ def test_freed_graph_message_and_intact_grads_after_the_error():
     np.testing.assert_array_equal(x.grad.data, before)
 
 
+def test_a_failed_pass_leaves_no_tensor_half_counted():
+    # the pass fails in its first sweep (h's graph was freed) after it had counted w; a later pass
+    # through w must see w as untouched, or w would never receive its gradient
+    x = leaf(3)
+    h = x * x
+    h.sum().backward()
+    w = leaf(3)
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        (h * w).sum().backward()
+    assert w._deps is None and w._g is None
+    (w * 5).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, np.full(3, 5.0))
+
+
 def test_backward_of_a_non_scalar_needs_gradient():
     x = leaf(2, 3)
     with pytest.raises(RuntimeError, match=r"\(2, 3\)"):

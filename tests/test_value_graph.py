@@ -328,3 +328,36 @@ def test_error_mid_backward_leaves_graph_usable(monkeypatch):
     assert a.grad == 0.0
     y.backward()  # no gradient was left parked on a node by the failed pass
     assert math.isclose(a.grad, 6 * (1 - math.tanh(6.0) ** 2), rel_tol=1e-12)
+
+
+def test_error_while_counting_leaves_no_node_half_counted():
+    # out2's pass fails in its first sweep (z's graph was freed) after it had already counted w;
+    # a later pass through w must still see w as untouched, or w would never get its gradient
+    x = Value(3.0)
+    z = x * x
+    (z + 1).backward(retain_graph=False)
+    w = Value(2.0)
+    out2 = z * w
+    with pytest.raises(RuntimeError, match="second time"):
+        out2.backward()
+    assert w._deps is None and w._g is None
+    (w * 5).backward()
+    assert w.grad == 5.0
+
+
+def test_label_is_unset_until_named():
+    a = Value(1.0)
+    b = a * 2
+    assert a.label == "" and b.label == ""
+    b.label = "b"
+    assert b.label == "b" and repr(b) == "Value(data=2.0, grad=0.0, label='b')"
+    with pytest.raises(TypeError, match="label must be a str"):
+        b.label = 3
+
+
+def test_pow_const_keeps_one_parent_and_its_exponent():
+    a = Value(3.0)
+    y = a ** 2.5
+    assert y._prev == (a,) and y._op == "**2.5"
+    y.backward()
+    assert math.isclose(a.grad, 2.5 * 3.0 ** 1.5, rel_tol=1e-15)
