@@ -5,7 +5,7 @@ import numpy as np
 
 from .ops import elementwise as E
 from .ops import linalg, reduce as R, shape as S
-from .ops._util import norm_dims, operand
+from .ops._util import norm_dims, operand, reduce_dims
 from .tensor import Tensor, as_dtype
 
 
@@ -134,31 +134,31 @@ Tensor.long = lambda self: _to(self, np.int64)
 
 # -- reductions ------------------------------------------------------------------------------------
 def _sum(self, dim=None, keepdim=False):
-    """Sum over ``dim`` (int, tuple or None for all)."""
-    return R.Sum.apply(self, axes=norm_dims(dim, self.ndim), keepdim=keepdim)
+    """Sum over ``dim`` (int, tuple, or None or ``()`` for all, as in torch)."""
+    return R.Sum.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
 
 def _mean(self, dim=None, keepdim=False):
     if self.dtype.kind != "f":
         raise TypeError(f"mean(): input dtype should be floating point, got {self.dtype}")
-    return R.Mean.apply(self, axes=norm_dims(dim, self.ndim), keepdim=keepdim)
+    return R.Mean.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
 
 def _max(self, dim=None, keepdim=False):
     """Largest value over ``dim``; returns values only (torch's ``amax``: ties share the gradient)."""
-    return R.Amax.apply(self, axes=norm_dims(dim, self.ndim), keepdim=keepdim)
+    return R.Amax.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
 
 def _min(self, dim=None, keepdim=False):
     """Smallest value over ``dim``; returns values only (torch's ``amin``)."""
-    return R.Amin.apply(self, axes=norm_dims(dim, self.ndim), keepdim=keepdim)
+    return R.Amin.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
 
 def _var(self, dim=None, keepdim=False, *, correction=1, unbiased=None):
     """Variance over ``dim`` with Bessel's correction by default (``correction=1``), as torch."""
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    axes = norm_dims(dim, self.ndim)
+    axes = reduce_dims(dim, self.ndim)
     n = int(np.prod([self.shape[i] for i in axes]))
     d = self - self.mean(dim=axes, keepdim=True)
     return (d * d).sum(dim=axes, keepdim=keepdim) / float(max(n - correction, 0))
@@ -175,7 +175,7 @@ def _std(self, dim=None, keepdim=False, *, correction=1, unbiased=None):
 
 def _logsumexp(self, dim=None, keepdim=False):
     """``log(sum(exp(x)))`` over ``dim``, stable for huge inputs."""
-    return R.LogSumExp.apply(self, axes=norm_dims(dim, self.ndim), keepdim=keepdim)
+    return R.LogSumExp.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
 
 def _one_dim(dim, ndim):

@@ -123,6 +123,12 @@ for op in ("sum", "mean", "max", "min", "var", "std", "logsumexp"):
             case(f"{op}-dim{dim}-keepdim{keepdim}", reduction(op, dim, keepdim), rn(2, 3, 4))
 for op in ("sum", "mean", "max", "min", "var", "std"):
     case(f"{op}-no-args", lambda a, op=op: getattr(a, op)(), rn(3, 4))
+    for dim in ((), []):  # torch: an empty dim reduces every dimension (NumPy would reduce none)
+        # torch's var/std backward divides by 0 for an empty dim (an inf gradient for a finite value
+        # it computes over all dimensions), so those two are checked against torch's all-dims call
+        torch_dim = None if op in ("var", "std") else dim
+        case(f"{op}-dim{dim!r}", lambda a, op=op, dim=dim, torch_dim=torch_dim:
+             reduction(op, torch_dim if is_torch(a) else dim, False)(a), rn(3, 4))
 case("sum-1d-dim0", lambda a: a.sum(0), rn(5))
 case("var-unbiased-false", lambda a: a.var(1, unbiased=False) if is_torch(a) else a.var(1, unbiased=False),
      rn(3, 4))
@@ -309,6 +315,14 @@ def test_stable_for_huge_inputs(op, dim):
     out = fn(Tensor(BIG, requires_grad=True))
     assert np.isfinite(out.data).all()
     assert_grads_match_torch(fn, BIG, second_order=True)
+
+
+def test_logsumexp_with_an_empty_dim_reduces_everything():
+    # torch's own logsumexp rejects dim=() (a shape error), so compare with our dim=None, which the
+    # cases above check against torch
+    x = Tensor(np.random.default_rng(3).standard_normal((3, 4)))
+    np.testing.assert_array_equal(x.logsumexp(dim=()).data, x.logsumexp().data)
+    assert x.logsumexp(dim=[], keepdim=True).shape == (1, 1)
 
 
 def test_logsumexp_all_and_huge_values():

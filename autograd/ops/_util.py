@@ -25,6 +25,14 @@ def norm_dims(dim, ndim):
     return tuple(sorted(out))
 
 
+def reduce_dims(dim, ndim):
+    """The axes a reduction covers: ``norm_dims``, except that an empty ``dim`` (``()`` or ``[]``) means
+    every dimension, as in torch (``x.sum(dim=())`` is ``x.sum()``, not NumPy's "reduce nothing")."""
+    if dim is not None and not isinstance(dim, numbers.Integral):
+        dim = tuple(dim) or None
+    return norm_dims(dim, ndim)
+
+
 def keepdim_shape(shape, axes):
     """``shape`` with the reduced ``axes`` set to 1 (the shape of a ``keepdim=True`` reduction)."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
