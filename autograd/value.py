@@ -65,12 +65,10 @@ class Value:
                 hint = " (use .data to copy a Value)" if isinstance(data, Value) else ""
                 raise TypeError(
                     f"Value data must be a real number, got {type(data).__name__} {data!r}{hint}")
-        if not isinstance(label, str):
-            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
         self.data = data
         self.grad = 0.0
-        if label:
-            self._label = label
+        if label or type(label) is not str:  # "" is the default: leave the slot unset
+            self.label = label
         self._a = self._b = self._rule = self._deps = None
 
     @property
