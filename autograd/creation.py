@@ -1,7 +1,8 @@
 """Tensor constructors and the seeded random generator (``manual_seed``)."""
 import numpy as np
 
-from .tensor import Tensor, as_dtype
+from .dtypes import as_dtype
+from .tensor import Tensor
 
 _rng = {"gen": np.random.default_rng()}
 

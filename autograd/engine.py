@@ -4,7 +4,8 @@ A node is any object with:
   ``_prev``                       tuple of parent nodes, in operand order (empty for a leaf)
   ``_vjp(g, create_graph)``       gradients for each parent, given the gradient ``g`` of the node
   ``_accumulate(g)``              store ``g`` into ``.grad`` when the node keeps a gradient
-  ``_release()``                  drop what the backward step saved (``retain_graph=False``)
+  ``_release()``                  drop what the backward step saved (``retain_graph=False``) and
+                                  set ``_prev`` to ``FREED``, the one marker of a freed graph
   ``_deps``, ``_g``              scratch slots this module uses during one backward pass
                                   (``_deps`` is ``None`` outside a pass)
 Gradients are whatever the engine adds with ``+``: floats or arrays on the plain path, ``Value``s or
@@ -32,6 +33,14 @@ class _FreedParents(tuple):
 
 
 FREED = _FreedParents()
+
+
+def freed_rule(*args):
+    """The gradient rule of a node whose graph was freed: raises the one message."""
+    iter(FREED)
+
+
+freed_rule.op = "freed"
 
 
 def _count_dependencies(roots, nodes):

@@ -4,12 +4,11 @@ import math
 
 import numpy as np
 
-from autograd import Tensor, no_grad
-from autograd.ops import nn_ops as _P
+from autograd import no_grad
+from autograd.ops import pair as _pair
 
 from . import functional as F
 from . import init
-from .functional import _pair
 from .module import Module, Parameter, Sequential
 
 
@@ -48,9 +47,6 @@ class Linear(Module):
             _uniform_bias(self.bias, self.in_features)
 
     def forward(self, x):
-        if type(x) is Tensor:  # the common case, straight to the primitive (it checks the shapes)
-            b = self.bias
-            return _P.Linear.apply(x, self.weight) if b is None else _P.Linear.apply(x, self.weight, b)
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
@@ -319,19 +315,6 @@ class LogSoftmax(Softmax):
     def forward(self, x):
         return F.log_softmax(x, self.dim)
 
-
-def _linear_relu(linear, relu, x):
-    """``relu(linear(x))`` as one node, unless either module's ``forward`` was replaced on the instance."""
-    d = linear.__dict__
-    if "forward" in d or "forward" in relu.__dict__:
-        return relu(linear(x))
-    if type(x) is Tensor:
-        b = d["bias"]
-        return _P.LinearRelu.apply(x, d["weight"]) if b is None else _P.LinearRelu.apply(x, d["weight"], b)
-    return F._linear_relu(x, linear.weight, linear.bias)
-
-
-Sequential._fusions[(Linear, ReLU)] = _linear_relu
 
 _ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "gelu": GELU, "leaky_relu": LeakyReLU,
                 "identity": Identity, "linear": Identity}

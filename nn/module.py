@@ -348,24 +348,9 @@ class Sequential(Module):
             for i, m in enumerate(modules):
                 self.add_module(str(i), m)
 
-    # (type(a), type(b)) -> fn(a, b, x) computing b(a(x)) in one fused step; filled in by layers.py
-    # (Linear followed by ReLU becomes one graph node: same values and gradients, less overhead)
-    _fusions = {}
-
     def forward(self, x):
-        mods = tuple(self._modules.values())
-        n, i = len(mods), 0
-        fusions = self._fusions
-        while i < n:
-            m = mods[i]
-            if i + 1 < n:
-                fused = fusions.get((type(m), type(mods[i + 1])))
-                if fused is not None:
-                    x = fused(m, mods[i + 1], x)
-                    i += 2
-                    continue
+        for m in self._modules.values():
             x = m(x)
-            i += 1
         return x
 
     def __len__(self):

@@ -439,7 +439,7 @@ def test_manual_seed_makes_randn_reproducible():
 
 # -- gradcheck and draw_graph on Tensors (the shared functions) -------------------------------------
 def test_gradcheck_catches_a_wrong_tensor_gradient():
-    from autograd.function import Function
+    from autograd.primitive import Primitive as Function
 
     class WrongCube(Function):
         name = "wrong_cube"
