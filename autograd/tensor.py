@@ -35,6 +35,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Ten
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None, label=""):
+        """A leaf holding a copy of ``data`` (see the class docstring for the dtype policy)."""
         self._data = to_array(data, as_dtype(dtype))
         self.grad = None
         self.label = label
@@ -130,6 +131,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Ten
         return self._fn
 
     def __len__(self):
+        """The size of dimension 0."""
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self._data)
@@ -153,21 +155,26 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Ten
         return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)``: the array (as ``dtype`` when given)."""
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __float__(self):
+        """``float(t)`` of a one-element tensor."""
         return float(self.item())
 
     def __int__(self):
+        """``int(t)`` of a one-element tensor."""
         return int(self.item())
 
     def __index__(self):
+        """An integer one-element tensor as an index (``range(t)``, ``x[t]``)."""
         if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError(f"only integer tensors of a single element can be converted to an index, "
                             f"got {self.dtype} shape {self.shape}")
         return int(self._data.item())
 
     def __bool__(self):
+        """``bool(t)`` of a one-element tensor."""
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with shape {self.shape} is ambiguous")
         return bool(self._data.item())
@@ -278,6 +285,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Ten
 
     # -- display ---------------------------------------------------------------------------------
     def __repr__(self):
+        """``tensor([...], dtype=..., grad_fn=<...>)``, as torch prints it."""
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = ""
         if self._data.dtype not in (np.float32, np.int64, np.bool_):

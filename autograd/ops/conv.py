@@ -14,7 +14,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..primitive import Primitive, array, call
 from ._util import pair
 from .reduce import SumRows
-from .shape import IndexAdd, Permute, Reshape
+from .shape import Permute, Reshape
 
 
 def _nhwc_padded(x, ph, pw):
@@ -161,15 +161,14 @@ class MaxPool2d(Primitive):
             np.maximum(best, v, out=best)
         return best.transpose(0, 3, 1, 2)
 
-    def _argmax(self, x, out):
-        """Flat index into NHWC ``x`` of each window's first maximum, shape ``(N, Ho, Wo, C)``."""
-        (sh, sw), (ho, wo) = self.stride, self.out_hw
-        n, c, h, w = x.shape
+    def _hits(self, x, out):
+        """``[(i, j, mask)]``: where each kernel offset holds its window's first maximum (exactly one
+        True per output across offsets)."""
         best = out.transpose(0, 2, 3, 1)
         nan = np.isnan(best)
         nan = nan if nan.any() else None
         left = np.ones(best.shape, dtype=bool)
-        offset = np.zeros(best.shape, dtype=np.intp)
+        hits = []
         views = self._views(x)
         for k, (i, j, v) in enumerate(views):
             if k == len(views) - 1:  # whatever is left has its maximum here
@@ -180,18 +179,57 @@ class MaxPool2d(Primitive):
                     hit |= nan & np.isnan(v)
                 hit &= left
                 left ^= hit
-            offset[hit] = (i * w + j) * c
-        base = ((np.arange(n)[:, None, None, None] * h + np.arange(ho)[:, None, None] * sh) * w
-                + np.arange(wo)[:, None] * sw) * c + np.arange(c)
-        return base + offset
+            hits.append((i, j, hit))
+        return hits
 
     def backward(self, g, out, x):
-        n, c, h, w = x.shape
-        index = self._argmax(array(x), array(out)).reshape(-1)
-        unique = self.stride[0] >= self.kernel[0] and self.stride[1] >= self.kernel[1]
-        flat = call(Reshape, call(Permute, g, dims=(0, 2, 3, 1)), shape=(-1,))
-        gx = call(IndexAdd, flat, shape=(n * h * w * c,), index=index, dtype=g.dtype, unique=unique)
-        return (call(Permute, call(Reshape, gx, shape=(n, h, w, c)), dims=(0, 3, 1, 2)),)
+        hits = self._hits(array(x), array(out))
+        return (call(MaxPool2dGrad, g, hits=hits, x_shape=x.shape, stride=self.stride,
+                     out_hw=self.out_hw, overlap=min(np.subtract(self.stride, self.kernel)) < 0),)
+
+
+class MaxPool2dGrad(Primitive):
+    """The gradient of ``max_pool2d``: each output's ``g`` sent to its window's first maximum
+    (``hits`` from the forward pass). Linear in ``g``; its own gradient picks ``gg`` at those places."""
+
+    name = "max_pool2d_grad"
+
+    def _windows(self, a):
+        """``[(view, hit)]``: for each kernel offset, the ``(N, Ho, Wo, C)`` part of NHWC ``a`` it sees."""
+        (sh, sw), (ho, wo) = self.stride, self.out_hw
+        return [(a[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw, :], hit)
+                for i, j, hit in self.hits]
+
+    def forward(self, g):
+        n, c, h, w = self.x_shape
+        gt = g.transpose(0, 2, 3, 1)
+        gx = np.zeros((n, h, w, c), dtype=g.dtype)
+        for dst, hit in self._windows(gx):
+            if self.overlap:
+                np.add(dst, gt, out=dst, where=hit)
+            else:  # each input belongs to one window
+                np.copyto(dst, gt, where=hit)
+        return gx.transpose(0, 3, 1, 2)
+
+    def backward(self, gg, out, g):
+        return (call(MaxPool2dPick, gg, hits=self.hits, stride=self.stride, out_hw=self.out_hw),)
+
+
+class MaxPool2dPick(Primitive):
+    """``(N, C, H, W) -> (N, C, Ho, Wo)``: the element at each window's maximum (the adjoint of
+    ``MaxPool2dGrad``)."""
+
+    name = "max_pool2d_pick"
+    _windows = MaxPool2dGrad._windows
+
+    def forward(self, a):
+        self.x_shape = a.shape
+        picked = sum(np.where(hit, view, 0) for view, hit in self._windows(a.transpose(0, 2, 3, 1)))
+        return picked.transpose(0, 3, 1, 2)
+
+    def backward(self, g, out, a):
+        return (call(MaxPool2dGrad, g, hits=self.hits, x_shape=self.x_shape, stride=self.stride,
+                     out_hw=self.out_hw, overlap=True),)
 
 
 def _batched4(x, name):

@@ -70,6 +70,9 @@ class CrossEntropy(Primitive):
 
     def _onehot(self, shape, dtype):
         oh = np.zeros(shape, dtype=dtype)
+        if oh.ndim == 2:
+            oh[np.arange(shape[0]), self.target] = 1
+            return oh
         np.put_along_axis(oh, np.expand_dims(self.target, self.cdim), 1, self.cdim)
         return oh
 

@@ -1,4 +1,6 @@
 """Shape and indexing ops: reshape, permute/transpose, expand, indexing, gather/scatter, cat, stack."""
+import math
+
 import numpy as np
 
 from ..primitive import Primitive, TensorBase, call
@@ -43,7 +45,7 @@ class Expand(Primitive):
     materialize = False
 
     def forward(self, a):
-        if self.materialize and a.dtype.kind == "f" and np.prod(self.shape) <= _SMALL:
+        if self.materialize and a.dtype.kind == "f" and math.prod(self.shape) <= _SMALL:
             out = np.empty(self.shape, dtype=a.dtype)
             out[...] = a
             return out
