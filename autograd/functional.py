@@ -132,7 +132,8 @@ def _fill_in_zeros(grads, refs, strict, create_graph, stage):
     for i, (g, ref) in enumerate(zip(grads, refs)):
         if g is None:
             if strict:
-                raise RuntimeError(_NONE_IN_STRICT[stage].format(i=i) + " This is not allowed in strict mode.")
+                raise RuntimeError(f"{_NONE_IN_STRICT[stage].format(i=i)} This is not allowed in strict "
+                                   "mode.")
             g = _zeros_like(ref)
         elif strict and create_graph and not g.requires_grad:
             what = "hessian" if "double" in stage else "jacobian"

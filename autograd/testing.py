@@ -116,7 +116,7 @@ def assert_module_matches_torch(module, torch_module, *inputs, steps=0, optimize
     theirs_in = [_leaf(a, torch) for a in arrays]
     rng = np.random.default_rng(seed)
     ours_out, theirs_out, vs = _forward_backward(ours, theirs, ours_in, theirs_in, rng, None)
-    checks = [(("the output" if len(ours_out) == 1 else f"output {k}"), _np(o), _np(t))
+    checks = [(_output_name(k, len(ours_out)), _np(o), _np(t))
               for k, (o, t) in enumerate(zip(ours_out, theirs_out))]
     checks += _buffer_checks(ours, theirs, "after the forward pass")
     checks += [(f"the gradient of input {i}", _grad_np(o.grad, a), _grad_np(t.grad, a))
@@ -126,6 +126,10 @@ def assert_module_matches_torch(module, torch_module, *inputs, steps=0, optimize
     _check_values(checks, rtol, atol)
     if steps:
         _compare_training(ours, theirs, ours_in, theirs_in, vs, steps, optimizer, rtol, atol, torch)
+
+
+def _output_name(k, n):
+    return "the output" if n == 1 else f"output {k}"
 
 
 def _leaf(a, lib):
@@ -166,7 +170,11 @@ def _forward_backward(ours, theirs, ours_in, theirs_in, rng, vs):
     if len(ours_out) != len(theirs_out):
         raise AssertionError(f"the chainrule module returned {len(ours_out)} outputs but the torch module "
                              f"{len(theirs_out)}")
-    diff = [k for k, (o, t) in enumerate(zip(ours_out, theirs_out)) if _requires_grad(o) and _requires_grad(t)]
+    for k, (o, t) in enumerate(zip(ours_out, theirs_out)):
+        if _requires_grad(o) != _requires_grad(t):
+            raise AssertionError(f"{_output_name(k, len(ours_out))}: requires_grad is {_requires_grad(o)} on "
+                                 f"autograd but {_requires_grad(t)} on torch")
+    diff = [k for k, o in enumerate(ours_out) if _requires_grad(o)]
     if vs is None:
         vs = {k: np.ones(ours_out[k].shape) if _np(ours_out[k]).size == 1
               else rng.standard_normal(ours_out[k].shape) for k in diff}

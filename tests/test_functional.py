@@ -134,7 +134,8 @@ def test_independent_outputs_and_inputs_give_zeros_unless_strict():
     f = lambda a, b: (a.exp(), a.detach() * 2)  # noqa: E731  (b unused, the second output constant)
     linear = lambda a, b: (a * 2 + b).sum()  # noqa: E731  (a zero, input-independent Hessian)
     cases = [
-        ("vjp", f, ((x, y), (Tensor(np.ones(3)),) * 2), ((tx, ty), (torch.ones(3, dtype=torch.float64),) * 2)),
+        ("vjp", f, ((x, y), (Tensor(np.ones(3)),) * 2),
+         ((tx, ty), (torch.ones(3, dtype=torch.float64),) * 2)),
         ("jvp", f, ((x, y), (x, y)), ((tx, ty), (tx, ty))),
         ("jacobian", f, ((x, y),), ((tx, ty),)),
         ("hessian", linear, ((x, y),), ((tx, ty),)),
@@ -168,7 +169,8 @@ def test_vectorize_and_strategies_are_accepted():
     assert_same(AF.jacobian(f, x, vectorize=True), TF.jacobian(f, tx, vectorize=True))
     g = lambda a: (a.sin() * a.sum()).sum()  # noqa: E731
     assert_same(AF.hessian(g, x, vectorize=True, outer_jacobian_strategy="forward-mode"),
-                TF.hessian(g, tx, vectorize=True, outer_jacobian_strategy="forward-mode"), requires_grad=False)
+                TF.hessian(g, tx, vectorize=True, outer_jacobian_strategy="forward-mode"),
+                requires_grad=False)
     assert not AF.hessian(g, x, outer_jacobian_strategy="forward-mode").requires_grad
     with pytest.raises(ValueError, match="strategy"):
         AF.jacobian(f, x, strategy="sideways")

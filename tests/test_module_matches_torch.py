@@ -28,9 +28,11 @@ def twins():
          tnn.Sequential(tnn.Conv2d(2, 3, 3, padding=1), tnn.ReLU(), tnn.Flatten(), tnn.Linear(48, 2)),
          (IMAGES,)),
         ("batchnorm (train mode: running statistics compared)",
-         nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)), tnn.Sequential(tnn.Linear(4, 3), tnn.BatchNorm1d(3)),
+         nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)),
+         tnn.Sequential(tnn.Linear(4, 3), tnn.BatchNorm1d(3)),
          (X,)),
-        ("embedding (integer input)", nn.Embedding(6, 3), tnn.Embedding(6, 3), (np.array([[0, 5, 5], [2, 1, 0]]),)),
+        ("embedding (integer input)", nn.Embedding(6, 3), tnn.Embedding(6, 3),
+         (np.array([[0, 5, 5], [2, 1, 0]]),)),
     ]
 
 
@@ -67,13 +69,15 @@ def test_parameter_groups_are_mirrored():
     ours, theirs = nn.MLP([4, 8, 2]), tnn.Sequential(tnn.Linear(4, 8), tnn.ReLU(), tnn.Linear(8, 2))
 
     def factory(params):
-        return nn.optim.SGD([{"params": params[:2], "lr": 0.5}, {"params": params[2:]}], lr=0.01, momentum=0.9)
+        return nn.optim.SGD([{"params": params[:2], "lr": 0.5}, {"params": params[2:]}], lr=0.01,
+                            momentum=0.9)
     assert_module_matches_torch(ours, theirs, X, steps=3, optimizer=factory)
 
 
 # -- planted mismatches --------------------------------------------------------------------------------
 class ScaledLinear(nn.Module):
-    """``Linear``'s parameters; the forward pass (``scale=1.001``) or only the gradient is off."""
+    """``Linear``'s parameters with a planted bug: a wrong forward pass (``scale=1.001``), a wrong
+    gradient only (``wrong_grad``), or an output cut from the graph (``scale=0``)."""
 
     def __init__(self, scale=1.0, wrong_grad=False):
         super().__init__()
@@ -86,7 +90,7 @@ class ScaledLinear(nn.Module):
         if self.wrong_grad:  # the value stays, the weight's gradient doubles
             extra = x @ self.weight.T
             out = out + (extra - extra.detach())
-        return out
+        return out.detach() if self.scale == 0 else out
 
 
 def test_wrong_forward_names_the_output():
@@ -109,6 +113,11 @@ def test_wrong_gradient_names_the_parameter_and_the_element():
     assert "12 of 12 elements differ; also differ: the gradient of input 0)" in msg
 
 
+def test_an_output_cut_from_the_graph_is_named():
+    with pytest.raises(AssertionError, match="^the output: requires_grad is False on autograd but True"):
+        assert_module_matches_torch(ScaledLinear(scale=0.0), tnn.Linear(4, 3), X)
+
+
 class DriftingSGD(nn.optim.SGD):
     """SGD that moves the first parameter's first element a little extra from its second step on."""
 
@@ -126,8 +135,8 @@ DriftingSGD.__name__ = "SGD"
 
 def test_wrong_optimizer_step_names_the_step_the_parameter_and_the_element():
     DriftingSGD.calls = 0
-    with pytest.raises(AssertionError, match=r"^parameter 'weight' after optimizer step 2 of 3 differs from torch "
-                                             r"at index \(0, 0\)"):
+    with pytest.raises(AssertionError, match=r"^parameter 'weight' after optimizer step 2 of 3 differs from "
+                                             r"torch at index \(0, 0\)"):
         assert_module_matches_torch(nn.Linear(4, 3), tnn.Linear(4, 3), X, steps=3,
                                     optimizer=lambda p: DriftingSGD(p, lr=0.1))
 
@@ -135,7 +144,8 @@ def test_wrong_optimizer_step_names_the_step_the_parameter_and_the_element():
 def test_state_dict_keys_and_shapes_must_agree():
     with pytest.raises(AssertionError, match=r"keys differ: only in the chainrule module \['bias'\]"):
         assert_module_matches_torch(nn.Linear(4, 3), tnn.Linear(4, 3, bias=False), X)
-    with pytest.raises(AssertionError, match=r"'weight': shape \(3, 4\) in the chainrule module but \(4, 3\)"):
+    with pytest.raises(AssertionError, match=r"'weight': shape \(3, 4\) in the chainrule module but "
+                                             r"\(4, 3\)"):
         assert_module_matches_torch(nn.Linear(4, 3), tnn.Linear(3, 4), X)
 
 
