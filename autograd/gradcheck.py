@@ -61,8 +61,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, fast_mode=False, no
     called as ``fn(*inputs)`` and returns a ``Value`` or a ``Tensor`` (or a tuple of them; integer and
     bool outputs are skipped). Tensors that do not require grad are passed to ``fn`` as they are and not
     checked. An element passes when ``|analytical - numerical| <= atol + rtol * |numerical|``.
-    Returns ``True``, or raises ``GradcheckError`` naming the input (index and label), the element
-    index and both values (``raise_exception=False``: returns ``False`` instead).
+    ``fast_mode``: one random projection ``vᵀJu`` instead of every element (the full check runs on a
+    failure, to name the element); ``nondet_tol``: how far two backward passes on the same graph may
+    differ; ``order``: check every derivative up to this order. Returns ``True``, or raises
+    ``GradcheckError`` naming the input (index and label), the element index and both values, and its
+    ``reason`` (``raise_exception=False``: returns ``False`` instead).
     """
     inputs, arrays, note = _prepare(inputs, eps, order, nondet_tol)
     names = [_name(i, x) for i, x in enumerate(inputs)]
