@@ -70,7 +70,7 @@ def assert_grads_match_torch(fn, *arrays, rtol=1e-6, atol=1e-8, seed=0, second_o
     diff = [k for k, o in enumerate(ours_out) if _requires_grad(o)]
     if diff and wrt:
         rng = np.random.default_rng(seed)
-        vs = [np.ones(ours_out[k].shape) if ours_out[k].data.size == 1
+        vs = [np.ones(ours_out[k].shape) if _np(ours_out[k]).size == 1
               else rng.standard_normal(ours_out[k].shape) for k in diff]
         ours_g = autograd.grad([ours_out[k] for k in diff], [ours_in[i] for i in wrt],
                                grad_outputs=[autograd.Tensor(v, dtype=ours_out[k].dtype)
@@ -287,7 +287,7 @@ def _requires_grad(t):
 def _np(t):
     if type(t).__module__.startswith("torch"):
         return t.detach().numpy(force=True)  # force: torch may hand back a ZeroTensor
-    return np.asarray(t.data if hasattr(t, "requires_grad") else t)
+    return np.asarray(t.detach().numpy() if hasattr(t, "requires_grad") else t)
 
 
 def _grad_np(g, like):
@@ -305,7 +305,7 @@ def _second_order(ours_g, theirs_g, ours_in, theirs_in, wrt, rng, autograd, torc
         ours_gg = autograd.grad(sum(ours_s[1:], ours_s[0]), ours_in, allow_unused=True)
     if theirs_s:
         theirs_gg = torch.autograd.grad(sum(theirs_s[1:], theirs_s[0]), theirs_in, allow_unused=True)
-    return [(f"the second-order gradient of input {i}", _grad_np(og, x.data), _grad_np(tg, x.data))
+    return [(f"the second-order gradient of input {i}", _grad_np(og, x), _grad_np(tg, x))
             for i, x, og, tg in zip(wrt, ours_in, ours_gg, theirs_gg)]
 
 
