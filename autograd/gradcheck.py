@@ -69,12 +69,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, fast_mode=False, no
     """
     inputs, arrays, note = _prepare(inputs, eps, order, nondet_tol)
     names = [_name(i, x) for i, x in enumerate(inputs)]
+    settings = _Settings(eps, atol, rtol, fast_mode, nondet_tol, note)
 
     def run():
         level = fn
         for k in range(1, order + 1):
-            case = _Case(level, inputs, names, arrays, _Settings(eps, atol, rtol, fast_mode, nondet_tol,
-                                                                  note), k)
+            case = _Case(level, inputs, names, arrays, settings, k)
             case.check()
             level = case.derivative()
     return _run(run, raise_exception)
@@ -90,9 +90,10 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     """
     inputs, arrays, note = _prepare(inputs, eps, 1, nondet_tol)
     names = [_name(i, x) for i, x in enumerate(inputs)]
+    settings = _Settings(eps, atol, rtol, fast_mode, nondet_tol, note)
 
     def run():
-        first = _Case(fn, inputs, names, arrays, _Settings(eps, atol, rtol, fast_mode, nondet_tol, note), 2)
+        first = _Case(fn, inputs, names, arrays, settings, 2)  # for the outputs' shapes and directions
         vs = first.vs if grad_outputs is None else _given_grad_outputs(grad_outputs, first.outs)
         extra = [Value(float(v)) if first.is_value else _tensor_type()(v) for v in vs]
         n = len(inputs)
@@ -100,13 +101,15 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         all_arrays = dict(arrays)
         all_arrays.update({n + k: np.array(v, dtype=np.float64) for k, v in enumerate(vs)})
         all_names = names + [f"grad_outputs[{k}]" for k in range(len(vs))]
-        case = _Case(dfn, inputs + extra, all_names, all_arrays, first.s, 2)
+        case = _Case(dfn, inputs + extra, all_names, all_arrays, settings, 2)
         case.check()
     return _run(run, raise_exception)
 
 
 # -- set-up ---------------------------------------------------------------------------------------
 class _Settings:
+    """The tolerances and options of one ``gradcheck`` call; ``note`` is appended to its messages."""
+
     def __init__(self, eps, atol, rtol, fast_mode, nondet_tol, note):
         self.eps, self.atol, self.rtol = eps, atol, rtol
         self.fast_mode, self.nondet_tol, self.note = fast_mode, nondet_tol, note
