@@ -227,3 +227,16 @@ def test_type_errors_match_torch():
         AF.vjp(lambda a, b: a, (Tensor(np.ones(2)), [1.0]))
     with pytest.raises(TypeError, match="outputs of the user-provided function"):
         AF.jacobian(lambda a: [a], Tensor(np.ones(2)))
+
+
+def test_works_under_no_grad_as_torch():
+    (x,), (tx,) = both([np.array([0.3, 0.9, -1.2])])
+    f = lambda a: (a.sin() * a).sum()  # noqa: E731
+    with autograd.no_grad(), torch.no_grad():
+        for name in ("jacobian", "hessian"):
+            assert_same(getattr(AF, name)(f, x), getattr(TF, name)(f, tx), name)
+        for name in ("vjp", "vhp", "hvp"):
+            v = (x,) if name != "vjp" else ()
+            tv = (tx,) if name != "vjp" else ()
+            assert_same(getattr(AF, name)(f, x, *v), getattr(TF, name)(f, tx, *tv), name)
+        assert_same(AF.jvp(f, x, x), TF.jvp(f, tx, tx), "jvp")
