@@ -2,8 +2,10 @@
 
 How a check runs:
 
-- ``fn`` is called on fresh float64 copies of the inputs (``float32`` inputs are checked in float64
-  copies, with a warning), so the caller's inputs, their ``.grad`` and their graphs are never touched.
+- ``fn`` is called on the inputs themselves, one element moved at a time and restored exactly
+  afterwards, even when ``fn`` raises (as torch's; so ``fn`` may also reach them through a closure,
+  e.g. a module's parameters). ``float32`` inputs are checked in float64 copies, with a warning (so
+  ``fn`` must use its arguments for those). ``.grad`` attributes and graphs are left alone.
 - The outputs are reduced to the scalar ``phi = sum_k <out_k, v_k>`` with fixed random ``v_k``
   (``v = 1`` for a one-element output): the gradient of ``phi`` is the vector-Jacobian product ``vᵀJ``
   (as in PyTorch's and HIPS autograd's checkers).
@@ -67,14 +69,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, fast_mode=False, no
     ``GradcheckError`` naming the input (index and label), the element index and both values, and its
     ``reason`` (``raise_exception=False``: returns ``False`` instead).
     """
-    inputs, arrays, note = _prepare(inputs, eps, order, nondet_tol)
-    names = [_name(i, x) for i, x in enumerate(inputs)]
+    points, checked, names, note = _prepare(inputs, eps, order, nondet_tol)
     settings = _Settings(eps, atol, rtol, fast_mode, nondet_tol, note)
 
     def run():
         level = fn
         for k in range(1, order + 1):
-            case = _Case(level, inputs, names, arrays, settings, k)
+            case = _Case(level, points, checked, names, settings, k)
             case.check()
             level = case.derivative()
     return _run(run, raise_exception)
@@ -88,20 +89,17 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     grad_outputs, create_graph=True)``, with respect to both the inputs and ``grad_outputs`` (one per
     floating output of ``fn``, its shape; random normal when ``None``). Arguments as ``gradcheck``.
     """
-    inputs, arrays, note = _prepare(inputs, eps, 1, nondet_tol)
-    names = [_name(i, x) for i, x in enumerate(inputs)]
+    points, checked, names, note = _prepare(inputs, eps, 1, nondet_tol)
     settings = _Settings(eps, atol, rtol, fast_mode, nondet_tol, note)
 
     def run():
-        first = _Case(fn, inputs, names, arrays, settings, 2)  # for the outputs' shapes and directions
+        first = _Case(fn, points, checked, names, settings, 2)  # for the outputs' shapes and directions
         vs = first.vs if grad_outputs is None else _given_grad_outputs(grad_outputs, first.outs)
-        extra = [Value(float(v)) if first.is_value else _tensor_type()(v) for v in vs]
-        n = len(inputs)
-        dfn = _derivative(fn, first.checked, first.is_value, None, n)
-        all_arrays = dict(arrays)
-        all_arrays.update({n + k: np.array(v, dtype=np.float64) for k, v in enumerate(vs)})
-        all_names = names + [f"grad_outputs[{k}]" for k in range(len(vs))]
-        case = _Case(dfn, inputs + extra, all_names, all_arrays, settings, 2)
+        extra = [Value(float(v)) if first.is_value else _tensor_type()(v, requires_grad=True) for v in vs]
+        n = len(points)
+        dfn = _derivative(fn, checked, first.is_value, None, n)
+        case = _Case(dfn, points + extra, checked + list(range(n, n + len(vs))),
+                     names + [f"grad_outputs[{k}]" for k in range(len(vs))], settings, 2)
         case.check()
     return _run(run, raise_exception)
 
@@ -136,7 +134,8 @@ def _is_tensor(x):
 
 
 def _prepare(inputs, eps, order, nondet_tol):
-    """The inputs as a list, the float64 arrays of those to check (index -> array), and a note."""
+    """``(points, checked, names, note)``: what ``fn`` is called on (the inputs, float64 copies of
+    float32 ones), the indices of those checked, the inputs' names and a note for the messages."""
     inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     if not inputs:
         raise ValueError("gradcheck: no inputs to check")
@@ -146,25 +145,27 @@ def _prepare(inputs, eps, order, nondet_tol):
         raise ValueError(f"gradcheck: order must be an integer >= 1, got {order!r}")
     if not nondet_tol >= 0:
         raise ValueError(f"gradcheck: nondet_tol must be >= 0, got {nondet_tol!r}")
+    names = [_name(i, x) for i, x in enumerate(inputs)]
     if all(isinstance(x, Value) for x in inputs):
-        return inputs, {i: np.array(x.data, dtype=np.float64) for i, x in enumerate(inputs)}, ""
+        return inputs, list(range(len(inputs))), names, ""
     if any(isinstance(x, Value) for x in inputs):
         raise TypeError("gradcheck: inputs mix Values and other types; pass all Values or all Tensors")
     for i, x in enumerate(inputs):
         if not _is_tensor(x):
             raise TypeError(f"gradcheck: input {i} is a {type(x).__name__}; expected a Value or a Tensor")
-    arrays = {i: np.array(x.detach().numpy(), dtype=np.float64) for i, x in enumerate(inputs)
-              if x.requires_grad}
-    if not arrays:
+    checked = [i for i, x in enumerate(inputs) if x.requires_grad]
+    if not checked:
         raise ValueError("gradcheck: no input requires grad; nothing to check")
-    low = [i for i in arrays if inputs[i].dtype != np.float64]
+    low = [i for i in checked if inputs[i].dtype != np.float64]
+    points = [_tensor_type()(np.array(x.detach().numpy(), dtype=np.float64), requires_grad=True)
+              if i in low else x for i, x in enumerate(inputs)]
     note = ""
     if low:
         note = (f" (input(s) {', '.join(map(str, low))} of dtype {inputs[low[0]].dtype} were checked in "
                 "float64 copies)")
         warnings.warn(f"gradcheck: {inputs[low[0]].dtype} input(s) {low} are checked in float64 copies: "
                       "finite differences in single precision are noise", UserWarning, stacklevel=3)
-    return inputs, arrays, note
+    return points, checked, names, note
 
 
 def _name(i, x):
@@ -248,15 +249,14 @@ def _zero_like(x):
 
 # -- one check --------------------------------------------------------------------------------------
 class _Case:
-    """One function checked at one point: the inputs rebuilt as fresh float64 leaves for every call."""
+    """One function checked at one point: ``fn(*points)``, the checked points moved one at a time."""
 
-    def __init__(self, fn, inputs, names, arrays, settings, order):
-        self.fn, self.inputs, self.names, self.arrays = fn, inputs, names, arrays
+    def __init__(self, fn, points, checked, names, settings, order):
+        self.fn, self.points, self.checked, self.names = fn, points, checked, names
         self.s, self.order = settings, order
-        self.checked = sorted(arrays)
-        self.is_value = isinstance(inputs[0], Value)
-        self.leaves = self._leaves(arrays)
-        self.outs = _outputs(fn(*self.leaves), self.is_value)
+        self.is_value = isinstance(points[0], Value)
+        self.shapes = {i: _values(points[i]).shape for i in checked}
+        self.outs = _outputs(fn(*points), self.is_value)
         rng = np.random.default_rng(order - 1)
         self.vs = [np.ones(_numbers(o).shape) if _numbers(o).size == 1
                    else rng.standard_normal(_numbers(o).shape) for o in self.outs]
@@ -264,14 +264,6 @@ class _Case:
         self.projected = any(v.size > 1 for v in self.vs) or len(self.vs) > 1
 
     # evaluation
-    def _leaves(self, arrays):
-        Tensor = _tensor_type() if not self.is_value else None
-        args = list(self.inputs)
-        for i in self.checked:
-            a = arrays[i]
-            args[i] = Value(float(a)) if self.is_value else Tensor(a.copy(), requires_grad=True)
-        return args
-
     def _project(self, outs):
         total = 0.0
         for o, v in zip(outs, self.vs):
@@ -282,31 +274,37 @@ class _Case:
             total += float(np.sum(values * v))
         return total
 
-    def phi(self, arrays):
-        """``sum_k <out_k, v_k>`` at the point ``arrays``."""
-        return self._project(_outputs(self.fn(*self._leaves(arrays)), self.is_value))
+    def phi_at(self, moves):
+        """``sum_k <out_k, v_k>`` with the points moved (``{index: new values}``), then put back."""
+        saved = {i: _values(self.points[i]) for i in moves}
+        try:
+            for i, values in moves.items():
+                _set_values(self.points[i], values)
+            return self._project(_outputs(self.fn(*self.points), self.is_value))
+        finally:
+            for i, values in saved.items():
+                _set_values(self.points[i], values)
 
     def phi_moved(self, i, idx, delta):
         """``phi`` with element ``idx`` of input ``i`` moved by ``delta``."""
-        moved = self.arrays[i].copy()
+        moved = _values(self.points[i])
         moved[idx] += delta
-        return self.phi({**self.arrays, i: moved})
+        return self.phi_at({i: moved})
 
     def analytical(self):
         """``vᵀJ`` for every checked input, as float64 arrays of the inputs' shapes."""
         pairs = [(o, v) for o, v in zip(self.outs, self.vs) if _differentiable(o)]
-        wrt = [self.leaves[i] for i in self.checked]
+        wrt = [self.points[i] for i in self.checked]
         grads = [None] * len(wrt)
         if pairs:
             grads = _grad([o for o, _ in pairs], wrt, grad_outputs=[_as_grad_output(v, o) for o, v in pairs],
                           retain_graph=True, allow_unused=True)
         result = []
         for i, g in zip(self.checked, grads):
-            a = np.zeros(self.arrays[i].shape) if g is None else _numbers(g)
-            if a.shape != self.arrays[i].shape:
+            a = np.zeros(self.shapes[i]) if g is None else _numbers(g)
+            if a.shape != self.shapes[i]:
                 raise GradcheckError(f"gradcheck: the gradient of {self.names[i]} has shape {a.shape}, the "
-                                     f"input has shape {self.arrays[i].shape}", input_index=i,
-                                     order=self.order)
+                                     f"input has shape {self.shapes[i]}", input_index=i, order=self.order)
             result.append(a)
         return result
 
@@ -364,7 +362,7 @@ class _Case:
 
     def _one_sided(self, i, h):
         """``phi`` with each element of input ``i`` moved by ``+h`` and by ``-h``, as two arrays."""
-        shape = self.arrays[i].shape
+        shape = self.shapes[i]
         plus, minus = np.empty(shape), np.empty(shape)
         for k in range(plus.size):
             idx = np.unravel_index(k, shape)
@@ -374,15 +372,17 @@ class _Case:
 
     def _fast(self, analytical):
         rng = np.random.default_rng(1000 + self.order)
-        u = [rng.standard_normal(self.arrays[i].shape) for i in self.checked]
+        u = [rng.standard_normal(self.shapes[i]) for i in self.checked]
         norm = math.sqrt(sum(float(np.sum(x * x)) for x in u))
         u = [x / norm for x in u]
         with np.errstate(invalid="ignore"):
             projected = float(sum(np.sum(a * x) for a, x in zip(analytical, u)))
         eps = self.s.eps
 
+        start = {i: _values(self.points[i]) for i in self.checked}
+
         def along(t):
-            return self.phi({**self.arrays, **{i: self.arrays[i] + t * x for i, x in zip(self.checked, u)}})
+            return self.phi_at({i: start[i] + t * x for i, x in zip(self.checked, u)})
         numerical = (along(eps) - along(-eps)) / (2.0 * eps)
         if self._close(projected, numerical):
             return
@@ -441,8 +441,21 @@ class _Case:
         return 0 if self.is_value else tuple(int(j) for j in idx)
 
     def _label(self, i):
-        return getattr(self.inputs[i], "label", "") or ""
+        return getattr(self.points[i], "label", "") or ""
 
     def derivative(self):
         """The next order's function: the gradients along this check's ``vs``."""
-        return _derivative(self.fn, self.checked, self.is_value, self.vs, len(self.inputs))
+        return _derivative(self.fn, self.checked, self.is_value, self.vs, len(self.points))
+
+
+def _values(x):
+    """A float64 copy of a point's values (a 0-d array for a ``Value``)."""
+    return np.array(x.data if isinstance(x, Value) else x.detach().numpy(), dtype=np.float64)
+
+
+def _set_values(x, values):
+    """Write ``values`` into a point in place (``Value.data``, or the Tensor's own array)."""
+    if isinstance(x, Value):
+        x.data = float(values)
+    else:
+        x.detach().numpy()[...] = values

@@ -239,3 +239,35 @@ def test_gradgradcheck():
     with pytest.raises(ValueError, match="grad_outputs"):
         gradgradcheck(lambda x: x * 2, [a], [Tensor(np.ones(2))] * 2)
 
+
+
+# -- the inputs are moved in place and put back -------------------------------------------------------
+def test_fn_may_reach_its_inputs_through_a_closure():
+    import nn
+
+    model = nn.Linear(3, 2).double()
+    x = Tensor(RNG.standard_normal((4, 3)))
+    params = list(model.parameters())
+    before = [p.detach().numpy().copy() for p in params]
+    assert gradcheck(lambda *_: model(x).tanh(), params)  # as torch: the parameters are moved in place
+    assert gradcheck(lambda *_: model(x).tanh(), params, fast_mode=True)
+    for p, b in zip(params, before):
+        np.testing.assert_array_equal(p.detach().numpy(), b)  # put back bit for bit
+        assert p.grad is None
+
+
+def test_inputs_are_put_back_when_fn_raises():
+    x = t(3)
+    before = x.detach().numpy().copy()
+    calls = []
+
+    def fn(a):
+        calls.append(1)
+        if len(calls) > 2:
+            raise KeyError("boom")
+        return a * 2
+    for fast_mode in (False, True):
+        calls.clear()
+        with pytest.raises(KeyError):
+            gradcheck(fn, [x], fast_mode=fast_mode)
+        np.testing.assert_array_equal(x.detach().numpy(), before)
