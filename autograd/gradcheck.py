@@ -221,7 +221,19 @@ def _differentiable(o):
 
 
 def _as_grad_output(v, o):
+    """``v`` as ``autograd.grad``'s ``grad_outputs`` entry for ``o`` (Values and Tensors as they are)."""
+    if isinstance(v, Value) or _is_tensor(v):
+        return v
     return float(v) if isinstance(o, Value) else _tensor_type()(np.asarray(v, dtype=np.float64))
+
+
+def _vjp(outs, vs, wrt, create_graph):
+    """The gradients of ``sum_k <out_k, v_k>`` with respect to ``wrt`` (``None`` for one not reached)."""
+    pairs = [(o, v) for o, v in zip(outs, vs) if _differentiable(o)]
+    if not pairs:
+        return [None] * len(wrt)
+    return list(_grad([o for o, _ in pairs], wrt, grad_outputs=[_as_grad_output(v, o) for o, v in pairs],
+                      retain_graph=True, create_graph=create_graph, allow_unused=True))
 
 
 def _derivative(fn, checked, is_value, vs, n_inputs):
@@ -229,14 +241,8 @@ def _derivative(fn, checked, is_value, vs, n_inputs):
     inputs; ``vs=None``: the directions are the arguments after the first ``n_inputs``)."""
     def dfn(*args):
         outs = _outputs(fn(*args[:n_inputs]), is_value)
-        directions = vs if vs is not None else args[n_inputs:]
-        pairs = [(o, v) for o, v in zip(outs, directions) if _differentiable(o)]
         wrt = [args[i] for i in checked]
-        grads = [None] * len(wrt)
-        if pairs:
-            go = [v if vs is None else _as_grad_output(v, o) for o, v in pairs]
-            grads = _grad([o for o, _ in pairs], wrt, grad_outputs=go, create_graph=True,
-                          allow_unused=True)
+        grads = _vjp(outs, vs if vs is not None else args[n_inputs:], wrt, create_graph=True)
         return tuple(_zero_like(x) if g is None else g for g, x in zip(grads, wrt))
     return dfn
 
@@ -293,12 +299,7 @@ class _Case:
 
     def analytical(self):
         """``vᵀJ`` for every checked input, as float64 arrays of the inputs' shapes."""
-        pairs = [(o, v) for o, v in zip(self.outs, self.vs) if _differentiable(o)]
-        wrt = [self.points[i] for i in self.checked]
-        grads = [None] * len(wrt)
-        if pairs:
-            grads = _grad([o for o, _ in pairs], wrt, grad_outputs=[_as_grad_output(v, o) for o, v in pairs],
-                          retain_graph=True, allow_unused=True)
+        grads = _vjp(self.outs, self.vs, [self.points[i] for i in self.checked], create_graph=False)
         result = []
         for i, g in zip(self.checked, grads):
             a = np.zeros(self.shapes[i]) if g is None else _numbers(g)
