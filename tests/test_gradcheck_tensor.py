@@ -68,6 +68,15 @@ def test_fast_mode_catches_every_planted_rule_full_mode_catches(name, wrong, rig
                                                                    full.value.element_index)
 
 
+@pytest.mark.parametrize("name, wrong, right, shapes", PLANTED, ids=[p[0] for p in PLANTED])
+def test_torch_gradcheck_agrees_on_the_planted_rules(name, wrong, right, shapes):
+    torch = pytest.importorskip("torch")
+    xs = [torch.tensor(x.detach().numpy(), requires_grad=True) for x in inputs_for(shapes, len(name))]
+    assert torch.autograd.gradcheck(right, xs)
+    assert not torch.autograd.gradcheck(wrong, xs, raise_exception=False)
+    assert not torch.autograd.gradcheck(wrong, xs, fast_mode=True, raise_exception=False)
+
+
 def test_error_names_the_input_the_element_and_both_values():
     x = Tensor(np.array([[0.5, -2.0], [1.0, 0.25]]), requires_grad=True)
     with pytest.raises(GradcheckError) as info:
