@@ -110,6 +110,8 @@ def assert_module_matches_torch(module, torch_module, *inputs, steps=0, optimize
     import autograd
 
     ours, theirs = copy.deepcopy(module).double(), copy.deepcopy(torch_module).double()
+    ours.zero_grad()  # gradients the caller's modules hold are not ours to compare
+    theirs.zero_grad(set_to_none=True)
     _load_into_torch(ours, theirs, torch)
     arrays = [_as_array(a) for a in inputs]
     ours_in = [_leaf(a, autograd) for a in arrays]

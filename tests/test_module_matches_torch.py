@@ -65,6 +65,13 @@ def test_neither_module_is_changed():
         assert torch.equal(theirs.state_dict()[key], before_theirs[key])
 
 
+def test_gradients_the_modules_already_hold_are_ignored():
+    ours, theirs = nn.Linear(4, 3), tnn.Linear(4, 3)
+    ours(X.astype(np.float32)).sum().backward()  # a stale gradient on our side only
+    assert ours.weight.grad is not None and theirs.weight.grad is None
+    assert_module_matches_torch(ours, theirs, X, steps=1, optimizer=nn.optim.SGD)
+
+
 def test_parameter_groups_are_mirrored():
     ours, theirs = nn.MLP([4, 8, 2]), tnn.Sequential(tnn.Linear(4, 8), tnn.ReLU(), tnn.Linear(8, 2))
 
