@@ -25,17 +25,8 @@ class TensorBase:
     __slots__ = ()
 
 
-class _AllNeeded:
-    """``needs`` of a node whose every input requires grad: ``needs[i]`` is True for any ``i``."""
-
-    def __getitem__(self, i):
-        return True
-
-    def __repr__(self):
-        return "ALL_NEEDED"
-
-
-ALL_NEEDED = _AllNeeded()
+# ``needs`` when every input requires grad (a plain tuple: indexing it costs no Python call)
+ALL_NEEDED = (True,) * 64
 
 
 class Primitive:
@@ -81,7 +72,7 @@ class Primitive:
             return a._wrap(out)
         out = fn.forward(*[t._data for t in inputs])
         if _grad_state.enabled:
-            needs = tuple(t.requires_grad for t in inputs)
+            needs = [t.requires_grad for t in inputs]
             if True in needs:
                 if False in needs:
                     fn.needs = needs

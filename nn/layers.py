@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from autograd import no_grad
+from autograd import Tensor, no_grad, ops
 from autograd.ops import pair as _pair
 
 from . import functional as F
@@ -47,7 +47,8 @@ class Linear(Module):
             _uniform_bias(self.bias, self.in_features)
 
     def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+        return ops.linear(x, self.weight, self.bias) if isinstance(x, Tensor) else F.linear(x, self.weight,
+                                                                                             self.bias)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

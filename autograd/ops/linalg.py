@@ -1,7 +1,7 @@
 """Linear algebra: the matrix product in every form torch allows (1-D, 2-D, batched) and ``linear``."""
 import numpy as np
 
-from ..primitive import Primitive, call
+from ..primitive import Primitive, TensorBase, call
 from ._util import operand
 from .reduce import SumRows
 from .shape import Permute, Reshape
@@ -119,10 +119,11 @@ class LinalgMethods:
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` in one node: ``(..., in)``, ``(out, in)``, ``(out,)`` -> ``(..., out)``."""
-    weight = input._constant(weight)
-    if weight.ndim != 2 or input.ndim == 0:
+    if not isinstance(weight, TensorBase):
+        weight = input._constant(weight)
+    if weight._data.ndim != 2 or input._data.ndim == 0:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features) and input at least 1-D, "
                          f"got shapes {weight.shape} and {input.shape}")
     if bias is None:
         return Linear.apply(input, weight)
-    return Linear.apply(input, weight, input._constant(bias))
+    return Linear.apply(input, weight, bias if isinstance(bias, TensorBase) else input._constant(bias))
