@@ -454,7 +454,7 @@ def test_gradcheck_catches_a_wrong_tensor_gradient():
     assert autograd.gradcheck(lambda a: a ** 3, [x])
     with pytest.raises(autograd.GradcheckError, match=r"input 0.*element \(\d, \d\)"):
         autograd.gradcheck(lambda a: WrongCube.apply(a), [x])
-    with pytest.warns(UserWarning, match="float64 copies"):  # API.md: float32 inputs are checked in float64 copies
+    with pytest.warns(UserWarning, match="float64 copies"):  # API.md: float32 is checked in float64
         assert autograd.gradcheck(lambda a: a * 2, [leaf(3, dtype=np.float32)])
     assert x.grad is None
 
