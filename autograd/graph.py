@@ -219,7 +219,7 @@ def _role(node, i, prev, op, names, is_value):
         return "intermediate"
     if is_value or getattr(node, "requires_grad", False):
         return "input"
-    return "input" if int(np.size(node.data)) > 1 else "constant"
+    return "input" if node._data.size > 1 else "constant"
 
 
 # -- labels ------------------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def _tensor_fields(node, name, role, show_data):
     fields = [name] if name else []
     shape = tuple(node.shape)
     fields.append(f"{shape if shape else 'scalar'} {getattr(node, 'dtype', '')}".strip())
-    data = np.asarray(node.data)
+    data = node._data
     if show_data and data.size <= SMALL_TENSOR:
         if data.size == 1 and data.dtype.kind == "f":
             fields.append(f"data {_fmt(data.reshape(-1)[0])}")
@@ -301,7 +301,7 @@ def _grad_magnitude(node, is_value):
         return None
     if is_value:
         return abs(float(g.data if isinstance(g, Value) else g))
-    return _norm(getattr(g, "data", g))
+    return _norm(getattr(g, "_data", g))
 
 
 def _log_range(mags):

@@ -33,11 +33,19 @@ class Primitive:
     """Base class of primitives; non-tensor arguments (``dim``, ``shape``...) are attributes.
 
     ``self.needs[i]`` tells a rule whether input ``i`` requires grad, so it can skip work nobody wants
-    (an unneeded gradient may be returned as ``None``).
+    (an unneeded gradient may be returned as ``None``). Class attributes say what the rule reads, so
+    that a tensor changed in place after it was saved is caught (torch's version check):
+    ``saves_inputs`` (the rule reads its inputs), ``saves_output`` (it reads its output), and
+    ``is_view`` (the output shares the input's memory, and so its version counter).
     """
 
     name = ""
     needs = ALL_NEEDED
+    saves_inputs = True
+    saves_output = False
+    is_view = False
+    _versions = None    # the saved inputs' versions when recorded (None: all 0)
+    _out_version = 0    # the output's version when recorded
 
     def __init__(self, **attrs):
         self.__dict__.update(attrs)
@@ -59,35 +67,47 @@ class Primitive:
         if n == 1:
             out = fn.forward(a._data)
             if a.requires_grad and _grad_state.enabled:
-                return a._node(out, fn, inputs)
-            return a._wrap(out)
-        if n == 2:
+                a._consumed = True
+                if cls.saves_inputs and a._vcount:
+                    fn._versions = (a._version,)
+                t = a._node(out, fn, inputs)
+            else:
+                t = a._wrap(out)
+        elif n == 2:
             b = inputs[1]
             out = fn.forward(a._data, b._data)
             ra, rb = a.requires_grad, b.requires_grad
             if (ra or rb) and _grad_state.enabled:
                 if not (ra and rb):
                     fn.needs = (ra, rb)
+                a._consumed = ra
+                b._consumed = rb
+                if cls.saves_inputs and (a._vcount or b._vcount):
+                    fn._versions = (a._version, b._version)
                 return a._node(out, fn, inputs)
             return a._wrap(out)
-        out = fn.forward(*[t._data for t in inputs])
-        if _grad_state.enabled:
-            needs = [t.requires_grad for t in inputs]
+        else:
+            out = fn.forward(*[t._data for t in inputs])
+            needs = [t.requires_grad for t in inputs] if _grad_state.enabled else ()
             if True in needs:
                 if False in needs:
                     fn.needs = needs
+                for x in inputs:
+                    if x.requires_grad:
+                        x._consumed = True
+                if cls.saves_inputs:
+                    fn._versions = tuple(x._version for x in inputs)
                 return a._node(out, fn, inputs)
-        return a._wrap(out)
+            return a._wrap(out)
+        if fn.is_view:
+            t._vcount = a._counter()
+        return t
 
     def forward(self, *arrays):
         raise NotImplementedError
 
     def backward(self, g, out, *inputs):
         raise NotImplementedError
-
-    def release(self):
-        """Drop what forward saved for backward (the engine frees a graph with it)."""
-        self.__dict__.clear()
 
     def __repr__(self):
         return f"<{self.name}>"

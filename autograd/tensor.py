@@ -11,9 +11,10 @@ follow NumPy 2's type promotion (a Python float does not upcast ``float32``).
 import numpy as np
 
 from .dtypes import as_dtype, to_array
-from .engine import FREED, run_backward
+from .engine import Freed, run_backward
 from .ops._util import operand
 from .ops.elementwise import ElementwiseMethods
+from .ops.inplace import InplaceMethods
 from .ops.linalg import LinalgMethods
 from .ops.reduce import ReduceMethods
 from .ops.shape import ShapeMethods
@@ -22,15 +23,18 @@ from .primitive import TensorBase, sum_to
 _new = object.__new__
 
 
-class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, TensorBase):
+class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, InplaceMethods, TensorBase):
     """An n-dimensional array that records operations for backpropagation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``. ``.data`` is the ``np.ndarray``; ``.grad`` a
     ``Tensor`` or ``None``; only leaves (and tensors that called ``retain_grad()``) keep ``.grad``.
     """
 
+    # _vcount: the version counter, a one-item list shared with views and detach()ed copies (None until
+    # first needed: version 0); _consumed: a recorded op used this tensor; _ghost_of: what a freed graph
+    # keeps of this tensor (see _release)
     __slots__ = ("_data", "grad", "requires_grad", "label", "_prev", "_fn", "_retains_grad",
-                 "_deps", "_g", "__weakref__")
+                 "_deps", "_g", "_vcount", "_consumed", "_ghost_of", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to our reflected operators (ndarray * Tensor -> Tensor)
     __array_priority__ = 1000
 
@@ -43,6 +47,9 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Ten
         self._fn = None
         self._retains_grad = False
         self._deps = None
+        self._vcount = None
+        self._consumed = False
+        self._ghost_of = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -59,6 +66,9 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Ten
         t._fn = None
         t._retains_grad = False
         t._deps = None
+        t._vcount = None
+        t._consumed = False
+        t._ghost_of = None
         return t
 
     @staticmethod
@@ -72,6 +82,26 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Ten
         t._fn = fn
         t._retains_grad = False
         t._deps = None
+        t._vcount = None
+        t._consumed = False
+        t._ghost_of = None
+        return t
+
+    def _snapshot(self):
+        """A new node object holding this tensor's current node (same array, counter and parents), so
+        that this tensor can become the node of an in-place op."""
+        t = _new(Tensor)
+        t._data = self._data
+        t.grad = None
+        t.requires_grad = self.requires_grad
+        t.label = self.label
+        t._prev = self._prev
+        t._fn = self._fn
+        t._retains_grad = False
+        t._deps = None
+        t._vcount = self._counter()
+        t._consumed = False
+        t._ghost_of = None
         return t
 
     def _constant(self, x):
@@ -81,12 +111,24 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Ten
     # -- attributes ------------------------------------------------------------------------------
     @property
     def data(self):
-        """The NumPy array this tensor holds (shared)."""
-        return self._data
+        """A tensor sharing this one's array, not requiring grad, whose in-place changes are not
+        tracked (torch's ``.data``)."""
+        return Tensor._wrap(self._data)
 
     @data.setter
     def data(self, value):
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's data has seen (torch's ``_version``)."""
+        return self._vcount[0] if self._vcount else 0
+
+    def _counter(self):
+        """The version counter, made on first use (views and ``detach()`` share it)."""
+        if self._vcount is None:
+            self._vcount = [0]
+        return self._vcount
 
     @property
     def shape(self):
@@ -183,8 +225,10 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Ten
 
     # -- autograd --------------------------------------------------------------------------------
     def detach(self):
-        """A new leaf sharing this tensor's data, without gradient history."""
-        return Tensor._wrap(self._data)
+        """A new leaf sharing this tensor's data (and version counter), without gradient history."""
+        t = Tensor._wrap(self._data)
+        t._vcount = self._counter()
+        return t
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place (leaves only); returns ``self``."""
@@ -232,6 +276,9 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Ten
     def _vjp(self, g, create_graph):
         """Gradients for the parents, summed back to each parent's shape: the one unbroadcast."""
         prev = self._prev
+        fn = self._fn
+        if fn.saves_inputs or fn.saves_output:
+            _check_versions(self, fn, prev)
         if create_graph:
             if not isinstance(g, Tensor):
                 g = Tensor._wrap(g)
@@ -239,7 +286,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Ten
         else:
             if isinstance(g, Tensor):
                 g = g._data
-            n = len(prev)  # 0 for a freed graph: the general call below raises the clear error
+            n = len(prev)
             if n == 1:
                 grads = self._fn.backward(g, self._data, prev[0]._data)
             elif n == 2:
@@ -275,8 +322,25 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Ten
             self.grad = Tensor._wrap(self.grad._data + g)
 
     def _release(self):
-        self._prev = FREED
-        self._fn.release()
+        """Free what backward saved, keep the structure: the op's name, and parents as ``_ghost()``s, so
+        the graph can still be drawn while the intermediate arrays go."""
+        self._fn = _freed(self._fn.name)
+        self._prev = prev = tuple(p._ghost() for p in self._prev)
+        if self._ghost_of is not None:
+            self._ghost_of._prev = prev
+
+    def _ghost(self):
+        """What a freed graph keeps of this tensor: itself for a leaf that requires grad (parameters stay
+        recognisable), else an array-free stand-in with its op, shape and dtype."""
+        if self._fn is None and self.requires_grad:
+            return self
+        g = self._ghost_of
+        if g is None:
+            g = self._ghost_of = Tensor._wrap(_placeholder(self._data))
+            g.label = self.label
+            if self._fn is not None:
+                g._fn, g.requires_grad = _freed(self._fn.name), True
+        return g
 
     def _as_grad(self, g, create_graph):
         if isinstance(g, Tensor):
@@ -297,6 +361,46 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Ten
         return f"tensor({body}{extra})"
 
 
+
+
+_FREED = {}
+
+
+def _freed(name):
+    """One shared ``Freed`` marker per op name."""
+    f = _FREED.get(name)
+    if f is None:
+        f = _FREED[name] = Freed(name)
+    return f
+
+
+def _placeholder(a):
+    """``a`` itself when tiny (drawings show the data of tiny tensors), else a zero-memory broadcast
+    view with its shape and dtype."""
+    if a.size <= 6:
+        return a.copy()
+    return np.broadcast_to(np.zeros((), dtype=a.dtype), a.shape)
+
+
+def _check_versions(node, fn, prev):
+    """torch's error when a tensor the rule of ``fn`` reads was changed in place after it was saved."""
+    if fn.saves_inputs:
+        versions = fn._versions
+        for i, p in enumerate(prev):
+            vc = p._vcount
+            if vc and vc[0] != (versions[i] if versions else 0):
+                _version_error(p, f"input {i}", fn, versions[i] if versions else 0)
+    if fn.saves_output and node._vcount and node._vcount[0] != fn._out_version:
+        _version_error(node, "output 0", fn, fn._out_version)
+
+
+def _version_error(t, what, fn, expected):
+    shape = ", ".join(map(str, t.shape))
+    raise RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype} tensor of shape [{shape}]], which is {what} of {fn.name}, is at version "
+        f"{t._version}; expected version {expected} instead. Hint: use the out-of-place operation, or "
+        f".clone() the tensor before changing it in place")
 
 
 def tensor(data, requires_grad=False, dtype=None):

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from autograd import Tensor, no_grad, ops
+from autograd.ops import array as _array
 from autograd.ops import pair as _pair
 
 from . import functional as F
@@ -214,11 +215,11 @@ class BatchNorm1d(Module):
             d = x - mean
             var = (d * d).mean(dims, keepdim=True)
             if self.training and self.track_running_stats:
-                self._update_stats(mean.data.reshape(-1), var.data.reshape(-1) * (n / (n - 1)))
+                self._update_stats(_array(mean).reshape(-1), _array(var).reshape(-1) * (n / (n - 1)))
             y = d / (var + self.eps).sqrt()
         else:
-            rm = self.running_mean.data.reshape(shape).astype(x.dtype, copy=False)
-            rv = self.running_var.data.reshape(shape).astype(x.dtype, copy=False)
+            rm = _array(self.running_mean).reshape(shape).astype(x.dtype, copy=False)
+            rv = _array(self.running_var).reshape(shape).astype(x.dtype, copy=False)
             y = (x - rm) * (1.0 / np.sqrt(rv + self.eps))
         if self.weight is not None:
             y = y * self.weight.reshape(shape)
@@ -228,9 +229,9 @@ class BatchNorm1d(Module):
 
     def _update_stats(self, mean, var):
         with no_grad():
-            self.num_batches_tracked.data = self.num_batches_tracked.data + 1
-            m = 1.0 / float(self.num_batches_tracked.data) if self.momentum is None else self.momentum
-            rm, rv = self.running_mean.data, self.running_var.data
+            self.num_batches_tracked.data = _array(self.num_batches_tracked) + 1
+            m = 1.0 / float(_array(self.num_batches_tracked)) if self.momentum is None else self.momentum
+            rm, rv = _array(self.running_mean), _array(self.running_var)
             rm *= 1 - m
             rm += m * mean.astype(rm.dtype, copy=False)
             rv *= 1 - m

@@ -142,6 +142,7 @@ class MaxPool2d(Primitive):
     output's gradient to the first maximum of its window, as torch does at ties (NaN propagates)."""
 
     name = "max_pool2d"
+    saves_output = True
 
     def _views(self, x):
         """``[(i, j, view)]``: for each kernel offset, the ``(N, Ho, Wo, C)`` inputs it sees."""
@@ -193,6 +194,7 @@ class MaxPool2dGrad(Primitive):
     (``hits`` from the forward pass). Linear in ``g``; its own gradient picks ``gg`` at those places."""
 
     name = "max_pool2d_grad"
+    saves_inputs = False
 
     def _windows(self, a):
         """``[(view, hit)]``: for each kernel offset, the ``(N, Ho, Wo, C)`` part of NHWC ``a`` it sees."""
@@ -220,6 +222,7 @@ class MaxPool2dPick(Primitive):
     ``MaxPool2dGrad``)."""
 
     name = "max_pool2d_pick"
+    saves_inputs = False
     _windows = MaxPool2dGrad._windows
 
     def forward(self, a):

@@ -17,6 +17,7 @@ from ._util import first_tensor, operand, quiet
 
 class Add(Primitive):
     name = "add"
+    saves_inputs = False
 
     def forward(self, a, b):
         return a + b
@@ -27,6 +28,7 @@ class Add(Primitive):
 
 class Sub(Primitive):
     name = "sub"
+    saves_inputs = False
 
     def forward(self, a, b):
         return a - b
@@ -48,6 +50,7 @@ class Mul(Primitive):
 
 class Div(Primitive):
     name = "div"
+    saves_output = True
 
     def forward(self, a, b):
         with quiet():
@@ -64,6 +67,7 @@ class Pow(Primitive):
     """``a ** b`` with a tensor exponent; torch's zeros where the math has no gradient."""
 
     name = "pow"
+    saves_output = True
 
     def forward(self, a, b):
         with quiet():
@@ -98,6 +102,7 @@ class PowScalar(Primitive):
 
 class Neg(Primitive):
     name = "neg"
+    saves_inputs = False
 
     def forward(self, a):
         return -a
@@ -108,6 +113,8 @@ class Neg(Primitive):
 
 class Exp(Primitive):
     name = "exp"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, a):
         with quiet():
@@ -131,6 +138,8 @@ class Log(Primitive):
 
 class Sqrt(Primitive):
     name = "sqrt"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, a):
         with quiet():
@@ -173,6 +182,8 @@ class Cos(Primitive):
 
 class Tanh(Primitive):
     name = "tanh"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, a):
         return np.tanh(a)
@@ -183,6 +194,8 @@ class Tanh(Primitive):
 
 class Sigmoid(Primitive):
     name = "sigmoid"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, a):
         with quiet():  # exp(-x) overflows to inf for very negative x: 1 / inf = 0, as it should
@@ -194,6 +207,8 @@ class Sigmoid(Primitive):
 
 class Relu(Primitive):
     name = "relu"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, a):
         return np.maximum(a, 0) if a.dtype.kind == "f" else np.maximum(a, 0).astype(a.dtype)
@@ -280,10 +295,25 @@ class Where(Primitive):
         return None, call(Where, c, g, 0.0), call(Where, c, 0.0, g)
 
 
+class Clone(Primitive):
+    """A copy that keeps the graph (torch's ``clone``)."""
+
+    name = "clone"
+    saves_inputs = False
+    saves_inputs = False
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, g, out, a):
+        return (g,)
+
+
 class Cast(Primitive):
     """Change of dtype; the engine casts the gradient back to the input's dtype."""
 
     name = "to"
+    saves_inputs = False
 
     def forward(self, a):
         return a.astype(self.dtype)
@@ -471,13 +501,13 @@ class ElementwiseMethods:
 
     __hash__ = object.__hash__
 
-    def add(self, other):
-        """``self + other``, broadcast."""
-        return self.__add__(other)
+    def add(self, other, *, alpha=1):
+        """``self + alpha * other``, broadcast."""
+        return self.__add__(other if alpha == 1 else other * alpha)
 
-    def sub(self, other):
-        """``self - other``, broadcast."""
-        return self.__sub__(other)
+    def sub(self, other, *, alpha=1):
+        """``self - alpha * other``, broadcast."""
+        return self.__sub__(other if alpha == 1 else other * alpha)
 
     def mul(self, other):
         """``self * other``, broadcast."""
@@ -545,6 +575,10 @@ class ElementwiseMethods:
         if self.requires_grad and dtype.kind != "f":
             return self._wrap(self._data.astype(dtype))
         return Cast.apply(self, dtype=dtype)
+
+    def clone(self):
+        """A copy of the data that stays in the graph (gradient flows back unchanged)."""
+        return Clone.apply(self)
 
     def float(self):
         """``self.to(float32)``."""

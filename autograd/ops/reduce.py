@@ -23,6 +23,7 @@ def _expand_back(g, shape, axes, keepdim):
 
 class Sum(Primitive):
     name = "sum"
+    saves_inputs = False
 
     def forward(self, a):
         self.shape = a.shape
@@ -51,6 +52,7 @@ class SumRows(Primitive):
     """``(n, k) -> (k,)``: the column sums of a matrix (a bias gradient), as one BLAS gemv."""
 
     name = "sum"
+    saves_inputs = False
 
     def forward(self, a):
         return column_sums(a)
@@ -61,6 +63,7 @@ class SumRows(Primitive):
 
 class Mean(Primitive):
     name = "mean"
+    saves_inputs = False
 
     def forward(self, a):
         self.shape = a.shape
@@ -78,6 +81,7 @@ class Amax(Primitive):
     """``max`` over dims; ties share the gradient evenly (torch's ``amax``)."""
 
     name = "max"
+    saves_output = True
     reduce = staticmethod(np.max)
 
     def forward(self, a):
@@ -101,6 +105,7 @@ class Amin(Amax):
 
 class LogSumExp(Primitive):
     name = "logsumexp"
+    saves_output = True
 
     def forward(self, a):
         m = a.max(axis=self.axes, keepdims=True)
@@ -124,6 +129,8 @@ def log_softmax_array(x, axis):
 
 class Softmax(Primitive):
     name = "softmax"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, a):
         e = np.exp(a - np.maximum.reduce(a, axis=self.dim, keepdims=True))
@@ -136,6 +143,8 @@ class Softmax(Primitive):
 
 class LogSoftmax(Primitive):
     name = "log_softmax"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, a):
         return log_softmax_array(a, self.dim)

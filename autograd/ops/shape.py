@@ -9,11 +9,14 @@ from ._util import first_tensor, norm_dims, one_dim, shape_args
 
 class Reshape(Primitive):
     name = "reshape"
+    saves_inputs = False
 
     def forward(self, a):
         self.in_shape = a.shape
         try:
-            return a.reshape(self.shape)
+            out = a.reshape(self.shape)
+            self.is_view = out.base is not None
+            return out
         except ValueError:
             raise ValueError(f"reshape: shape {tuple(self.shape)} is invalid for input of shape "
                              f"{a.shape} (size {a.size})") from None
@@ -24,6 +27,8 @@ class Reshape(Primitive):
 
 class Permute(Primitive):
     name = "permute"
+    saves_inputs = False
+    is_view = True
 
     def forward(self, a):
         return a.transpose(self.dims)
@@ -42,6 +47,7 @@ class Expand(Primitive):
     ``materialize=True`` (used by gradient rules) copies small results instead of returning a view."""
 
     name = "expand"
+    saves_inputs = False
     materialize = False
 
     def forward(self, a):
@@ -49,6 +55,7 @@ class Expand(Primitive):
             out = np.empty(self.shape, dtype=a.dtype)
             out[...] = a
             return out
+        self.is_view = True
         return np.broadcast_to(a, self.shape)
 
     def backward(self, g, out, a):
@@ -73,9 +80,11 @@ class Index(Primitive):
     """``a[index]``: basic and advanced indexing; repeated integer indices accumulate gradient."""
 
     name = "index"
+    saves_inputs = False
 
     def forward(self, a):
         self.in_shape = a.shape
+        self.is_view = _is_basic(self.index)
         try:
             return a[self.index]
         except IndexError as e:
@@ -91,6 +100,7 @@ class IndexAdd(Primitive):
     ``unique=True`` says none repeats)."""
 
     name = "index_add"
+    saves_inputs = False
     unique = False
 
     def forward(self, g):
@@ -109,6 +119,7 @@ class Gather(Primitive):
     """``x`` picked along ``dim`` at ``index`` (``index`` has ``x``'s shape without ``dim``)."""
 
     name = "gather"
+    saves_inputs = False
 
     def forward(self, x):
         self.shape = x.shape
@@ -122,6 +133,7 @@ class Scatter(Primitive):
     """Zeros of ``shape`` holding ``g`` at ``index`` along ``dim`` (the adjoint of ``Gather``)."""
 
     name = "scatter"
+    saves_inputs = False
 
     def forward(self, g):
         z = np.zeros(self.shape, dtype=g.dtype)
@@ -134,6 +146,7 @@ class Scatter(Primitive):
 
 class Cat(Primitive):
     name = "cat"
+    saves_inputs = False
 
     def forward(self, *arrays):
         self.sizes = [a.shape[self.dim] for a in arrays]
@@ -150,6 +163,7 @@ class Cat(Primitive):
 
 class Stack(Primitive):
     name = "stack"
+    saves_inputs = False
 
     def forward(self, *arrays):
         self.n = len(arrays)
