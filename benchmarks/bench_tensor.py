@@ -155,27 +155,29 @@ def numpy_step(params, x, y):
     return step, ps
 
 
-def gemm_step(params, x, layout):
-    """Only the step's 8 matrix products in NumPy, weights in ``layout`` "in_out" (``h @ W``) or
-    "out_in" (``h @ W.T``, as nn.Linear), with the operand layouts each form's backward uses."""
-    ws = params[::2] if layout == "out_in" else in_out(params)[::2]
+def gemm_products(params, x, layout):
+    """The step's 8 matrix products as (a, b) operand pairs, weights in ``layout`` "in_out" (``h @ W``)
+    or "out_in" (``h @ W.T``, as nn.Linear), each operand in the layout (a transposed view or not)
+    that form's forward or backward uses: 3 forward, 3 weight gradients, 2 input gradients (the input
+    needs none). The activations and upstream gradients are random: only the shapes matter."""
     rng = np.random.default_rng(1)
-    gs = [rng.standard_normal((len(x), p.shape[0])).astype(np.float32) for p in params[::2]]
+    ws = params[::2] if layout == "out_in" else in_out(params)[::2]
+    hs = [x] + [rng.standard_normal((len(x), W.shape[0])).astype(np.float32) for W in params[:-2:2]]
+    gs = [rng.standard_normal((len(x), W.shape[0])).astype(np.float32) for W in params[::2]]
+    if layout == "out_in":  # y = h @ W.T, dW = g.T @ h, dh = g @ W
+        return ([(h, W.T) for h, W in zip(hs, ws)] + [(g.T, h) for g, h in zip(gs, hs)]
+                + [(g, W) for g, W in zip(gs[1:], ws[1:])])
+    return ([(h, W) for h, W in zip(hs, ws)] + [(h.T, g) for g, h in zip(gs, hs)]  # y = h @ W, dW = h.T @ g
+            + [(g, W.T) for g, W in zip(gs[1:], ws[1:])])  # dh = g @ W.T
 
-    def forward(h, W):
-        return h @ W.T if layout == "out_in" else h @ W
 
-    def weight_grad(g, h):
-        return g.T @ h if layout == "out_in" else h.T @ g
+def gemm_step(params, x, layout):
+    """Only the step's 8 matrix products (``gemm_products``) in bare NumPy."""
+    products = gemm_products(params, x, layout)
 
     def step():
-        hs = [x]
-        for W in ws:
-            hs.append(forward(hs[-1], W))
-        for i, (W, g) in enumerate(zip(ws, gs)):
-            weight_grad(g, hs[i])
-            if i:  # the input needs no gradient
-                g @ W if layout == "out_in" else g @ W.T
+        for a, b in products:
+            a @ b
     return step, None
 
 

@@ -169,3 +169,13 @@ def test_threads_are_restored():
     with harness.threads(1) as described:
         assert torch.get_num_threads() == 1 and described.startswith("torch 1,")
     assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("layout", ["in_out", "out_in"])
+def test_gemm_floor_is_the_steps_eight_products(layout):
+    """3 forward products (B, out), 3 weight gradients (W's shape in the layout), 2 input gradients
+    (B, in) for the two upper layers, in either layout."""
+    params, x, _ = bench_tensor.init((6, 8, 9, 3), 4)
+    shapes = [(a @ b).shape for a, b in bench_tensor.gemm_products(params, x, layout)]
+    weights = [W.shape if layout == "out_in" else W.shape[::-1] for W in params[::2]]
+    assert shapes == [(4, 8), (4, 9), (4, 3), *weights, (4, 8), (4, 9)]
