@@ -2,9 +2,10 @@
 
 ``python -m benchmarks [NAME ...] [--quick] [--out PATH]``: NAME picks modules by name (``scalar``
 or ``bench_scalar``); ``--quick`` (``make bench-quick``) runs everything with tiny repeat counts in
-about a minute and writes results/BENCHMARKS-quick.md, leaving BENCHMARKS.md alone. Each module in
-``MODULES`` has ``run(quick=False) -> dict`` whose ``"markdown"``
-entry is its section of the report; the other entries are its key numbers.
+about a minute on a quiet machine and writes results/BENCHMARKS-quick.md, leaving BENCHMARKS.md alone.
+Each module in ``MODULES`` has ``run(quick=False) -> dict`` whose ``"markdown"`` entry is its section
+of the report and ``"targets"`` its rows of the summary of the issue's targets (harness.target); the
+other entries are its key numbers.
 """
 import argparse
 import datetime
@@ -16,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.harness import THREADS, dist_version, numpy_blas, targets_table, thread_label
+from benchmarks.harness import THREADS, Load, dist_version, numpy_blas, targets_table, thread_label
 
 MODULES = [  # benchmarks/<name>.py, in report order; adding a benchmark is one line here
     "bench_scalar",
@@ -82,20 +83,23 @@ def main(argv=None):
     header = machine()
     print(header, end="\n\n", flush=True)
     sections, targets, start = [], [], time.perf_counter()
-    for name in wanted:
-        t0 = time.perf_counter()
-        result = _run_module(name, args.quick)
-        markdown = result["markdown"].rstrip()
-        print(markdown, end="\n\n", flush=True)
-        print(f"({name} took {time.perf_counter() - t0:.0f} s)", end="\n\n", file=sys.stderr, flush=True)
-        sections.append(markdown)
-        targets += result.get("targets", [])
+    with Load() as load:
+        for name in wanted:
+            t0 = time.perf_counter()
+            result = _run_module(name, args.quick)
+            markdown = result["markdown"].rstrip()
+            print(markdown, end="\n\n", flush=True)
+            print(f"({name} took {time.perf_counter() - t0:.0f} s)", end="\n\n", file=sys.stderr, flush=True)
+            sections.append(markdown)
+            targets += result.get("targets", [])
 
     title = "# Benchmarks" + (" (quick run: reduced sizes, not for comparison)" if args.quick else "")
-    took = f"The whole run took {(time.perf_counter() - start) / 60:.1f} minutes."
+    took = f"The whole run took {(time.perf_counter() - start) / 60:.1f} minutes" + (
+        "." if load.others is None else
+        f"; other processes used {100 * load.others:.0f}% of the machine's CPU time meanwhile.")
     written = "Written by `python -m benchmarks` (`make bench`)."
     summary = "\n".join(targets_table(targets)).rstrip() if targets else None
-    report = "\n\n".join(filter(None, [title, written, header, summary, *sections, took]))
+    report = "\n\n".join(filter(None, [title, written, header, took, summary, *sections]))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report + "\n")
     print(f"wrote {out}", file=sys.stderr)

@@ -25,7 +25,7 @@ import tracemalloc
 import numpy as np
 
 import autograd
-from benchmarks.harness import target, verdict
+from benchmarks.harness import Load, target, verdict
 
 SEED = 1337
 N_POINTS = 100
@@ -264,11 +264,21 @@ def run(quick=False, points=N_POINTS, **overrides):
     """Time micrograd's demo step with both engines (default collector, then collector off), the deep
     chains and the memory per node; return the report. ``overrides`` replace settings (the keys of
     ``QUICK``, and ``memory_nodes``), for tests."""
-    from micrograd.engine import Value as MicrogradValue
-
     cfg = {"blocks": BLOCKS, "block_steps": BLOCK_STEPS, "collector_off_steps": COLLECTOR_OFF_STEPS,
            "chain_sizes": CHAIN_SIZES, "chain_rounds": CHAIN_ROUNDS, "memory_nodes": MEMORY_NODES,
            **(QUICK if quick else {}), **overrides}
+    with Load() as load:
+        result = _measure(cfg, points)
+    result["other_processes_cpu"] = load.others
+    result["markdown"] = "\n".join(_training_lines(result, cfg, points, load.warning())
+                                   + _chain_lines(result, cfg))
+    return result
+
+
+def _measure(cfg, points):
+    """Every number of the section, and its rows of the targets' summary."""
+    from micrograd.engine import Value as MicrogradValue
+
     xs, ys = make_moons(points)
     engines = {"chainrule": autograd.Value, "micrograd": MicrogradValue}
     fresh = lambda: {name: trainer(cls, xs, ys) for name, cls in engines.items()}  # noqa: E731
@@ -313,7 +323,6 @@ def run(quick=False, points=N_POINTS, **overrides):
                f"<= {LINEARITY_TARGET:g} outside the collector",
                [(None, result["linearity_target_met"], f"{engine_linearity:.1f}; in total {linearity:.1f}")]),
     ]
-    result["markdown"] = "\n".join(_training_lines(result, cfg, points) + _chain_lines(result, cfg))
     return result
 
 
@@ -321,7 +330,7 @@ def _loss_difference(a, b):
     return max(abs(x - y) for x, y in zip(a, b))
 
 
-def _training_lines(r, cfg, points):
+def _training_lines(r, cfg, points, warning):
     step = r["step_seconds"]
     timed = cfg["blocks"] * cfg["block_steps"]
     return [
@@ -340,6 +349,7 @@ def _training_lines(r, cfg, points):
         f"outside the timing; median of {cfg['collector_off_steps']} steps per engine, alternating step by "
         "step.",
         "",
+        *warning,
         "| engine | default collector s/step | collector off s/step |",
         "|---|---:|---:|",
         f"| micrograd {_version('micrograd')} | {step['default']['micrograd']:.4f} | "

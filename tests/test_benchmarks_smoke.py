@@ -156,6 +156,7 @@ def test_report_writer(tmp_path, monkeypatch):
     assert "NumPy's BLAS (threadpoolctl)" in text and "1 thread and 2 threads" in text
     assert "| bench_ops work | <= 1x | 1 thread: met (0.5x); 2 threads: **not met** (2x) |" in text
     assert text.index("## Targets") < text.index("## bench_scalar section")
+    assert "The whole run took" in text
 
 
 def test_unknown_benchmark_is_refused():
