@@ -10,7 +10,6 @@ other entries are its key numbers.
 import argparse
 import datetime
 import importlib
-import inspect
 import os
 import platform
 import sys
@@ -61,9 +60,7 @@ def machine():
 
 
 def _run_module(name, quick):
-    module = importlib.import_module(f"benchmarks.{name}")
-    kwargs = {"quick": quick} if "quick" in inspect.signature(module.run).parameters else {}
-    return module.run(**kwargs)
+    return importlib.import_module(f"benchmarks.{name}").run(quick=quick)
 
 
 def main(argv=None):
