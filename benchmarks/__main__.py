@@ -1,7 +1,8 @@
 """Run every benchmark module, print its tables and write BENCHMARKS.md at the repository root.
 
-``python -m benchmarks [NAME ...] [--quick] [--out PATH]``: NAME picks modules by name (``scalar``
-or ``bench_scalar``); ``--quick`` (``make bench-quick``) runs everything with tiny repeat counts in
+``python -m benchmarks [NAME ...] [--quick] [--threads N ...] [--out PATH]``: NAME picks modules by
+name (``scalar`` or ``bench_scalar``); ``--threads`` the thread counts of the tensor benchmarks (default
+1 and 2); ``--quick`` (``make bench-quick``) runs everything with tiny repeat counts in
 about a minute on a quiet machine and writes results/BENCHMARKS-quick.md, leaving BENCHMARKS.md alone.
 Each module in ``MODULES`` has ``run(quick=False) -> dict`` whose ``"markdown"`` entry is its section
 of the report and ``"targets"`` its rows of the summary of the issue's targets (harness.target); the
@@ -10,6 +11,7 @@ other entries are its key numbers.
 import argparse
 import datetime
 import importlib
+import inspect
 import os
 import platform
 import sys
@@ -45,7 +47,7 @@ def _version(dist):
     return (dist_version(dist) or "not installed").split("+")[0]
 
 
-def machine():
+def machine(thread_counts=THREADS):
     """One markdown paragraph: CPU, cores, Python, library versions, NumPy's BLAS, thread counts, date."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (
@@ -54,13 +56,16 @@ def machine():
         f"({platform.python_implementation()}), NumPy {_version('numpy')}, torch {_version('torch')}, "
         f"micrograd {_version('micrograd')}, MyGrad {_version('mygrad')}, threadpoolctl "
         f"{_version('threadpoolctl')}. NumPy's BLAS (threadpoolctl): {numpy_blas()}. Tensor benchmarks run "
-        f"at {' and '.join(thread_label(n) for n in THREADS)} on both sides. "
+        f"at {' and '.join(thread_label(n) for n in thread_counts)} on both sides. "
         f"Date: {datetime.date.today().isoformat()}."
     )
 
 
-def _run_module(name, quick):
-    return importlib.import_module(f"benchmarks.{name}").run(quick=quick)
+def _run_module(name, quick, thread_counts=THREADS):
+    """The module's ``run``; ``thread_counts`` goes to the modules that time at several thread counts."""
+    run = importlib.import_module(f"benchmarks.{name}").run
+    threaded = "thread_counts" in inspect.signature(run).parameters
+    return run(quick=quick, thread_counts=tuple(thread_counts)) if threaded else run(quick=quick)
 
 
 def main(argv=None):
@@ -69,7 +74,11 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer steps (a smoke test)")
     parser.add_argument("--out", help=f"where to write the report (default: {DEFAULT_OUT.relative_to(ROOT)}, "
                                       f"with --quick {QUICK_OUT.relative_to(ROOT)})")
+    parser.add_argument("--threads", type=int, nargs="+", default=list(THREADS), metavar="N",
+                        help="thread counts for the tensor benchmarks (default: %(default)s)")
     args = parser.parse_args(argv)
+    if min(args.threads) < 1:
+        parser.error(f"--threads must be positive, got {args.threads}")
     out = Path(args.out) if args.out else QUICK_OUT if args.quick else DEFAULT_OUT
 
     wanted = [n if n.startswith("bench_") else f"bench_{n}" for n in args.names] or MODULES
@@ -77,13 +86,13 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(MODULES)}")
 
-    header = machine()
+    header = machine(args.threads)
     print(header, end="\n\n", flush=True)
     sections, targets, start = [], [], time.perf_counter()
     with Load() as load:
         for name in wanted:
             t0 = time.perf_counter()
-            result = _run_module(name, args.quick)
+            result = _run_module(name, args.quick, args.threads)
             markdown = result["markdown"].rstrip()
             print(markdown, end="\n\n", flush=True)
             print(f"({name} took {time.perf_counter() - t0:.0f} s)", end="\n\n", file=sys.stderr, flush=True)

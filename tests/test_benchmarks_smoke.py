@@ -143,7 +143,7 @@ def test_hips_worker_refuses_our_autograd(tmp_path):
 
 
 def test_report_writer(tmp_path, monkeypatch):
-    def fake(name, quick):
+    def fake(name, quick, thread_counts):
         outcomes = [("1 thread", True, "0.5x"), ("2 threads", False, "2x")]
         row = harness.target(f"{name} work", "<= 1x", outcomes)
         return {"markdown": f"## {name} section\n", "targets": [row]}
@@ -159,9 +159,24 @@ def test_report_writer(tmp_path, monkeypatch):
     assert "The whole run took" in text
 
 
-def test_unknown_benchmark_is_refused():
+@pytest.mark.parametrize("argv", [["nope"], ["--threads", "0"]])
+def test_bad_arguments_are_refused(argv):
     with pytest.raises(SystemExit):
-        cli.main(["nope"])
+        cli.main(argv)
+
+
+def test_thread_counts_reach_only_the_threaded_modules(monkeypatch):
+    seen = {}
+
+    def fake_run(name):
+        def run(quick=False, thread_counts=harness.THREADS):
+            seen[name] = thread_counts
+        return run
+    monkeypatch.setattr(bench_ops, "run", fake_run("ops"))
+    monkeypatch.setattr(bench_scalar, "run", lambda quick=False: seen.setdefault("scalar", quick))
+    cli._run_module("bench_ops", True, [1])
+    cli._run_module("bench_scalar", True, [1])
+    assert seen == {"ops": (1,), "scalar": True}
 
 
 def test_threads_are_restored():
