@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --constraint constraints.txt $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 
-.PHONY: test demo bench lint clean
+.PHONY: test demo bench bench-quick lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ demo: $(VENV)/.demos
 
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks
+
+bench-quick: $(VENV)/.bench
+	$(PY) -m benchmarks --quick
 
 lint: $(VENV)/.lint
 	$(PY) -m ruff check autograd nn demos tests benchmarks
