@@ -82,22 +82,12 @@ def list_demos():
     return "\n".join(lines)
 
 
-def _run_graph(out_dir, quiet, quick):
-    """``demos.graph.main`` wrapped so that it too ends with a report and report.json."""
-    from .common import Run
-    run = Run("graph", out_dir, quick=quick, quiet=quiet)
-    result = load("graph").main(out_dir, quiet) or {}
-    metrics = {}
-    for key, value in result.items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            metrics[key] = value
-        for path in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(path, str) and os.path.isfile(path):
-                run.add_file(path)
-    for filename in sorted(os.listdir(out_dir)):
-        if filename != "report.json":
-            run.add_file(os.path.join(out_dir, filename))
-    return run.finish(metrics, {}, summary=DEMOS["graph"][1])
+def missing_dependencies_hint(name, error):
+    """One line for a Python that lacks what the demos need (``error``: the ``ImportError``)."""
+    missing = getattr(error, "name", None) or str(error)
+    return (f"python -m demos {name}: this Python ({sys.executable}) has no module {missing!r}; run "
+            f"`make demo DEMO={name}` (it creates .venv with the demos' dependencies), or "
+            f"`.venv/bin/python -m demos {name}` once .venv exists")
 
 
 def main(argv=None):
@@ -114,10 +104,12 @@ def main(argv=None):
     name = options.pop("demo")
     out_dir = options.pop("out")
     try:
-        if name == "graph":
-            _run_graph(out_dir, options["quiet"], options["quick"])
-        else:
-            load(name).main(out_dir, **options)
+        module = load(name)
+    except ImportError as e:  # the system Python, without the demos' dependencies
+        print(missing_dependencies_hint(name, e), file=sys.stderr)
+        return 1
+    try:
+        module.main(out_dir, **options)
     except DemoError as e:
         print(f"python -m demos {name}: error: {e}", file=sys.stderr)
         return 2

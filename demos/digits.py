@@ -136,5 +136,5 @@ def train_torch(kind, initial, x_train, y_train, x_test, y_test, cfg, seed, quie
 
 
 def _array(batch):
-    return np.ascontiguousarray(batch.data if hasattr(batch, "data") and not isinstance(batch, np.ndarray)
-                                else batch)
+    """A batch (an array, or a Tensor that does not require grad) as a contiguous array for torch."""
+    return np.ascontiguousarray(np.asarray(batch))
