@@ -27,6 +27,13 @@ class DemoError(Exception):
     as one line on stderr and exits with status 2."""
 
 
+def check_out_dir(out_dir):
+    """A ``DemoError`` when ``out_dir`` names something that is not a folder (an existing file)."""
+    import os
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise DemoError(f"--out {out_dir}: is a file, not a folder; name a folder for the results")
+
+
 def load(name):
     """The module of demo ``name``."""
     if name not in DEMOS:

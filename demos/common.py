@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import autograd  # noqa: E402
 from autograd import Tensor, Value, no_grad  # noqa: E402
 
-from . import DemoError  # noqa: E402
+from . import check_out_dir  # noqa: E402
 
 # One palette for every plot: class k is drawn in CLASS_COLORS[k].
 CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
@@ -344,8 +344,7 @@ class Run:
         self.timings = {}
         self.notes = []
         self.start = time.perf_counter()
-        if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-            raise DemoError(f"--out {out_dir}: is a file, not a folder; name a folder for the results")
+        check_out_dir(out_dir)
         os.makedirs(out_dir, exist_ok=True)
 
     def path(self, filename):
