@@ -126,3 +126,55 @@ def test_python_m_demos_subprocess(tmp_path):
                            "--target", "y"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "no such file" in done.stderr
+
+
+# ----------------------------------------------------------------------------------------- no Graphviz
+DRAWING = {"moons": "graph", "scratch": "forward_graph", "graph": "neuron"}
+
+
+@pytest.mark.parametrize("name", sorted(DRAWING))
+def test_without_graphviz_the_report_says_so_and_lists_real_files(name, tmp_path, monkeypatch):
+    from demos.common import GRAPHVIZ_MISSING
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # no `dot` anywhere
+    out = tmp_path / "out"
+    report = run(name, str(out), quick=True, quiet=True)
+    assert GRAPHVIZ_MISSING in report["notes"]
+    assert "apt-get install graphviz" in GRAPHVIZ_MISSING and "brew install graphviz" in GRAPHVIZ_MISSING
+    listed = {os.path.basename(p) for p in report["files"]}
+    assert listed == set(os.listdir(out))  # every file listed was written, and nothing else was
+    assert f"{DRAWING[name]}.dot" in listed
+    assert not any(f.endswith(".svg") for f in listed)
+    assert "digraph" in (out / f"{DRAWING[name]}.dot").read_text()
+
+
+def test_with_graphviz_there_is_no_note(tmp_path):
+    report = run("graph", str(tmp_path), quick=True, quiet=True)
+    assert report["notes"] == []
+    assert {os.path.basename(p) for p in report["files"]} == {"neuron.svg", "mlp.svg", "report.json"}
+
+
+# ----------------------------------------------------------------------------------------- system Python
+BLOCK_IMPORTS = r"""
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("matplotlib", "graphviz", "tqdm"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Block())
+from demos.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_python_without_the_dependencies_gets_a_one_line_hint(tmp_path):
+    done = subprocess.run([sys.executable, "-c", BLOCK_IMPORTS, "spiral", "--out", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "make demo DEMO=spiral" in lines[0] and ".venv/bin/python -m demos spiral" in lines[0]
+    listing = subprocess.run([sys.executable, "-c", BLOCK_IMPORTS], cwd=ROOT, capture_output=True, text=True,
+                             timeout=60)
+    assert listing.returncode == 0 and "spiral" in listing.stdout  # listing needs none of them
