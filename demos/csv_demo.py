@@ -187,7 +187,8 @@ def handle_missing(path, x, y, lines, spec, target, missing, notes):
         notes.append(f"filled {int(bad_x[keep].any(axis=1).sum())} row(s) with missing cells with the "
                      "training means")
     if keep.sum() < 10:
-        raise DemoError(f"{path}: only {int(keep.sum())} rows left after --missing {missing}; need at least 10")
+        raise DemoError(f"{path}: only {int(keep.sum())} rows left after --missing {missing}; need at "
+                        "least 10")
     return x[keep], y[keep], lines[keep]
 
 
@@ -271,7 +272,9 @@ def train(run, data, cfg, quiet):
 
 
 def _standard(y, meta):
-    return ((np.asarray(y, dtype=np.float64) - meta["y_mean"]) / meta["y_std"]).astype(np.float32).reshape(-1, 1)
+    """Regression targets ``(n,)`` standardised with the training mean and std, as ``(n, 1)`` float32."""
+    z = (np.asarray(y, dtype=np.float64) - meta["y_mean"]) / meta["y_std"]
+    return z.astype(np.float32).reshape(-1, 1)
 
 
 def _values(p, meta):

@@ -59,7 +59,8 @@ class Column:
         if value is None:
             raise DemoError(f"{self.path}: line {line}, column {self.name!r}: {text!r} is not a number")
         if not np.isfinite(value):
-            raise DemoError(f"{self.path}: line {line}, column {self.name!r}: {text!r} is not a finite number")
+            raise DemoError(f"{self.path}: line {line}, column {self.name!r}: {text!r} is not a finite "
+                            "number")
         self.values.append(value)
 
     def numbers(self):
@@ -213,8 +214,8 @@ def encode(table, spec):
         known = {c: k for k, c in enumerate(s["categories"])}
         unknown = [c for c in column.categories if c not in known]
         if unknown:
-            raise DemoError(f"{table.path}: column {s['name']!r}: {unknown[0]!r} is not one of the categories "
-                            f"seen in training ({', '.join(map(repr, s['categories']))})")
+            raise DemoError(f"{table.path}: column {s['name']!r}: {unknown[0]!r} is not one of the "
+                            f"categories seen in training ({', '.join(map(repr, s['categories']))})")
         order = np.array([known[c] for c in column.categories] + [-1], dtype=np.int64)
         codes = order[np.frombuffer(column.codes, dtype=np.int64)]
         block = x[:, j:j + len(known)]

@@ -192,7 +192,8 @@ def test_out_naming_an_existing_file(tmp_path, capsys):
     (["csv", os.path.join(DATA, "fruit.csv"), "--target", "colour"], "no column 'colour'"),
     (["csv", os.path.join(DATA, "fruit.csv")], "give a CSV FILE and --target COLUMN"),
     (["csv", "--model", "m.npz"], "also give --predict"),
-    (["csv", "--model", "absent.npz", "--predict", os.path.join(DATA, "new.csv")], "absent.npz: no such file"),
+    (["csv", "--model", "absent.npz", "--predict", os.path.join(DATA, "new.csv")],
+     "absent.npz: no such file"),
 ])
 def test_command_line_errors(argv, expected, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -210,8 +211,8 @@ def test_empty_file(tmp_path, capsys):
 def trained(tmp_path):
     """A model trained on the wine CSV (predicting that file too): its folder."""
     write_wine(tmp_path / "wine.csv")
-    run_ok(["csv", str(tmp_path / "wine.csv"), "--target", "cultivar", "--predict", str(tmp_path / "wine.csv")],
-           tmp_path / "train")
+    wine = str(tmp_path / "wine.csv")
+    run_ok(["csv", wine, "--target", "cultivar", "--predict", wine], tmp_path / "train")
     return tmp_path
 
 
@@ -290,8 +291,8 @@ def test_regression_with_predictions(tmp_path):
     y = np.sin(x[:, 0]) + 0.5 * x[:, 1] ** 2 - x[:, 2] + 0.05 * rng.standard_normal(300)
     np.savetxt(tmp_path / "reg.csv", np.column_stack([x, y]), delimiter=",", header="a,b,c,y", comments="",
                fmt="%.5f")
-    report = run_ok(["csv", str(tmp_path / "reg.csv"), "--target", "y", "--predict", str(tmp_path / "reg.csv")],
-                    tmp_path / "out")
+    reg = str(tmp_path / "reg.csv")
+    report = run_ok(["csv", reg, "--target", "y", "--predict", reg], tmp_path / "out")
     assert report["config"]["task"] == "regression"
     assert report["metrics"]["test_r2"] >= 0.5
     header, rows = read_predictions(tmp_path / "out" / "predictions.csv")
@@ -323,7 +324,7 @@ def test_reading_peak_memory_stays_within_3x_the_file(tmp_path):
     with open(path, "w") as f:
         f.write("a,b,c,d,e,f,g,h,label\n")
         np.savetxt(f, np.column_stack([x, y]), delimiter=",", fmt=["%.4f"] * 8 + ["%d"])
-    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(path), ROOT], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(path), ROOT], capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) <= 3.0

@@ -73,10 +73,29 @@ def check_report(report, out_dir, name):
     return saved
 
 
+def labelled_figures(monkeypatch):
+    """Make every figure a demo saves pass through a check: each panel has axis labels and a title
+    (its own or the figure's); returns the list of paths checked."""
+    from demos import common
+    saved, original = [], common.save_figure
+
+    def checked(fig, path):
+        suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+        for ax in fig.axes:
+            assert ax.get_xlabel() and ax.get_ylabel(), (path, ax.get_title())
+            assert ax.get_title() or suptitle, path
+        saved.append(os.path.basename(path))
+        return original(fig, path)
+    monkeypatch.setattr(common, "save_figure", checked)
+    return saved
+
+
 @pytest.mark.parametrize("name", sorted(QUICK_TARGETS))
-def test_demo_quick(name, tmp_path):
+def test_demo_quick(name, tmp_path, monkeypatch):
     out = str(tmp_path / name)
+    figures = labelled_figures(monkeypatch)
     report = run(name, out, quick=True, quiet=True)
+    assert {f for f in EXPECTED_FILES[name] if f.endswith(".png")} == set(figures)
     saved = check_report(report, out, name)
     for metric, target in QUICK_TARGETS[name].items():
         assert saved["metrics"][metric] >= target, (metric, saved["metrics"][metric], target)
