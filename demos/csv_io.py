@@ -46,22 +46,22 @@ class Column:
             if self.kind == "category":  # the missing cells before the first one read
                 self.codes.extend([-1] * len(self.values))
                 self.values = array("d")
-        if self.first is None:
-            self.first = (line, text)
         if self.kind == "category":
             if _number(text) is not None:
+                where = f" (line {self.first[0]}: {self.first[1]!r})" if self.first else ""
                 raise DemoError(f"{self.path}: line {line}, column {self.name!r}: {text!r} is a number in a "
-                                f"text column (line {self.first[0]}: {self.first[1]!r}); make the column "
-                                "all numbers or all text")
+                                f"text column{where}; make the column all numbers or all text")
             self.codes.append(self.categories.setdefault(text, len(self.categories)))
-            return
-        value = _number(text)
-        if value is None:
-            raise DemoError(f"{self.path}: line {line}, column {self.name!r}: {text!r} is not a number")
-        if not np.isfinite(value):
-            raise DemoError(f"{self.path}: line {line}, column {self.name!r}: {text!r} is not a finite "
-                            "number")
-        self.values.append(value)
+        else:
+            value = _number(text)
+            if value is None:
+                raise DemoError(f"{self.path}: line {line}, column {self.name!r}: {text!r} is not a number")
+            if not np.isfinite(value):
+                raise DemoError(f"{self.path}: line {line}, column {self.name!r}: {text!r} is not a finite "
+                                "number")
+            self.values.append(value)
+        if self.first is None:
+            self.first = (line, text)
 
     def numbers(self):
         """The cells as a float64 array (NaN where missing); all missing when nothing was read."""

@@ -262,6 +262,11 @@ def test_predict_refuses_text_in_a_number_column_and_unknown_categories(trained,
     line = csv_error(["csv", "--model", model, "--predict", str(trained / "east.csv"), "--out",
                       str(trained / "p")], capsys)
     assert "'east' is not one of the categories seen in training ('north', 'south')" in line
+    (trained / "three.csv").write_text("\n".join(rows[:2] + [rows[2].replace(",north,", ",3,")
+                                                              .replace(",south,", ",3,")]) + "\n")
+    line = csv_error(["csv", "--model", model, "--predict", str(trained / "three.csv"), "--out",
+                      str(trained / "p")], capsys)
+    assert "line 3, column 'region': '3' is a number in a text column (line 2:" in line
 
 
 def test_predict_drop_and_mean(trained):
