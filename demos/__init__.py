@@ -16,8 +16,8 @@ DEMOS = {
     "digits": ("demos.digits", "sklearn's 8x8 digits: an MLP and a small CNN (--vs-torch: the same run "
                                "in PyTorch)"),
     "scratch": ("demos.scratch", "the scalar engine: a micrograd-style MLP of Values trained on moons"),
-    "csv": ("demos.csv_demo", "train on any numeric CSV: python -m demos csv FILE --target COLUMN "
-                              "[--predict NEW.csv]"),
+    "csv": ("demos.csv_demo", "your own CSV file: python -m demos csv FILE --target COLUMN; later "
+                              "python -m demos csv --model results/model.npz --predict NEW.csv"),
     "graph": ("demos.graph", "draw computation graphs with autograd.draw_graph (neuron.svg, mlp.svg)"),
 }
 
