@@ -91,6 +91,9 @@ def list_demos():
 def missing_dependencies_hint(name, error):
     """One line for a Python that lacks what the demos need (``error``: the ``ImportError``)."""
     missing = getattr(error, "name", None) or str(error)
+    if missing == "torch":
+        return (f"python -m demos {name}: this needs PyTorch, which this Python ({sys.executable}) does not "
+                "have; `make test` installs it into .venv (the version in constraints.txt)")
     return (f"python -m demos {name}: this Python ({sys.executable}) has no module {missing!r}; run "
             f"`make demo DEMO={name}` (it creates .venv with the demos' dependencies), or "
             f"`.venv/bin/python -m demos {name}` once .venv exists")
@@ -120,6 +123,9 @@ def main(argv=None):
         return 2
     try:
         module.main(out_dir, **options)
+    except ImportError as e:  # an optional dependency, such as torch for --vs-torch
+        print(missing_dependencies_hint(name, e), file=sys.stderr)
+        return 1
     except DemoError as e:
         print(f"python -m demos {name}: error: {e}", file=sys.stderr)
         return 2

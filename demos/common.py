@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless: the demos only ever write files
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 
 import autograd  # noqa: E402
 from autograd import Tensor, Value, no_grad  # noqa: E402
@@ -61,7 +62,6 @@ def progress(iterable, desc="", quiet=False, total=None):
     """A tqdm progress bar over ``iterable`` (on stderr), or a silent stand-in when ``quiet``."""
     if quiet:
         return _NoBar(iterable)
-    from tqdm import tqdm
     return tqdm(iterable, desc=desc, total=total, dynamic_ncols=True, leave=False, file=sys.stderr)
 
 

@@ -197,3 +197,12 @@ def test_a_python_without_the_dependencies_gets_a_one_line_hint(tmp_path):
     listing = subprocess.run([sys.executable, "-c", BLOCK_IMPORTS], cwd=ROOT, capture_output=True, text=True,
                              timeout=60)
     assert listing.returncode == 0 and "spiral" in listing.stdout  # listing needs none of them
+
+
+def test_no_demo_writes_its_own_sigmoid_or_softmax():
+    """The demos use the library's sigmoid and softmax (a comment may show the from-scratch line)."""
+    for filename in os.listdir(os.path.join(ROOT, "demos")):
+        if filename.endswith(".py"):
+            with open(os.path.join(ROOT, "demos", filename)) as f:
+                code = [line.split("#")[0] for line in f]
+            assert not [line for line in code if "np.exp(" in line or "1 / (1 +" in line], filename
