@@ -1,6 +1,8 @@
 """The flagship demo: two interleaving moons, an ``nn.MLP`` with ``BCEWithLogitsLoss``, mini-batches
 from a ``DataLoader`` and ``Adam``.
 
+The training loop is written out in ``main`` (forward, loss, ``zero_grad``, ``backward``, ``step``),
+each step commented with the line of a from-scratch NumPy script it replaces.
 Writes ``decision_boundary.png``, ``loss_curve.png`` (train/test loss and accuracy per epoch),
 ``graph.svg`` (one trained hidden neuron on one input, drawn with ``autograd.draw_graph``) and
 ``report.json``.

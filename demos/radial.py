@@ -2,7 +2,8 @@
 softmax outputs (``CrossEntropyLoss`` takes the logits), on a radial dataset (one class inside a
 ring of the other).
 
-Trained twice from the same initial weights: per-sample SGD (batch size 1, as the scripts do), then
+Trained twice from the same initial weights by ``train``, the loop written out with the from-scratch
+lines each step replaces: per-sample SGD (batch size 1, as the scripts do), then
 mini-batch SGD with the learning rate scaled by half the batch size; both decay the learning rate
 along a cosine (``CosineAnnealingLR``), which stops the late spikes a fixed rate gives. Writes
 ``loss_curve.png`` (both runs' curves in one plot), ``decision_boundary.png`` (both models side by

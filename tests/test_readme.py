@@ -3,6 +3,7 @@ and the saved full-run reports, every Python example prints what the README show
 told how to run a demo right after the two commands."""
 import os
 import re
+import subprocess
 import sys
 
 import pytest
@@ -13,7 +14,7 @@ if ROOT not in sys.path:  # demos/ is not installed; it runs from the repository
 
 pytest.importorskip("matplotlib")
 
-from demos import DEMOS, readme  # noqa: E402
+from demos import DEMOS, load, readme  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +44,8 @@ def test_saved_full_reports_are_full_seed_0_runs_that_met_their_targets():
         assert report["targets_met"], name
         for metric, _ in readme.TABLE[name][1]:
             assert metric in report["metrics"], (name, metric)
+        full = getattr(load(name), "FULL", {})  # a demo whose settings changed needs a new full run
+        assert {k: report["config"].get(k) for k in full} == full, f"{name}: run `make docs FULL=1`"
 
 
 def test_every_example_prints_what_the_readme_shows(text):
@@ -72,6 +75,13 @@ def test_readme_pictures_come_from_the_full_runs():
     for (name, filename), target in readme.PICTURES.items():
         assert filename in reports[name]["files"], (name, filename)
         assert os.path.isfile(os.path.join(ROOT, "docs", target))
+
+
+def test_make_demo_runs_the_named_demo():
+    done = subprocess.run(["make", "-n", "demo", "DEMO=spiral"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert ".venv/bin/python -m demos spiral" in done.stdout
 
 
 def test_readme_links_the_notebooks(text):
