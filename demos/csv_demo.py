@@ -89,9 +89,10 @@ def prepare(path, target, task, missing, seed):
     """Read, encode, split and standardise ``path``: a dict with ``x_train x_test y_train y_test``
     (float32 features, int64 classes or float32 standardised values), ``meta`` (what the model file
     keeps), ``rows`` and ``notes``."""
-    table = io.read_table(path)
-    if target not in table.columns:
-        raise DemoError(f"{path}: no column {target!r}; the columns are {', '.join(map(repr, table.header))}")
+    header = io.read_header(path)
+    if target not in header:  # before reading the whole file
+        raise DemoError(f"{path}: no column {target!r}; the columns are {', '.join(map(repr, header))}")
+    table = io.read_table(path, exact=(target,))
     if len(table) < 10:
         raise DemoError(f"{path}: only {len(table)} data rows; need at least 10 to train and test")
     notes, names = [], [n for n in table.header if n != target]

@@ -26,11 +26,12 @@ class Column:
     """One column read cell by cell: numbers (NaN where missing) or, when its cells are text,
     category codes (-1 where missing) with the categories in order of appearance.
 
-    ``kind`` forces "number" or "category" (predicting with a model: cells must match training)."""
+    ``kind`` forces "number" or "category" (predicting with a model: cells must match training);
+    ``typecode`` "f" keeps numbers as float32 (features: the model's precision), "d" as float64."""
 
-    def __init__(self, path, name, kind=None):
-        self.path, self.name, self.kind = path, name, kind
-        self.values = array("d")
+    def __init__(self, path, name, kind=None, typecode="d"):
+        self.path, self.name, self.kind, self.typecode = path, name, kind, typecode
+        self.values = array(typecode)
         self.codes = array("q")
         self.categories = {}
         self.first = None  # (line, text) of the first non-missing cell
@@ -45,7 +46,7 @@ class Column:
             self.kind = "number" if _number(text) is not None else "category"
             if self.kind == "category":  # the missing cells before the first one read
                 self.codes.extend([-1] * len(self.values))
-                self.values = array("d")
+                self.values = array(self.typecode)
         if self.kind == "category":
             if _number(text) is not None:
                 where = f" (line {self.first[0]}: {self.first[1]!r})" if self.first else ""
@@ -64,11 +65,11 @@ class Column:
             self.first = (line, text)
 
     def numbers(self):
-        """The cells as a float64 array (NaN where missing); all missing when nothing was read."""
+        """The cells as a float array (NaN where missing), float32 or float64 as ``typecode`` says."""
         if self.kind == "category":
             raise DemoError(f"{self.path}: column {self.name!r} holds text ({self.first[1]!r} on line "
                             f"{self.first[0]}), not numbers")
-        return np.frombuffer(self.values, dtype=np.float64) if self.values else np.full(len(self), np.nan)
+        return np.frombuffer(self.values, dtype=np.float32 if self.typecode == "f" else np.float64)
 
     def codes_sorted(self):
         """``(names, codes)``: the categories sorted by name and each cell's index into them (-1: missing)."""
@@ -130,10 +131,10 @@ def read_header(path):
     return header
 
 
-def read_table(path, wanted=None, kinds=None):
+def read_table(path, wanted=None, kinds=None, exact=()):
     """Stream ``path`` into a ``Table`` of the columns ``wanted`` (all when ``None``); ``kinds`` maps a
-    name to the kind it must have ("number" or "category"). Missing columns and ragged rows are
-    ``DemoError``s."""
+    name to the kind it must have ("number" or "category"); numbers are float32 but in the columns
+    ``exact`` (a regression target), float64. Missing columns and ragged rows are ``DemoError``s."""
     header = read_header(path)
     names = header if wanted is None else list(wanted)
     absent = [n for n in names if n not in header]
@@ -141,7 +142,7 @@ def read_table(path, wanted=None, kinds=None):
         raise DemoError(f"{path}: missing column(s) {', '.join(map(repr, absent))}; the columns are "
                         f"{', '.join(map(repr, header))}")
     kinds = kinds or {}
-    columns = {n: Column(path, n, kinds.get(n)) for n in names}
+    columns = {n: Column(path, n, kinds.get(n), "d" if n in exact else "f") for n in names}
     where = [(header.index(n), columns[n]) for n in names]
     lines = array("q")
     with open(path, newline="", encoding="utf-8-sig") as f:
