@@ -13,8 +13,10 @@ import numpy as np
 from .dtypes import as_dtype, to_array
 from .engine import FREED, run_backward
 from .ops._util import operand
+from .ops.bitwise import BitwiseMethods
 from .ops.elementwise import ElementwiseMethods
 from .ops.linalg import LinalgMethods
+from .ops.pointwise import PointwiseMethods
 from .ops.reduce import ReduceMethods
 from .ops.shape import ShapeMethods
 from .primitive import TensorBase, sum_to
@@ -22,7 +24,8 @@ from .primitive import TensorBase, sum_to
 _new = object.__new__
 
 
-class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, TensorBase):
+class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, PointwiseMethods, BitwiseMethods,
+             TensorBase):
     """An n-dimensional array that records operations for backpropagation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``. ``.data`` is the ``np.ndarray``; ``.grad`` a
