@@ -396,23 +396,33 @@ def erfc_array(x):
 def erfinv_array(x):
     """``erfinv`` of a NumPy array: Giles' single-precision rational approximation ("Approximating the
     erfinv function", GPU Computing Gems, 2011) refined by Newton steps to float64 accuracy: on
-    ``erf(y) - x`` for ``|x| <= 0.5``, and on ``log erfc(|y|) - log(1 - |x|)`` beyond (no cancellation near
-    +-1, and fast from the approximation's rough start in the far tail). ``erfinv(+-1) = +-inf``."""
+    ``erf(y) - x`` for ``|x| <= 0.5``, and on ``log erfc(y) - log(1 - x)`` beyond (no cancellation near
+    1, and fast from the approximation's rough start in the far tail). ``erfinv(+-1) = +-inf``."""
     x = np.asarray(x)
-    x64 = x.astype(np.float64)
+    flat = x.astype(np.float64).reshape(-1)
+    ax = np.abs(flat)
+    y = np.where(ax == 1.0, np.inf, np.nan)  # +-1 and, beyond, nan (the sign is put back below)
     with quiet():
-        w = -np.log((1.0 - x64) * (1.0 + x64))
-        y = x64 * np.where(w < 5.0, _horner(_GILES_CENTRAL, w - 2.5), _horner(_GILES_TAIL, np.sqrt(w) - 3.0))
-        ax = np.abs(x64)
-        tail, inside = ax > 0.5, ax < 1.0
-        y = np.where(inside, y, 0.0)
-        for _ in range(4):
-            slope = TWO_OVER_SQRT_PI * np.exp(-y * y)  # erf'(y)
-            c = erfc_array(np.abs(y))
-            tail_step = np.sign(x64) * (np.log(c) - np.log1p(-ax)) * c
-            y = y - np.where(tail, -tail_step, erf_array(y) - x64) / slope
-        y = np.where(inside, y, np.where(ax == 1.0, np.copysign(np.inf, x64), np.nan))
+        for part, newton in ((ax <= 0.5, _newton_on_erf), ((ax > 0.5) & (ax < 1.0), _newton_on_log_erfc)):
+            a = ax[part]
+            w = -np.log((1.0 - a) * (1.0 + a))
+            start = a * np.where(w < 5.0, _horner(_GILES_CENTRAL, w - 2.5), _horner(_GILES_TAIL, np.sqrt(w) - 3.0))
+            y[part] = newton(a, start)
+    y = np.copysign(y, flat).reshape(x.shape)
     return y.astype(x.dtype, copy=False) if x.dtype.kind == "f" else y.astype(np.float32)
+
+
+def _newton_on_erf(a, y):
+    for _ in range(3):
+        y = y - (erf_array(y) - a) / (TWO_OVER_SQRT_PI * np.exp(-y * y))
+    return y
+
+
+def _newton_on_log_erfc(a, y):
+    for _ in range(4):
+        c = erfc_array(y)
+        y = y + (np.log(c) - np.log1p(-a)) * c / (TWO_OVER_SQRT_PI * np.exp(-y * y))
+    return y
 
 
 _GILES_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
@@ -441,9 +451,6 @@ def _check_divisor(a, b, opname):
 def quotient(a, b, rounding_mode):
     """``a / b`` rounded as ``torch.div(rounding_mode="trunc" | "floor")`` on arrays (integers stay
     integers; an integer division by zero raises torch's ``RuntimeError``)."""
-    if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-                         f"{rounding_mode!r}")
     dt = np.result_type(a, b)
     if dt.kind in "iub":
         _check_divisor(a, b, "div")
