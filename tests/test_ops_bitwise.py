@@ -22,11 +22,16 @@ OPERATORS = {"&": operator.and_, "|": operator.or_, "^": operator.xor, "<<": ope
              ">>": operator.rshift, "//": operator.floordiv, "%": operator.mod}
 A = np.array([-7, -2, 0, 1, 5, 12])
 B = np.array([3, -4, 2, 1, 2, -5])  # no zero: integer division by zero is its own test
-DTYPES = ["int64", "int32", "bool", "float32", "float64"]
+DTYPES = ["int64", "int32", "bool", "float16", "float32", "float64"]
 
 
 def _cast(x, dtype):
     return x > 0 if dtype == "bool" else x.astype(dtype)
+
+
+def _tensor(x):
+    """A Tensor holding ``x`` (float16 only arises from a cast: construction makes float32)."""
+    return Tensor(x).to(np.float16) if x.dtype == np.float16 else Tensor(x)
 
 
 def _run(fn, *args):
@@ -53,7 +58,7 @@ def test_operators_match_torch(op, da, db):
     fn = OPERATORS[op]
     a, b = _cast(A, da), _cast(np.abs(B) if op in ("<<", ">>") else B, db)
     theirs = _run(fn, torch.from_numpy(a), torch.from_numpy(b))
-    _assert_like_torch(_run(fn, Tensor(a), Tensor(b)), theirs)
+    _assert_like_torch(_run(fn, _tensor(a), _tensor(b)), theirs)
 
 
 @pytest.mark.parametrize("k", [3, -2, True, 2.5])

@@ -190,7 +190,7 @@ def test_erfc_keeps_the_tail():
 
 
 # -- dtypes (torch's result dtype for each input dtype) -----------------------------------------------
-DTYPES = ["int64", "int32", "bool", "float32", "float64"]
+DTYPES = ["int64", "int32", "bool", "float16", "float32", "float64"]
 UNARY_DTYPE_OPS = [op for op in EDGE_OPS if op != "logit"] + [
     "logit", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "fix"]
 # where torch raises NotImplementedError for a dtype chainrule computes anyway (a superset of torch)
@@ -205,6 +205,11 @@ def _sample(dtype):
     return (base / 4 if dtype.startswith("float") else base).astype(dtype)
 
 
+def _tensor(x):
+    """A Tensor holding ``x`` (float16 only arises from a cast: construction makes float32)."""
+    return Tensor(x).to(np.float16) if x.dtype == np.float16 else Tensor(x)
+
+
 def _torch_or_error(fn, x):
     try:
         return fn(torch.from_numpy(x.copy()))
@@ -215,8 +220,9 @@ def _torch_or_error(fn, x):
 def _assert_same(ours, theirs, rtol=1e-6):
     assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), (ours.dtype, theirs.dtype)
     assert ours.shape == tuple(theirs.shape)
+    rtol, atol = (2e-3, 1e-3) if ours.dtype == np.float16 else (rtol, 1e-6)
     np.testing.assert_allclose(ours.numpy().astype(np.float64), theirs.numpy().astype(np.float64),
-                               rtol=rtol, atol=1e-6)
+                               rtol=rtol, atol=atol)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -227,13 +233,13 @@ def test_unary_dtypes_match_torch(op, dtype):
     theirs = _torch_or_error(fn, x)
     if isinstance(theirs, Exception):
         if (op, dtype) in EXTENSIONS:
-            assert fn(Tensor(x)).shape == x.shape
+            assert fn(_tensor(x)).shape == x.shape
         else:
             with pytest.raises(type(theirs)):
-                fn(Tensor(x))
+                fn(_tensor(x))
         return
     assert (op, dtype) not in EXTENSIONS, "torch supports it now: drop it from EXTENSIONS"
-    _assert_same(fn(Tensor(x)), theirs, rtol=1e-5)
+    _assert_same(fn(_tensor(x)), theirs, rtol=1e-5)
 
 
 BINARY_DTYPE_OPS = ["atan2", "copysign", "xlogy", "fmod", "remainder", "fmax", "fmin", "float_power",
@@ -251,13 +257,13 @@ def test_binary_dtypes_match_torch(op, dtype):
     theirs = _torch_or_error(lambda a: fn(a, torch.from_numpy(y)), x)
     if isinstance(theirs, Exception):
         if (op, dtype) in BINARY_EXTENSIONS:
-            assert fn(Tensor(x), Tensor(y)).dtype == np.float32
+            assert fn(_tensor(x), _tensor(y)).dtype == np.float32
         else:
             with pytest.raises(type(theirs)):
-                fn(Tensor(x), Tensor(y))
+                fn(_tensor(x), _tensor(y))
         return
     assert (op, dtype) not in BINARY_EXTENSIONS, "torch supports it now: drop it from BINARY_EXTENSIONS"
-    _assert_same(fn(Tensor(x), Tensor(y)), theirs, rtol=1e-5)
+    _assert_same(fn(_tensor(x), _tensor(y)), theirs, rtol=1e-5)
 
 
 @pytest.mark.parametrize("dtype", ["int64", "float32"])
@@ -267,6 +273,25 @@ def test_python_float_beside_a_tensor_gives_torch_dtype(op, dtype):
     x = np.where(x == 0, 1, x).astype(dtype)
     ours, theirs = getattr(Tensor(x), op)(2.5), getattr(torch.from_numpy(x), op)(2.5)
     _assert_same(ours, theirs, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("decimals", [0, 1, 2, 3, -1, -2, 10])
+def test_round_decimals_is_bitwise_torch(dtype, decimals):
+    x = np.array([2.675, 1234.5678, -0.125, 0.5, 1.5, -2.5, 1e30, 3e38, 1e-30, np.inf, np.nan, -0.0]).astype(dtype)
+    ours, theirs = Tensor(x).round(decimals=decimals), torch.from_numpy(x).round(decimals=decimals)
+    assert ours.dtype == x.dtype
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_every_function_is_torchs_and_documented():
+    from autograd.ops import bitwise, pointwise
+    for name in pointwise.__all__ + bitwise.__all__:
+        fn = getattr(autograd, name)
+        assert hasattr(torch, name), f"torch has no {name}"
+        assert fn.__doc__ and fn.__qualname__ == name and fn.__module__.startswith("autograd")
+        params = list(__import__("inspect").signature(fn).parameters)
+        assert params[0] == "input", (name, params)
 
 
 def test_integer_fmod_and_remainder_by_zero_raise_like_torch():
