@@ -158,7 +158,8 @@ def test_integer_rounded_division_matches_torch(mode, dtype):
     a, b = A.astype(dtype), B.astype(dtype)
     _assert_like_torch(Tensor(a).div(Tensor(b), rounding_mode=mode),
                        torch.from_numpy(a).div(torch.from_numpy(b), rounding_mode=mode))
-    _assert_like_torch(Tensor(a).div(2.5, rounding_mode=mode), torch.from_numpy(a).div(2.5, rounding_mode=mode))
+    _assert_like_torch(Tensor(a).div(2.5, rounding_mode=mode),
+                       torch.from_numpy(a).div(2.5, rounding_mode=mode))
 
 
 @pytest.mark.parametrize("fn", [lambda a: a // 0, lambda a: a % 0, lambda a: a.div(0, rounding_mode="trunc"),
@@ -188,10 +189,9 @@ def test_logical_ops_match_torch(op, da, db):
     a = LOGICAL_A if da.startswith("float") else np.nan_to_num(LOGICAL_A)
     b = LOGICAL_B if db.startswith("float") else np.nan_to_num(LOGICAL_B, posinf=7)
     a, b = (x != 0 if d == "bool" else x.astype(d) for x, d in ((a, da), (b, db)))
-    for ours, theirs in ((getattr(Tensor(a), op)(Tensor(b)), getattr(torch.from_numpy(a), op)(torch.from_numpy(b))),
-                         (getattr(autograd, op)(Tensor(a), Tensor(b)), getattr(torch, op)(torch.from_numpy(a),
-                                                                                           torch.from_numpy(b)))):
-        _assert_like_torch(ours, theirs)
+    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+    _assert_like_torch(getattr(Tensor(a), op)(Tensor(b)), getattr(ta, op)(tb))
+    _assert_like_torch(getattr(autograd, op)(Tensor(a), Tensor(b)), getattr(torch, op)(ta, tb))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -219,14 +219,14 @@ def test_no_gradient_through_integer_results():
 
 # -- Hypothesis: random broadcast shapes, 0-d and size-0 -----------------------------------------------
 INTS = st.integers(-50, 50)
+SHAPES = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=0, max_side=3)
 
 
 @pytest.mark.parametrize("op", list(OPERATORS))
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(data=st.data())
 def test_random_shapes_match_torch(op, data):
-    (sa, sb), _ = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=0,
-                                                              max_side=3))
+    (sa, sb), _ = data.draw(SHAPES)
     elements_b = st.integers(0, 40) if op in ("<<", ">>") else st.integers(-50, 50).filter(bool)
     a = data.draw(hnp.arrays(np.int64, sa, elements=INTS))
     b = data.draw(hnp.arrays(np.int64, sb, elements=elements_b))
@@ -237,8 +237,7 @@ def test_random_shapes_match_torch(op, data):
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(data=st.data())
 def test_random_float_floordiv_and_mod_match_torch(data):
-    (sa, sb), _ = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=0,
-                                                              max_side=3))
+    (sa, sb), _ = data.draw(SHAPES)
     a = data.draw(hnp.arrays(np.float64, sa, elements=st.floats(-20, 20)))
     b = data.draw(hnp.arrays(np.float64, sb, elements=st.one_of(st.floats(-5, -0.25), st.floats(0.25, 5))))
     _assert_like_torch(Tensor(a) // Tensor(b), torch.tensor(a) // torch.tensor(b))

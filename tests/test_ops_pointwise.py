@@ -80,7 +80,8 @@ case("nan_to_num-default", fn_of("nan_to_num"), np.array([np.nan, np.inf, -np.in
 # -- binary, with broadcasting, scalars and reflected ------------------------------------------------
 for name, (a, b) in {
     "atan2": (rn(3, 4), away(4)), "copysign": (away(3, 4), away(3, 1)), "hypot": (away(3, 4), rn(4)),
-    "logaddexp": (rn(3, 4), rn(1, 4)), "logaddexp2": (rn(3, 4), rn(3, 1)), "xlogy": (rn(3, 4), uni(0.2, 3, 4)),
+    "logaddexp": (rn(3, 4), rn(1, 4)), "logaddexp2": (rn(3, 4), rn(3, 1)),
+    "xlogy": (rn(3, 4), uni(0.2, 3, 4)),
     "fmod": (rn(3, 4) * 3, away(4)), "remainder": (rn(3, 4) * 3, away(3, 1)), "fmax": (rn(3, 4), rn(4)),
     "fmin": (rn(3, 4), rn(4)), "float_power": (uni(0.3, 2.0, 3, 4), rn(4)),
     "maximum": (rn(3, 4), rn(4)), "minimum": (rn(3, 4), rn(4)),
@@ -95,10 +96,9 @@ for name, k in (("copysign", -1.0), ("fmod", 1.5), ("remainder", -1.5), ("float_
 case("xlogy-scalar-left", lambda y: module_of(y).xlogy(2.0, y), uni(0.2, 3.0, 5))
 case("xlogy-zero-x", lambda x, y: x.xlogy(y), np.array([0.0, 0.0, 1.5, -2.0]), np.array([0.5, 3.0, 0.7, 2.0]),
      check_fd=False)  # torch's convention: gradient 0 to x where x == 0 (the derivative is log y)
-case("fmax-ties-nan", fn_of("fmax"), np.array([1.0, np.nan, 2.0, np.nan]), np.array([1.0, 3.0, np.nan, np.nan]),
-     check_fd=False)
-case("fmin-ties-nan", fn_of("fmin"), np.array([1.0, np.nan, 2.0, np.nan]), np.array([1.0, 3.0, np.nan, np.nan]),
-     check_fd=False)
+NAN_A, NAN_B = np.array([1.0, np.nan, 2.0, np.nan]), np.array([1.0, 3.0, np.nan, np.nan])
+case("fmax-ties-nan", fn_of("fmax"), NAN_A, NAN_B, check_fd=False)
+case("fmin-ties-nan", fn_of("fmin"), NAN_A, NAN_B, check_fd=False)
 case("fmod-negative", fn_of("fmod"), np.array([-5.5, 5.5, -5.5, 5.5]), np.array([2.0, -2.0, -2.0, 2.0]))
 case("remainder-negative", fn_of("remainder"), np.array([-5.5, 5.5, -5.5, 5.5]),
      np.array([2.0, -2.0, -2.0, 2.0]))
@@ -278,7 +278,8 @@ def test_python_float_beside_a_tensor_gives_torch_dtype(op, dtype):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("decimals", [0, 1, 2, 3, -1, -2, 10])
 def test_round_decimals_is_bitwise_torch(dtype, decimals):
-    x = np.array([2.675, 1234.5678, -0.125, 0.5, 1.5, -2.5, 1e30, 3e38, 1e-30, np.inf, np.nan, -0.0]).astype(dtype)
+    x = np.array([2.675, 1234.5678, -0.125, 0.5, 1.5, -2.5, 1e30, 3e38, 1e-30, np.inf, np.nan, -0.0],
+                 dtype=dtype)
     ours, theirs = Tensor(x).round(decimals=decimals), torch.from_numpy(x).round(decimals=decimals)
     assert ours.dtype == x.dtype
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
@@ -413,7 +414,8 @@ def test_unary_random_shapes(op, data):
 def test_binary_random_shapes(op, data):
     (sa, sb), _ = data.draw(shapes(2, min_side=0))
     ea, eb = HYP_BINARY[op]
-    a, b = data.draw(hnp.arrays(np.float64, sa, elements=ea)), data.draw(hnp.arrays(np.float64, sb, elements=eb))
+    a = data.draw(hnp.arrays(np.float64, sa, elements=ea))
+    b = data.draw(hnp.arrays(np.float64, sb, elements=eb))
     assert_grads_match_torch(fn_of(op), a, b, second_order=True)
 
 
@@ -435,7 +437,8 @@ ALIASING = {"copysign": lambda a, b: a.copysign(b), "fmax": lambda a, b: a.fmax(
 @given(data=st.data())
 def test_inputs_unchanged_and_grads_not_aliased(name, data):
     (sa, sb), _ = data.draw(shapes(2))
-    a0, b0 = data.draw(hnp.arrays(np.float64, sa, elements=ANY)), data.draw(hnp.arrays(np.float64, sb, elements=ANY))
+    a0 = data.draw(hnp.arrays(np.float64, sa, elements=ANY))
+    b0 = data.draw(hnp.arrays(np.float64, sb, elements=ANY))
     a, b = Tensor(a0, requires_grad=True), Tensor(b0, requires_grad=True)
     out = ALIASING[name](a, b)
     v = np.random.default_rng(0).standard_normal(out.shape)

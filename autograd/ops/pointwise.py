@@ -406,7 +406,8 @@ def erfinv_array(x):
         for part, newton in ((ax <= 0.5, _newton_on_erf), ((ax > 0.5) & (ax < 1.0), _newton_on_log_erfc)):
             a = ax[part]
             w = -np.log((1.0 - a) * (1.0 + a))
-            start = a * np.where(w < 5.0, _horner(_GILES_CENTRAL, w - 2.5), _horner(_GILES_TAIL, np.sqrt(w) - 3.0))
+            start = a * np.where(w < 5.0, _horner(_GILES_CENTRAL, w - 2.5),
+                                 _horner(_GILES_TAIL, np.sqrt(w) - 3.0))
             y[part] = newton(a, start)
     y = np.copysign(y, flat).reshape(x.shape)
     return y.astype(x.dtype, copy=False) if x.dtype.kind == "f" else y.astype(np.float32)
@@ -613,7 +614,7 @@ class PointwiseMethods:
     def frac(self):
         """``x - trunc(x)``, elementwise (gradient 1); float tensors only, as torch."""
         if self.dtype.kind != "f":
-            raise NotImplementedError(f"frac: not implemented for dtype {self.dtype} (a float tensor is needed)")
+            raise NotImplementedError(f"frac: not implemented for dtype {self.dtype} (needs a float tensor)")
         return self.fmod(1.0)  # exactly x - trunc(x), gradient 1
 
     def sign(self):
