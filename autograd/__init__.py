@@ -6,6 +6,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import draw_dot, draw_graph
 from .ops.elementwise import maximum, minimum, where
+from .ops.pointwise import *; from .ops.bitwise import *  # noqa: E702,F401,F403 (torch.NAME functions)
 from .ops.shape import cat, stack
 from .tensor import Tensor, tensor
 from .value import Value

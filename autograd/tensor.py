@@ -13,9 +13,11 @@ import numpy as np
 from .dtypes import as_dtype, to_array
 from .engine import Freed, run_backward
 from .ops._util import operand
+from .ops.bitwise import BitwiseMethods
 from .ops.elementwise import ElementwiseMethods
 from .ops.inplace import InplaceMethods
 from .ops.linalg import LinalgMethods
+from .ops.pointwise import PointwiseMethods
 from .ops.reduce import ReduceMethods
 from .ops.shape import ShapeMethods
 from .primitive import TensorBase, sum_to
@@ -23,7 +25,8 @@ from .primitive import TensorBase, sum_to
 _new = object.__new__
 
 
-class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, InplaceMethods, TensorBase):
+class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods,
+             InplaceMethods, TensorBase):
     """An n-dimensional array that records operations for backpropagation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``. ``.data`` is the ``np.ndarray``; ``.grad`` a

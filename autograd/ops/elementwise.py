@@ -513,9 +513,11 @@ class ElementwiseMethods:
         """``self * other``, broadcast."""
         return self.__mul__(other)
 
-    def div(self, other):
-        """``self / other``, broadcast."""
-        return self.__truediv__(other)
+    def div(self, other, rounding_mode=None):
+        """``self / other``, broadcast; ``rounding_mode`` "trunc" or "floor" rounds (bitwise.py)."""
+        if rounding_mode is None:
+            return self.__truediv__(other)
+        return self._div_rounded(other, rounding_mode)
 
     def pow(self, exponent):
         """``self ** exponent``."""
@@ -565,6 +567,8 @@ class ElementwiseMethods:
         """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max`` (as torch)."""
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
+        if isinstance(min, TensorBase) or isinstance(max, TensorBase):
+            return self._clamp_tensors(min, max)  # pointwise.py
         return Clamp.apply(self, min=min, max=max)
 
     def to(self, dtype):
