@@ -25,8 +25,10 @@ FREED_MESSAGE = (
     "need to backward through the graph again")
 
 
-class _FreedParents(tuple):
-    """Stands in for a ``Value``'s ``_prev`` after ``backward(retain_graph=False)`` freed its graph."""
+class FreedParents(tuple):
+    """A node's ``_prev`` after ``backward(retain_graph=False)`` freed its graph: iterating it (as a
+    backward pass does) raises the one message, so a second pass fails before it changes anything;
+    ``kept()`` gives what the node keeps of its parents (for drawing)."""
 
     def __iter__(self):
         raise RuntimeError(FREED_MESSAGE)
@@ -34,8 +36,11 @@ class _FreedParents(tuple):
     def __bool__(self):
         return True
 
+    def kept(self):
+        return tuple(self[i] for i in range(len(self)))
 
-FREED = _FreedParents()
+
+FREED = FreedParents()
 
 
 class Freed:

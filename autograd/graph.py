@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .engine import FreedParents
 from .value import Value
 
 __all__ = ["draw_dot", "draw_graph"]  # and, imported on first use, Digraph and GraphvizNotFoundError
@@ -180,18 +181,17 @@ draw_dot = draw_graph
 def _walk(root):
     """Breadth-first from ``root`` over ``_prev``: nodes, and parent indices and op name per node.
 
-    Raises ``RuntimeError`` when part of the graph was freed by ``backward(retain_graph=False)``."""
+    Raises ``RuntimeError`` for a ``Value`` graph freed by ``backward(retain_graph=False)`` (a Tensor
+    graph keeps its structure after backward and can be drawn)."""
     nodes, parents, ops = [root], [], []
     index = {id(root): 0}
     i = 0
     while i < len(nodes):
         node = nodes[i]
-        try:
-            prev = tuple(getattr(node, "_prev", ()))
-        except RuntimeError:  # _prev of a node whose graph backward() freed raises when iterated
-            prev = None
+        prev = getattr(node, "_prev", ())
+        prev = prev.kept() if isinstance(prev, FreedParents) else tuple(prev)
         op = getattr(node, "_op", "") or ""
-        if prev is None or op == "freed":
+        if op == "freed":  # a Value graph freed by backward(retain_graph=False) keeps nothing
             where = "" if i == 0 else f" (at a {type(node).__name__} {i} nodes from the root)"
             raise RuntimeError(
                 f"draw_graph: this graph was freed by backward(){where}: backward(retain_graph=False) "

@@ -11,11 +11,12 @@ follow NumPy 2's type promotion (a Python float does not upcast ``float32``).
 import numpy as np
 
 from .dtypes import as_dtype, to_array
-from .engine import Freed, run_backward
+from .engine import Freed, FreedParents, run_backward
 from .ops._util import operand
 from .ops.bitwise import BitwiseMethods
 from .ops.elementwise import ElementwiseMethods
 from .ops.inplace import InplaceMethods
+from .ops.numpy_api import NumpyMethods
 from .ops.linalg import LinalgMethods
 from .ops.pointwise import PointwiseMethods
 from .ops.reduce import ReduceMethods
@@ -26,7 +27,7 @@ _new = object.__new__
 
 
 class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods,
-             InplaceMethods, TensorBase):
+             InplaceMethods, NumpyMethods, TensorBase):
     """An n-dimensional array that records operations for backpropagation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``. ``.data`` is the ``np.ndarray``; ``.grad`` a
@@ -38,7 +39,6 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
     # keeps of this tensor (see _release)
     __slots__ = ("_data", "grad", "requires_grad", "label", "_prev", "_fn", "_retains_grad",
                  "_deps", "_g", "_vcount", "_consumed", "_ghost_of", "__weakref__")
-    __array_ufunc__ = None  # NumPy defers to our reflected operators (ndarray * Tensor -> Tensor)
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None, label=""):
@@ -328,7 +328,7 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
         """Free what backward saved, keep the structure: the op's name, and parents as ``_ghost()``s, so
         the graph can still be drawn while the intermediate arrays go."""
         self._fn = _freed(self._fn.name)
-        self._prev = prev = tuple(p._ghost() for p in self._prev)
+        self._prev = prev = FreedParents(p._ghost() for p in self._prev)
         if self._ghost_of is not None:
             self._ghost_of._prev = prev
 
