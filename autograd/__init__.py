@@ -1,6 +1,7 @@
 """chainrule's automatic differentiation: a scalar engine (``Value``) and a NumPy engine (``Tensor``)."""
 from .creation import arange, full, manual_seed, ones, ones_like, rand, randn, zeros, zeros_like
 from .engine import grad
+from .functions import *  # noqa: F401,F403 (torch.NAME functions, dtypes, devices)
 from . import functional
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled

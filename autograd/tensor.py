@@ -10,7 +10,7 @@ follow NumPy 2's type promotion (a Python float does not upcast ``float32``).
 """
 import numpy as np
 
-from .dtypes import as_dtype, to_array
+from .dtypes import CPU, as_dtype, check_device, to_array
 from .engine import Freed, FreedParents, run_backward
 from .ops._util import operand
 from .ops.bitwise import BitwiseMethods
@@ -180,6 +180,77 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self._data)
+
+    # -- dtype and device --------------------------------------------------------------------------
+    @property
+    def device(self):
+        """Always ``device("cpu")``: chainrule computes on the CPU with NumPy."""
+        return CPU
+
+    @property
+    def is_cuda(self):
+        """Always False."""
+        return False
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """``to(dtype)``, ``to("cpu")``, ``to(device, dtype)``, ``to(other)``: this tensor with that dtype
+        (a recorded cast; ``self`` when nothing changes, unless ``copy``); any device but the CPU raises."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) and a.split(":")[0] in _DEVICE_TYPES or type(a).__name__ == "device":
+                device = a
+            else:
+                dtype = a
+        check_device(device)
+        out = self if dtype is None else self._cast(dtype)
+        return out.clone() if copy and out is self else out
+
+    def cpu(self):
+        """``self`` (chainrule's tensors live on the CPU)."""
+        return self
+
+    def cuda(self, device=None, non_blocking=False):
+        """Raises: chainrule computes on the CPU with NumPy."""
+        check_device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}")
+
+    def type(self, dtype=None):
+        """``type(dtype)``: ``to(dtype)``; ``type()``: the type's name, as torch (``"torch.FloatTensor"``)."""
+        if dtype is None:
+            return _TYPE_NAMES.get(self._data.dtype.name, self._data.dtype.name)
+        return self._cast(dtype)
+
+    def float(self):
+        """``self.to(float32)``."""
+        return self._cast(np.float32)
+
+    def double(self):
+        """``self.to(float64)``."""
+        return self._cast(np.float64)
+
+    def half(self):
+        """``self.to(float16)``."""
+        return self._cast(np.float16)
+
+    def long(self):
+        """``self.to(int64)`` (no gradient)."""
+        return self._cast(np.int64)
+
+    def int(self):
+        """``self.to(int32)`` (no gradient)."""
+        return self._cast(np.int32)
+
+    def bool(self):
+        """``self.to(bool)`` (no gradient)."""
+        return self._cast(np.bool_)
+
+    def is_floating_point(self):
+        """True for float16/32/64."""
+        return self._data.dtype.kind == "f"
+
+    def element_size(self):
+        """Bytes per element."""
+        return self._data.itemsize
 
     # -- conversion --------------------------------------------------------------------------------
     def numpy(self):
@@ -367,6 +438,10 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
 
 
 _FREED = {}
+_DEVICE_TYPES = {"cpu", "cuda", "mps", "xpu", "meta", "xla", "hip", "ipu"}
+_TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
+               "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
+               "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}
 
 
 def _freed(name):

@@ -366,7 +366,7 @@ def test_python_float_keeps_float32():
     assert x.grad.dtype == np.float32
 
 
-def test_numpy_2_promotion_and_grad_dtype_follows_the_parameter():
+def test_torch_promotion_and_grad_dtype_follows_the_parameter():
     x32 = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
     x64 = Tensor(np.ones(3), requires_grad=True)
     y = x32 * x64
@@ -374,8 +374,10 @@ def test_numpy_2_promotion_and_grad_dtype_follows_the_parameter():
     y.sum().backward()
     assert x32.grad.dtype == np.float32 and x64.grad.dtype == np.float64
     i = Tensor([1, 2, 3])
-    assert (i * 2).dtype == np.int64 and (i * 0.5).dtype == np.float64  # NumPy 2: int * float -> float64
-    assert (x32 * i).dtype == np.float64  # float32 with int64 -> float64 in NumPy
+    assert (i * 2).dtype == np.int64 and (i * 0.5).dtype == np.float32  # torch: int * float -> float32
+    assert (x32 * i).dtype == np.float32  # torch: the float operand's dtype wins over int64
+    assert (i / i).dtype == np.float32  # true division of integers
+    assert (x32 * Tensor(np.array(2.0))).dtype == np.float32  # a 0-d tensor does not widen
 
 
 def test_float32_ops_stay_float32_through_a_network():

@@ -1,4 +1,5 @@
 """Small helpers shared by the op families: dimension and shape arguments, operands, IEEE quiet."""
+import inspect
 import numbers
 
 import numpy as np
@@ -56,16 +57,45 @@ def shape_args(shape):
     return tuple(int(s) for s in shape)
 
 
+def category(dtype):
+    """torch's type categories: 0 bool, 1 integer, 2 floating point."""
+    return 0 if dtype.kind == "b" else 1 if dtype.kind in "iu" else 2
+
+
+def result_dtype(a, b):
+    """``torch.result_type`` of two arrays: the higher category (bool < int < float) decides; within
+    one category a dimensioned array outranks a 0-d one (a 0-d tensor or a wrapped Python scalar)."""
+    ca, cb = category(a.dtype), category(b.dtype)
+    if ca != cb:
+        return (a if ca > cb else b).dtype
+    if (a.ndim == 0) != (b.ndim == 0):
+        return (b if a.ndim == 0 else a).dtype
+    return np.promote_types(a.dtype, b.dtype)
+
+
+_DEFAULT = {bool: np.bool_, int: np.int64, float: np.float32}
+
+
 def operand(x, like):
     """``x`` as a Tensor for a binary op with Tensor ``like`` (``None`` when ``x`` is not numeric).
 
-    Python numbers follow NumPy 2's weak-scalar rule: ``float32 * 2.0`` stays ``float32``.
+    A Python number takes ``like``'s dtype when it is of the same category or lower (torch's weak
+    scalars: ``float32 * 2.0`` stays ``float32``, ``int8 + 1`` stays ``int8``), else the default dtype of
+    its own category (``int64 * 2.5`` is ``float32``). Complex numbers are refused.
     """
     if isinstance(x, TensorBase):
         return x
     if isinstance(x, (bool, int, float)) or (isinstance(x, numbers.Number) and not isinstance(x, np.generic)):
-        return like._wrap(np.asarray(x, dtype=np.result_type(like._data, x)))
+        if isinstance(x, complex) or (isinstance(x, numbers.Complex) and not isinstance(x, numbers.Real)):
+            raise TypeError(f"chainrule tensors are real-valued: the complex number {x!r} is not supported")
+        kind = bool if isinstance(x, bool) else int if isinstance(x, numbers.Integral) else float
+        dt = like._data.dtype
+        if category(dt) < category(np.dtype(_DEFAULT[kind])):
+            dt = np.dtype(_DEFAULT[kind])
+        return like._wrap(np.array(x).astype(dt))
     if isinstance(x, (np.ndarray, np.generic)):
+        if x.dtype.kind == "c":
+            raise TypeError(f"chainrule tensors are real-valued: complex data ({x.dtype}) is not supported")
         return like._wrap(np.asarray(x))
     if isinstance(x, (list, tuple)):
         return like._wrap(to_array(x))
@@ -88,3 +118,23 @@ def pair(v, name):
             raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
         return int(v[0]), int(v[1])
     return int(v), int(v)
+
+
+def mirror(name, methods):
+    """``autograd.NAME(input, *args, **kwargs)``: the method ``methods.NAME`` called on ``input`` (a number
+    beside a Tensor argument is made one): the one mechanism behind torch's functions that mirror methods."""
+    method = getattr(methods, name)
+
+    def function(input, *args, **kwargs):
+        if not isinstance(input, TensorBase):
+            input = operand(input, first_tensor((input, *args, *kwargs.values()), name))
+        return method(input, *args, **kwargs)
+
+    sig = inspect.signature(method)
+    params = list(sig.parameters.values())
+    if params:
+        function.__signature__ = sig.replace(parameters=[params[0].replace(name="input"), *params[1:]])
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = method.__doc__
+    function.__module__ = "autograd"
+    return function

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..dtypes import as_dtype
 from ..primitive import Primitive, TensorBase, array, call
-from ._util import first_tensor, operand, quiet
+from ._util import first_tensor, operand, quiet, result_dtype
 
 
 class Add(Primitive):
@@ -378,8 +378,29 @@ def erf_array(x):
 
 
 # -- Tensor methods --------------------------------------------------------------------------------
+def _float(t):
+    """``t``, or ``t`` as float32 when integer or bool (torch: a float function of ints is float32)."""
+    return t if t._data.dtype.kind == "f" else t._wrap(t._data.astype(np.float32))
+
+
+def promote(a, b):
+    """``a`` and ``b`` cast to torch's result dtype (``torch.result_type``) when they differ."""
+    da, db = a._data.dtype, b._data.dtype
+    if da is db or da == db:
+        return a, b
+    dt = result_dtype(a._data, b._data)
+    return a.to(dt), b.to(dt)
+
+
 def binary(cls, a, b):
-    """Apply a broadcasting binary primitive, with a clear error when shapes do not broadcast."""
+    """Apply a broadcasting binary primitive to operands promoted as torch promotes them, with a clear
+    error when shapes do not broadcast."""
+    if cls is Sub and (a._data.dtype.kind == "b" or b._data.dtype.kind == "b"):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    a, b = promote(a, b)
+    if cls is Div and a._data.dtype.kind != "f":  # true division of integers is float32, as torch
+        a, b = _float(a), _float(b)
     try:
         return cls.apply(a, b)
     except ValueError:
@@ -454,6 +475,11 @@ class ElementwiseMethods:
         """``self ** exponent``: a number, or a tensor (gradient flows to both)."""
         if _is_number(exponent):
             k = float(exponent)
+            if self._data.dtype.kind != "f":
+                if not k.is_integer():
+                    return PowScalar.apply(_float(self), k=k)
+                if k < 0:
+                    raise RuntimeError("Integers to negative integer powers are not allowed.")
             return PowScalar.apply(self, k=int(k) if k.is_integer() else k)
         b = operand(exponent, self)
         return NotImplemented if b is None else binary(Pow, self, b)
@@ -529,15 +555,15 @@ class ElementwiseMethods:
 
     def exp(self):
         """``e ** self``, elementwise."""
-        return Exp.apply(self)
+        return Exp.apply(_float(self))
 
     def log(self):
         """Natural logarithm (IEEE: ``log(0) = -inf``, ``log(-1) = nan``)."""
-        return Log.apply(self)
+        return Log.apply(_float(self))
 
     def sqrt(self):
         """Square root (IEEE: ``sqrt(-1) = nan``)."""
-        return Sqrt.apply(self)
+        return Sqrt.apply(_float(self))
 
     def abs(self):
         """Absolute value; gradient ``sign(x)`` (0 at 0, as torch)."""
@@ -545,19 +571,19 @@ class ElementwiseMethods:
 
     def sin(self):
         """Sine, elementwise."""
-        return Sin.apply(self)
+        return Sin.apply(_float(self))
 
     def cos(self):
         """Cosine, elementwise."""
-        return Cos.apply(self)
+        return Cos.apply(_float(self))
 
     def tanh(self):
         """Hyperbolic tangent, elementwise."""
-        return Tanh.apply(self)
+        return Tanh.apply(_float(self))
 
     def sigmoid(self):
         """``1 / (1 + exp(-x))``, stable for large ``|x|``."""
-        return Sigmoid.apply(self)
+        return Sigmoid.apply(_float(self))
 
     def relu(self):
         """``max(x, 0)``; the gradient is 0 where the output is 0."""
@@ -571,30 +597,18 @@ class ElementwiseMethods:
             return self._clamp_tensors(min, max)  # pointwise.py
         return Clamp.apply(self, min=min, max=max)
 
-    def to(self, dtype):
-        """A copy with ``dtype`` (``self`` when it already has it); gradients flow back through it."""
-        dtype = as_dtype(dtype)
-        if dtype == self.dtype:
-            return self
-        if self.requires_grad and dtype.kind != "f":
-            return self._wrap(self._data.astype(dtype))
-        return Cast.apply(self, dtype=dtype)
-
     def clone(self):
         """A copy of the data that stays in the graph (gradient flows back unchanged)."""
         return Clone.apply(self)
 
-    def float(self):
-        """``self.to(float32)``."""
-        return self.to(np.float32)
-
-    def double(self):
-        """``self.to(float64)``."""
-        return self.to(np.float64)
-
-    def long(self):
-        """``self.to(int64)`` (no gradient)."""
-        return self.to(np.int64)
+    def _cast(self, dtype):
+        """A copy with ``dtype`` (``self`` when it already has it); gradients flow back through it."""
+        dtype = as_dtype(dtype)
+        if dtype == self._data.dtype:
+            return self
+        if self.requires_grad and dtype.kind != "f":
+            return self._wrap(self._data.astype(dtype))
+        return Cast.apply(self, dtype=dtype)
 
 
 # -- module functions ------------------------------------------------------------------------------

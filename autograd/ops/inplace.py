@@ -45,7 +45,7 @@ def _inplace_method(name, doc):
         return self._inplace(getattr(type(self), name), *args, **kwargs)
     method.__name__ = name + "_"
     method.__qualname__ = f"InplaceMethods.{name}_"
-    method.__doc__ = doc or f"In place: ``self`` becomes ``self.{name}(...)`` (same shape and dtype); returns self."
+    method.__doc__ = doc or f"In place: ``self`` becomes ``self.{name}(...)`` (same shape, dtype); returns self."
     return method
 
 
@@ -110,13 +110,15 @@ class InplaceMethods:
                 raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                    f"{list(shape) if shape else list(arr.shape)}")
         if _category(arr.dtype) > _category(self.dtype):
-            raise RuntimeError(f"result type {arr.dtype} can't be cast to the desired output type {self.dtype}")
+            raise RuntimeError(f"result type {arr.dtype} can't be cast to the desired output type "
+                               f"{self.dtype}")
         try:
             np.copyto(self._data, arr, casting="unsafe")
         except ValueError:
             raise RuntimeError(
                 f"unsupported operation: this tensor of shape {list(self.shape)} is a read-only or expanded "
-                "view (more than one element refers to a single memory location); .clone() it first") from None
+                "view (more than one element refers to a single memory location); .clone() it first"
+            ) from None
         self._counter()[0] += 1
 
     for _name in ("neg", "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",

@@ -8,13 +8,12 @@ rounding functions and ``sign`` have zero gradient, ``fmod``/``remainder`` pass 
 dividend, ``xlogy`` has gradient 0 where ``x == 0``. Unary float functions of an integer or bool
 tensor give ``float32``, as in torch.
 """
-import inspect
 import math
 
 import numpy as np
 
 from ..primitive import Primitive, TensorBase, array, call
-from ._util import first_tensor, operand, quiet
+from ._util import first_tensor, mirror, operand, quiet, result_dtype
 from .elementwise import ElementwiseMethods, Erf, Exp, Log, Where, binary, erf_array, maximum, minimum
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
@@ -488,21 +487,6 @@ def operands(a, b, opname):
     return ta.to(dt), tb.to(dt)
 
 
-def _category(dt):
-    return "bif".index("i" if dt.kind == "u" else dt.kind)
-
-
-def result_dtype(a, b):
-    """``torch.result_type`` of two arrays: the higher category (bool < int < float) decides; within
-    one category a dimensioned array outranks a 0-d one (a wrapped Python scalar)."""
-    ca, cb = _category(a.dtype), _category(b.dtype)
-    if ca != cb:
-        return (a if ca > cb else b).dtype
-    if (a.ndim == 0) != (b.ndim == 0):
-        return (b if a.ndim == 0 else a).dtype
-    return np.result_type(a.dtype, b.dtype)
-
-
 def broadcast_check(a, b, opname):
     """A ValueError naming both shapes when they do not broadcast (as ``binary`` in elementwise.py)."""
     try:
@@ -854,22 +838,8 @@ class PointwiseMethods:
 
 # -- module functions: torch.NAME(input, ...) is input.NAME(...) ----------------------------------------
 def _function(name, methods=None):
-    """``autograd.NAME(input, *args)``: the method of ``methods`` (default ``PointwiseMethods``) on
-    ``input`` (a number beside a Tensor is made one)."""
-    method = getattr(methods or PointwiseMethods, name)
-
-    def function(input, *args, **kwargs):
-        if not isinstance(input, TensorBase):
-            input = scalar_operand(input, first_tensor((input, *args, *kwargs.values()), name))
-        return method(input, *args, **kwargs)
-
-    sig = inspect.signature(method)
-    params = list(sig.parameters.values())
-    function.__signature__ = sig.replace(parameters=[params[0].replace(name="input"), *params[1:]])
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = method.__doc__
-    function.__module__ = __name__
-    return function
+    """``autograd.NAME``: the mirror of ``PointwiseMethods.NAME`` (or of ``methods``)."""
+    return mirror(name, methods or PointwiseMethods)
 
 
 __all__ = ["tan", "asin", "acos", "atan", "atan2", "arctan2", "sinh", "cosh", "asinh", "acosh",
