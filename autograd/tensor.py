@@ -16,13 +16,15 @@ from .ops._util import operand
 from .ops.elementwise import ElementwiseMethods
 from .ops.linalg import LinalgMethods
 from .ops.reduce import ReduceMethods
+from .ops.scan import ScanMethods
 from .ops.shape import ShapeMethods
+from .ops.sort import SortMethods
 from .primitive import TensorBase, sum_to
 
 _new = object.__new__
 
 
-class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, TensorBase):
+class Tensor(ElementwiseMethods, ReduceMethods, ScanMethods, SortMethods, ShapeMethods, LinalgMethods, TensorBase):
     """An n-dimensional array that records operations for backpropagation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``. ``.data`` is the ``np.ndarray``; ``.grad`` a

@@ -1,0 +1,162 @@
+"""Scans along one dimension: cumsum, cumprod, cummax, cummin, logcumsumexp (``dim`` required, as torch).
+
+Every rule is built from primitives whose own rules exist, so second order comes for free: the gradient
+of a cumsum is a reversed cumsum, of a cumprod a reversed cumsum divided by the input (or, where the
+input holds zeros, products that leave each element out), of logcumsumexp a reversed logcumsumexp of
+the gradient's positive and negative parts (torch's stable formula), and cummax/cummin pick their values
+with ``TakeAlong``, so the gradient goes to the element each running extreme came from.
+"""
+import numpy as np
+
+from ..dtypes import as_dtype
+from ..primitive import Primitive, array, call
+from ._util import one_dim, quiet
+from .elementwise import Abs, Exp, Log, Where
+from .shape import Index, Permute, Reshape
+from .sort import mirror, return_type, select_along
+
+__all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
+
+CUMMAX = return_type("cummax")
+CUMMIN = return_type("cummin")
+
+
+def _flip(a, dim, reverse):
+    return np.flip(a, dim) if reverse else a
+
+
+class Cumsum(Primitive):
+    """Running sum along ``dim`` (``reverse=True``: from the end)."""
+
+    name = "cumsum"
+    reverse = False
+
+    def forward(self, a):
+        d, r = self.dim, self.reverse
+        return np.ascontiguousarray(_flip(np.cumsum(_flip(a, d, r), axis=d), d, r))
+
+    def backward(self, g, out, a):
+        return (call(Cumsum, g, dim=self.dim, reverse=not self.reverse),)
+
+
+class Cumprod(Primitive):
+    """Running product along ``dim``; the gradient is exact where the input holds zeros."""
+
+    name = "cumprod"
+
+    def forward(self, a):
+        return np.cumprod(a, axis=self.dim)
+
+    def backward(self, g, out, a):
+        if (array(a) != 0).all():
+            with quiet():
+                return (call(Cumsum, g * out, dim=self.dim, reverse=True) / a,)
+        return (_cumprod_grad_with_zeros(g, a, self.dim),)
+
+
+def _cumprod_grad_with_zeros(g, a, dim):
+    """``grad_i = sum_{j >= i} g_j * prod_{l <= j, l != i} a_l``, with no division: the running
+    products of ``a`` with element ``i`` set to 1, for every ``i`` at once (an ``(..., n, n)`` array)."""
+    nd = a.ndim
+    perm = tuple(i for i in range(nd) if i != dim) + (dim,)  # the scanned dim last
+    inverse = tuple(int(i) for i in np.argsort(perm))
+    n = a.shape[dim]
+    last = call(Permute, a, dims=perm)
+    lead = last.shape[:-1]
+    rows = call(Reshape, last, shape=lead + (1, n))  # rows[..., i, l] = a_l
+    left_out = call(Where, np.eye(n, dtype=bool), 1.0, rows)  # a with element i set to 1, in row i
+    products = call(Cumprod, left_out, dim=nd)  # [..., i, j] = prod_{l <= j, l != i} a_l
+    ge = call(Reshape, call(Permute, g, dims=perm), shape=lead + (1, n))
+    terms = call(Where, np.triu(np.ones((n, n), dtype=bool)), products * ge, 0.0)  # j >= i only
+    total = call(Index, call(Cumsum, terms, dim=nd), index=(Ellipsis, n - 1))  # the sum over j
+    return call(Permute, total, dims=inverse)
+
+
+class LogCumSumExp(Primitive):
+    """``log(cumsum(exp(x)))`` along ``dim``, stable (``np.logaddexp.accumulate``)."""
+
+    name = "logcumsumexp"
+    reverse = False
+
+    def forward(self, a):
+        d, r = self.dim, self.reverse
+        with quiet():
+            return np.ascontiguousarray(_flip(np.logaddexp.accumulate(_flip(a, d, r), axis=d), d, r))
+
+    def backward(self, g, out, a):
+        # torch's (TensorFlow's) formula: split g by sign so every log is of a positive number
+        gd = array(g)
+        lowest = np.finfo(gd.dtype).min
+        with quiet():
+            log_abs = call(Log, call(Abs, g))
+            parts = []
+            for sign in (gd > 0, gd < 0):
+                lg = call(Where, sign, log_abs, lowest)
+                back = call(LogCumSumExp, lg - out, dim=self.dim, reverse=not self.reverse)
+                parts.append(call(Exp, back + a))
+            return (parts[0] - parts[1],)
+
+
+def _running_index(x, axis, better):
+    """Where each running max (``better=np.greater_equal``) or min came from: the latest index whose
+    element equals the running value (a nan, once met, stays: its latest index), as torch."""
+    run = (np.maximum if better is np.greater_equal else np.minimum).accumulate(x, axis=axis)
+    hit = x == run
+    if x.dtype.kind == "f":
+        hit |= np.isnan(x) & np.isnan(run)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    pos = np.arange(x.shape[axis]).reshape(shape)
+    return np.maximum.accumulate(np.where(hit, pos, -1), axis=axis)
+
+
+def _scan(t, prim, dim, **attrs):
+    """Apply scan primitive ``prim`` along ``dim`` (a 0-d tensor scans as one element)."""
+    if t.ndim == 0:
+        return prim.apply(t.reshape(1), dim=0, **attrs).reshape(())
+    return prim.apply(t, dim=one_dim(dim, t.ndim), **attrs)
+
+
+def _cast(t, dtype):
+    return t if dtype is None else t.to(as_dtype(dtype))
+
+
+def _running(t, dim, better, result):
+    d = one_dim(dim, t.ndim) if t.ndim else 0
+    x = t._data.reshape(1) if t.ndim == 0 else t._data
+    index = _running_index(x, d, better).reshape(t.shape)
+    return result(select_along(t, index, d), t._wrap(index.astype(np.int64)))
+
+
+class ScanMethods:
+    """``Tensor``'s scans along one dimension ``dim`` (required, as torch); same shape as the input."""
+
+    __slots__ = ()
+
+    def cumsum(self, dim, *, dtype=None):
+        """Running sum along ``dim`` (integers and bools give int64, as torch; ``dtype`` casts first)."""
+        return _scan(_cast(self, dtype), Cumsum, dim)
+
+    def cumprod(self, dim, *, dtype=None):
+        """Running product along ``dim``; the gradient is exact with zeros in the input."""
+        return _scan(_cast(self, dtype), Cumprod, dim)
+
+    def logcumsumexp(self, dim):
+        """``log(cumsum(exp(x)))`` along ``dim``, stable for huge and tiny inputs."""
+        return _scan(self, LogCumSumExp, dim)
+
+    def cummax(self, dim):
+        """``return_types.cummax(values, indices)``: the running maximum along ``dim`` and where it came
+        from (the latest index on ties, as torch); gradient through ``values``."""
+        return _running(self, dim, np.greater_equal, CUMMAX)
+
+    def cummin(self, dim):
+        """``return_types.cummin(values, indices)``: the running minimum, as ``cummax``."""
+        return _running(self, dim, np.less_equal, CUMMIN)
+
+
+cumsum = mirror("cumsum")
+cumprod = mirror("cumprod")
+cummax = mirror("cummax")
+cummin = mirror("cummin")
+logcumsumexp = mirror("logcumsumexp")
