@@ -82,9 +82,12 @@ class Mean(Primitive):
     def forward(self, a):
         self.shape = a.shape
         self.n = n = math.prod([a.shape[i] for i in self.axes])
-        if n == 0 or a.dtype.kind != "f":  # NumPy's warning for an empty mean; its dtype rules for ints
+        if a.dtype.kind != "f":  # NumPy's dtype rules for ints
             return a.mean(axis=self.axes, keepdims=self.keepdim)
-        return np.add.reduce(a, axis=self.axes, keepdims=self.keepdim) / n  # what ndarray.mean does
+        total = np.add.reduce(a, axis=self.axes, keepdims=self.keepdim)
+        if n == 0:  # torch: nan, without NumPy's warning
+            return np.full(np.shape(total), np.nan, dtype=a.dtype)
+        return total / n  # what ndarray.mean does
 
     def backward(self, g, out, a):
         return (_expand_back(g * (1.0 / self.n) if self.n else g * np.nan, self.shape, self.axes,
@@ -97,6 +100,13 @@ def _check_not_empty(name, shape, axes):
         if shape[d] == 0:
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size (input of shape "
                              f"{shape})")
+
+
+def _check_numel(name, shape):
+    """torch's RuntimeError for a reduction without identity over every dim of an empty tensor."""
+    if 0 in shape:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0 (an empty "
+                           f"tensor of shape {shape}); specify the reduction dim with the 'dim' argument")
 
 
 class Amax(Primitive):
@@ -185,10 +195,7 @@ class MaxAll(_EvenlyDistributed):
     reduce = staticmethod(np.max)
 
     def forward(self, a):
-        if a.size == 0:
-            raise RuntimeError(f"{self.name}(): Expected reduction dim to be specified for input.numel() == 0 "
-                               f"(an empty tensor of shape {a.shape}); specify the reduction dim with the "
-                               "'dim' argument")
+        _check_numel(self.name, a.shape)
         return np.asarray(self.reduce(a))
 
 
@@ -287,12 +294,12 @@ def _order_index(a, axis, rank):
 
 def _median_index(a, axis, ignore_nan=False):
     """The lower median's index along ``axis``: the first nan where there is one (torch's median), or
-    the lower median of the others (nanmedian; index 0 when all are nan)."""
+    the lower median of the others (nanmedian; torch's middle nan when all are nan)."""
     n = a.shape[axis]
     nan = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, dtype=bool)
     if ignore_nan:
         count = n - np.count_nonzero(nan, axis=axis, keepdims=True)
-        return _order_index(a, axis, np.maximum(count - 1, 0) // 2)
+        return _order_index(a, axis, np.where(count == 0, n, count) - 1 >> 1)
     index = _order_index(a, axis, np.asarray((n - 1) // 2))
     return np.where(nan.any(axis=axis, keepdims=True), np.argmax(nan, axis=axis, keepdims=True), index)
 
@@ -411,6 +418,9 @@ def _vector_norm(x, p, axes, keepdim):
         return _root((x * x).sum(axes, keepdim), 2.0)
     a = x.abs()
     if math.isinf(p):
+        if any_empty(x.shape, axes):
+            raise RuntimeError(f"norm(): cannot compute the {p} norm over an empty dimension (input of shape "
+                               f"{x.shape}): the operation has no identity")
         return a.amax(axes, keepdim) if p > 0 else a.amin(axes, keepdim)
     if p == 1:
         return a.sum(axes, keepdim)
@@ -485,11 +495,15 @@ class ReduceMethods:
     @numpy_names
     def amax(self, dim=None, keepdim=False):
         """Largest value over ``dim``; ties share the gradient evenly."""
+        if dim is None:
+            _check_numel("amax", self.shape)
         return Amax.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
     @numpy_names
     def amin(self, dim=None, keepdim=False):
         """Smallest value over ``dim``; ties share the gradient evenly."""
+        if dim is None:
+            _check_numel("amin", self.shape)
         return Amin.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
     def aminmax(self, *, dim=None, keepdim=False):
