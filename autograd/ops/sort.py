@@ -140,7 +140,7 @@ def _consecutive_dim(x, dim):
         values, shape = flat[new], x.shape
     else:
         d = one_dim(dim, x.ndim)
-        rows = np.moveaxis(x, d, 0).reshape(x.shape[d], -1)
+        rows = np.moveaxis(x, d, 0).reshape(x.shape[d], x.size // x.shape[d] if x.shape[d] else 0)
         new = np.ones(x.shape[d], dtype=bool)
         new[1:] = (rows[1:] != rows[:-1]).any(axis=1)
         values, shape = np.compress(new, x, axis=d), (x.shape[d],)
