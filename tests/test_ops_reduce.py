@@ -191,6 +191,19 @@ C.add("std-correction2", lambda a: a.std(dim=1, correction=2), X)
 C.add("var-axis", lambda a: a.var(axis=1, keepdims=True), X)
 C.add("logsumexp-axis", lambda a: a.logsumexp(axis=0), X)
 C.add("argmax-axis", lambda a: a.argmax(axis=1, keepdims=True), X, fd=False)
+for name, fn in {  # torch takes NumPy's axis=/keepdims= wherever an op has dim=/keepdim=
+    "max": lambda a: a.max(axis=0, keepdims=True), "median": lambda a: a.median(axis=1),
+    "mode": lambda a: a.mode(axis=0), "kthvalue": lambda a: a.kthvalue(2, axis=1),
+    "quantile": lambda a: a.quantile(0.5, axis=2, keepdims=True), "nanquantile": lambda a: a.nanquantile(0.5, axis=0),
+    "aminmax": lambda a: a.aminmax(axis=1), "softmax": lambda a: a.softmax(axis=1),
+    "log_softmax": lambda a: a.log_softmax(axis=0), "nansum": lambda a: a.nansum(axis=1),
+    "std_mean": lambda a: module_of(a).std_mean(a, axis=1), "sort": lambda a: a.sort(axis=0),
+    "argsort": lambda a: a.argsort(axis=0), "topk": lambda a: a.topk(2, axis=1),
+    "cumsum": lambda a: a.cumsum(axis=1), "cumprod": lambda a: a.cumprod(axis=0),
+    "logcumsumexp": lambda a: a.logcumsumexp(axis=2), "cummax": lambda a: a.cummax(axis=1),
+    "cummin": lambda a: a.cummin(axis=0), "count_nonzero": lambda a: a.count_nonzero(axis=1),
+}.items():
+    C.add(f"{name}-numpy-axis", fn, X, fd=name not in ("argsort", "count_nonzero"))
 C.add("sum-module", lambda a: module_of(a).sum(a, 1), X)
 C.add("mean-module", lambda a: module_of(a).mean(a, dim=(0, 1)), X)
 C.add("amax-module", lambda a: module_of(a).amax(a, dim=(0, 1)), X)
@@ -250,6 +263,24 @@ def test_gradient_flows_through_values_only_to_the_first_maximum():
     (values * Tensor(np.array([3.0, 4.0]))).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 3.0, 0.0], [4.0, 0.0, 0.0]])
     np.testing.assert_array_equal(indices.numpy(), [1, 0])
+
+
+@pytest.mark.parametrize("op", [lambda x: x.median(1), lambda x: x.nanmedian(1), lambda x: x.kthvalue(3, 1),
+                                lambda x: x.mode(1), lambda x: x.max(1), lambda x: x.min(1)],
+                         ids=["median", "nanmedian", "kthvalue", "mode", "max", "min"])
+def test_ties_pick_one_element_and_its_gradient(op):
+    # torch leaves the index among equal elements unspecified for median/kthvalue: the values match torch,
+    # the index points at an element holding the value, and the gradient goes to that element only
+    a = np.array([[1.0, 2.0, 2.0, 3.0, 2.0, 1.0], [5.0, 5.0, 5.0, 4.0, 4.0, 4.0]])
+    x = Tensor(a, requires_grad=True)
+    values, indices = op(x)
+    np.testing.assert_array_equal(values.detach().numpy(), op(torch.tensor(a)).values.numpy())
+    idx = indices.numpy()
+    np.testing.assert_array_equal(a[np.arange(2), idx], values.detach().numpy())
+    values.sum().backward()
+    expected = np.zeros_like(a)
+    expected[np.arange(2), idx] = 1.0
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
 
 
 def test_nanmean_of_only_nans_has_gradient_zero_not_nan():

@@ -23,7 +23,7 @@ from ._util import keepdim_shape, one_dim, quiet, reduce_dims
 from .elementwise import Exp, Where, maximum, minimum, where
 from .scan import Cumprod
 from .shape import Cat, Expand, Index, Reshape
-from .sort import mirror, return_type, select_along, stable_order
+from .sort import mirror, numpy_names, return_type, select_along, stable_order
 
 __all__ = ["sum", "mean", "prod", "amax", "amin", "aminmax", "max", "min", "argmax", "argmin", "median",
            "nanmedian", "mode", "kthvalue", "quantile", "nanquantile", "nansum", "nanmean", "count_nonzero",
@@ -435,20 +435,6 @@ def _vector_norm(x, p, axes, keepdim):
 
 
 # -- Tensor methods ----------------------------------------------------------------------------------
-def numpy_names(method):
-    """Let ``method`` take NumPy's ``axis=``/``keepdims=`` for ``dim=``/``keepdim=``, as torch does."""
-    @functools.wraps(method)
-    def named(self, *args, **kwargs):
-        if kwargs:
-            for alias, name in (("axis", "dim"), ("keepdims", "keepdim")):
-                if alias in kwargs:
-                    if name in kwargs:
-                        raise TypeError(f"{method.__name__}(): got both {name}= and its alias {alias}=")
-                    kwargs[name] = kwargs.pop(alias)
-        return method(self, *args, **kwargs)
-    return named
-
-
 def _cast(t, dtype):
     return t if dtype is None else t.to(as_dtype(dtype))
 
@@ -468,17 +454,16 @@ class ReduceMethods:
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         """Sum over ``dim``: ``(*)`` -> the shape without ``dim`` (kept as 1 with ``keepdim``); bools and
         integers give int64; ``dtype`` casts the input first."""
-        t = _cast(self, _int_sum_dtype(self, dtype))
+        t = self if dtype is None and self._data.dtype.kind == "f" else _cast(self, _int_sum_dtype(self, dtype))
         return Sum.apply(t, axes=reduce_dims(dim, t.ndim), keepdim=keepdim)
 
     @numpy_names
     def mean(self, dim=None, keepdim=False, *, dtype=None):
         """Mean over ``dim`` (floating point tensors only, as torch; ``dtype`` casts first); empty: nan."""
-        t = _cast(self, dtype)
-        if t.dtype.kind != "f":
+        t = self if dtype is None else _cast(self, dtype)
+        if t._data.dtype.kind != "f":
             raise TypeError(f"mean(): input dtype should be floating point, got {t.dtype}")
-        with quiet():
-            return Mean.apply(t, axes=reduce_dims(dim, t.ndim), keepdim=keepdim)
+        return Mean.apply(t, axes=reduce_dims(dim, t.ndim), keepdim=keepdim)
 
     @numpy_names
     def prod(self, dim=None, keepdim=False, *, dtype=None):
@@ -506,6 +491,7 @@ class ReduceMethods:
             _check_numel("amin", self.shape)
         return Amin.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
+    @numpy_names
     def aminmax(self, *, dim=None, keepdim=False):
         """``return_types.aminmax(min, max)`` over one int ``dim`` or all (as ``amin``, ``amax``)."""
         axes = reduce_dims(None if dim is None else _int_dim("aminmax", dim, self.ndim), self.ndim)
@@ -565,11 +551,13 @@ class ReduceMethods:
         return _value_index(self, "kthvalue", dim, keepdim, lambda a, d: _order_index(a, d, np.asarray(k - 1)),
                             KTHVALUE)
 
+    @numpy_names
     def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
         """The ``q``-quantiles (a float, or a 1-D tensor: a leading dimension) over ``dim`` or all;
         ``interpolation`` linear, lower, higher, midpoint or nearest; nan where a nan is present."""
         return _quantile(self, q, dim, keepdim, interpolation, ignore_nan=False)
 
+    @numpy_names
     def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
         """``quantile`` ignoring nans (nan only where every element is nan)."""
         return _quantile(self, q, dim, keepdim, interpolation, ignore_nan=True)
@@ -609,7 +597,6 @@ class ReduceMethods:
         """True where every element over ``dim`` is non-zero (bool)."""
         return self._wrap(np.all(self._data, axis=reduce_dims(dim, self.ndim), keepdims=keepdim))
 
-    @numpy_names
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """The vector ``p``-norm over ``dim`` or all (``"fro"`` = 2, ``inf``, ``-inf``, 0, any number);
         the gradient is 0 where the norm is 0, as torch."""
@@ -644,10 +631,12 @@ class ReduceMethods:
         """``log(sum(exp(x)))`` over ``dim``, stable for huge inputs (empty: ``-inf``)."""
         return LogSumExp.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
+    @numpy_names
     def softmax(self, dim):
         """``exp(x) / sum(exp(x))`` along ``dim``, stable for huge inputs; same shape."""
         return Softmax.apply(self, dim=one_dim(dim, self.ndim))
 
+    @numpy_names
     def log_softmax(self, dim):
         """``x - logsumexp(x)`` along ``dim``, stable for huge inputs; same shape."""
         return LogSoftmax.apply(self, dim=one_dim(dim, self.ndim))
@@ -669,12 +658,14 @@ def any_empty(shape, axes):
 
 
 # -- module functions --------------------------------------------------------------------------------
+@numpy_names
 def var_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """The tuple ``(var, mean)`` over ``dim`` (torch.var_mean)."""
     return (input.var(dim, keepdim, correction=correction, unbiased=unbiased),
             input.mean(dim, keepdim))
 
 
+@numpy_names
 def std_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """The tuple ``(std, mean)`` over ``dim`` (torch.std_mean)."""
     return (input.std(dim, keepdim, correction=correction, unbiased=unbiased),

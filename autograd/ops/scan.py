@@ -13,7 +13,7 @@ from ..primitive import Primitive, array, call
 from ._util import one_dim, quiet
 from .elementwise import Abs, Exp, Log, Where
 from .shape import Index, Permute, Reshape
-from .sort import mirror, return_type, select_along
+from .sort import mirror, numpy_names, return_type, select_along
 
 __all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
 
@@ -133,23 +133,28 @@ class ScanMethods:
 
     __slots__ = ()
 
+    @numpy_names
     def cumsum(self, dim, *, dtype=None):
         """Running sum along ``dim`` (integers and bools give int64, as torch; ``dtype`` casts first)."""
         return _scan(_cast(self, dtype), Cumsum, dim)
 
+    @numpy_names
     def cumprod(self, dim, *, dtype=None):
         """Running product along ``dim``; the gradient is exact with zeros in the input."""
         return _scan(_cast(self, dtype), Cumprod, dim)
 
+    @numpy_names
     def logcumsumexp(self, dim):
         """``log(cumsum(exp(x)))`` along ``dim``, stable for huge and tiny inputs."""
         return _scan(self, LogCumSumExp, dim)
 
+    @numpy_names
     def cummax(self, dim):
         """``return_types.cummax(values, indices)``: the running maximum along ``dim`` and where it came
         from (the latest index on ties, as torch); gradient through ``values``."""
         return _running(self, dim, np.greater_equal, CUMMAX)
 
+    @numpy_names
     def cummin(self, dim):
         """``return_types.cummin(values, indices)``: the running minimum, as ``cummax``."""
         return _running(self, dim, np.less_equal, CUMMIN)

@@ -6,10 +6,12 @@ op shares (``max(dim)``, ``median``, ``sort``, ``topk``, ``cummax``...):
                                   gradient back at them (repeated indices accumulate, as cummax needs)
   ``return_type(name, fields)``   a named tuple like ``torch.return_types.NAME``
   ``mirror(name)``                ``autograd.NAME(input, ...)`` as ``input.NAME(...)``
+  ``numpy_names``                 NumPy's ``axis=``/``keepdims=`` for ``dim=``/``keepdim=``, as torch
 
 Indices come from NumPy's stable sort, so equal elements keep their order (torch's ``stable=True``).
 """
 import collections
+import functools
 import numbers
 
 import numpy as np
@@ -88,6 +90,20 @@ def mirror(name):
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``autograd.{name}(input, ...)``: the same as ``input.{name}(...)``."
     return fn
+
+
+def numpy_names(method):
+    """Let ``method`` take NumPy's ``axis=``/``keepdims=`` for ``dim=``/``keepdim=``, as torch does."""
+    @functools.wraps(method)
+    def named(self, *args, **kwargs):
+        if kwargs:
+            for alias, name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{method.__name__}(): got both {name}= and its alias {alias}=")
+                    kwargs[name] = kwargs.pop(alias)
+        return method(self, *args, **kwargs)
+    return named
 
 
 SORT = return_type("sort")
@@ -217,12 +233,14 @@ class SortMethods:
 
     __slots__ = ()
 
+    @numpy_names
     def sort(self, dim=-1, descending=False, stable=False):
         """``return_types.sort(values, indices)`` along ``dim`` (same shape); always stable, as torch's
         ``stable=True``; nan sorts as the largest value. Gradient through ``values``."""
         order, d = _sorted(self, dim, descending)
         return SORT(select_along(self, order, d), _int_tensor(self, order))
 
+    @numpy_names
     def argsort(self, dim=-1, descending=False, stable=False):
         """The int64 indices that sort along ``dim`` (``sort(...).indices``)."""
         return _int_tensor(self, _sorted(self, dim, descending)[0])
@@ -231,6 +249,7 @@ class SortMethods:
         """``sort(dim=0).values``: sorted along the first dimension."""
         return self.sort(dim=0).values
 
+    @numpy_names
     def topk(self, k, dim=-1, largest=True, sorted=True):
         """``return_types.topk(values, indices)``: the ``k`` largest (``largest=False``: smallest)
         along ``dim``, sorted; ties keep their order. Gradient through ``values``."""
