@@ -125,7 +125,7 @@ def _running(t, dim, better, result):
     d = one_dim(dim, t.ndim) if t.ndim else 0
     x = t._data.reshape(1) if t.ndim == 0 else t._data
     index = _running_index(x, d, better).reshape(t.shape)
-    return result(select_along(t, index, d), t._wrap(index.astype(np.int64)))
+    return result(select_along(t, index, d, unique=False), t._wrap(index.astype(np.int64)))
 
 
 class ScanMethods:

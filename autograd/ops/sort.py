@@ -33,39 +33,44 @@ def _fancy(index, dim):
 
 
 class TakeAlong(Primitive):
-    """``x`` picked along ``dim`` at ``index`` (``np.take_along_axis``: ``index`` has ``x``'s ndim)."""
+    """``x`` picked along ``dim`` at ``index`` (``np.take_along_axis``: ``index`` has ``x``'s ndim);
+    ``unique=False`` when an element may be picked twice (cummax)."""
 
     name = "take_along_dim"
+    unique = True
 
     def forward(self, x):
         self.shape = x.shape
         return np.take_along_axis(x, self.index, self.dim)
 
     def backward(self, g, out, x):
-        return (call(ScatterAlong, g, index=self.index, dim=self.dim, shape=self.shape),)
+        return (call(ScatterAlong, g, index=self.index, dim=self.dim, shape=self.shape, unique=self.unique),)
 
 
 class ScatterAlong(Primitive):
-    """Zeros of ``shape`` with ``g`` added at ``index`` along ``dim`` (repeats accumulate): the adjoint
-    of ``TakeAlong``."""
+    """Zeros of ``shape`` with ``g`` added at ``index`` along ``dim`` (repeats accumulate unless
+    ``unique`` says there are none): the adjoint of ``TakeAlong``."""
 
     name = "scatter_add"
 
     def forward(self, g):
         z = np.zeros(self.shape, dtype=g.dtype)
-        np.add.at(z, _fancy(self.index, self.dim), g)
+        if self.unique:
+            np.put_along_axis(z, self.index, g, self.dim)
+        else:
+            np.add.at(z, _fancy(self.index, self.dim), g)
         return z
 
     def backward(self, gg, out, g):
-        return (call(TakeAlong, gg, index=self.index, dim=self.dim),)
+        return (call(TakeAlong, gg, index=self.index, dim=self.dim, unique=self.unique),)
 
 
-def select_along(t, index, dim):
+def select_along(t, index, dim, unique=True):
     """``t``'s values at the int64 array ``index`` along ``dim`` (same ndim; a 0-d ``t`` takes a 0-d
-    index); the gradient goes to the selected elements only."""
+    index); the gradient goes to the selected elements only (``unique=False``: indices may repeat)."""
     if t.ndim == 0:
-        return TakeAlong.apply(t.reshape(1), index=index.reshape(1), dim=0).reshape(())
-    return TakeAlong.apply(t, index=index, dim=dim)
+        return TakeAlong.apply(t.reshape(1), index=index.reshape(1), dim=0, unique=unique).reshape(())
+    return TakeAlong.apply(t, index=index, dim=dim, unique=unique)
 
 
 def _return_repr(self):
