@@ -2,7 +2,8 @@
 
 Every rule is built from primitives whose own rules exist, so second order comes for free: the gradient
 of a cumsum is a reversed cumsum, of a cumprod a reversed cumsum divided by the input (or, where the
-input holds zeros, products that leave each element out), of logcumsumexp a reversed logcumsumexp of
+input holds zeros, the products before each element times a reversed linear recurrence, torch's exact
+formula in O(n)), of logcumsumexp a reversed logcumsumexp of
 the gradient's positive and negative parts (torch's stable formula), and cummax/cummin pick their values
 with ``TakeAlong``, so the gradient goes to the element each running extreme came from.
 """
@@ -10,9 +11,9 @@ import numpy as np
 
 from ..dtypes import as_dtype
 from ..primitive import Primitive, array, call
-from ._util import one_dim, quiet
+from ._util import keepdim_shape, one_dim, quiet
 from .elementwise import Abs, Exp, Log, Where
-from .shape import Index, Permute, Reshape
+from .shape import Cat, Index
 from .sort import mirror, numpy_names, return_type, select_along
 
 __all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
@@ -55,21 +56,42 @@ class Cumprod(Primitive):
 
 
 def _cumprod_grad_with_zeros(g, a, dim):
-    """``grad_i = sum_{j >= i} g_j * prod_{l <= j, l != i} a_l``, with no division: the running
-    products of ``a`` with element ``i`` set to 1, for every ``i`` at once (an ``(..., n, n)`` array)."""
-    nd = a.ndim
-    perm = tuple(i for i in range(nd) if i != dim) + (dim,)  # the scanned dim last
-    inverse = tuple(int(i) for i in np.argsort(perm))
-    n = a.shape[dim]
-    last = call(Permute, a, dims=perm)
-    lead = last.shape[:-1]
-    rows = call(Reshape, last, shape=lead + (1, n))  # rows[..., i, l] = a_l
-    left_out = call(Where, np.eye(n, dtype=bool), 1.0, rows)  # a with element i set to 1, in row i
-    products = call(Cumprod, left_out, dim=nd)  # [..., i, j] = prod_{l <= j, l != i} a_l
-    ge = call(Reshape, call(Permute, g, dims=perm), shape=lead + (1, n))
-    terms = call(Where, np.triu(np.ones((n, n), dtype=bool)), products * ge, 0.0)  # j >= i only
-    total = call(Index, call(Cumsum, terms, dim=nd), index=(Ellipsis, n - 1))  # the sum over j
-    return call(Permute, total, dims=inverse)
+    """``grad_i = sum_{j >= i} g_j * prod_{l <= j, l != i} a_l`` with no division, in O(n):
+    ``(prod_{l < i} a_l) * s_i`` where ``s_i = g_i + a_{i+1} * s_{i+1}``. An identity of polynomials,
+    so its own gradient is exact at the zeros too (second order)."""
+    before = call(Cumprod, _shift(a, dim, forward=True, fill=1.0), dim=dim)
+    return before * call(Recurrence, g, _shift(a, dim, forward=False), dim=dim, reverse=True)
+
+
+def _shift(x, dim, forward, fill=0.0):
+    """``x`` moved one place along ``dim`` (``forward``: ``x_{i-1}`` at ``i``), ``fill`` in the gap."""
+    n = x.shape[dim]
+    lead = (slice(None),) * dim
+    gap = np.full(keepdim_shape(x.shape, (dim,)), fill, dtype=x.dtype)
+    if forward:
+        return call(Cat, gap, call(Index, x, index=lead + (slice(0, n - 1),)), dim=dim)
+    return call(Cat, call(Index, x, index=lead + (slice(1, n),)), gap, dim=dim)
+
+
+class Recurrence(Primitive):
+    """The linear recurrence ``s_i = g_i + c_i * s_{i-1}`` along ``dim`` (``reverse``:
+    ``s_i = g_i + c_i * s_{i+1}``); its adjoint is the same recurrence run the other way."""
+
+    name = "recurrence"
+    reverse = False
+
+    def forward(self, g, c):
+        d, r = self.dim, self.reverse
+        s = np.array(_flip(g, d, r), dtype=np.result_type(g, c))
+        sv, cv = np.moveaxis(s, d, 0), np.moveaxis(_flip(c, d, r), d, 0)
+        for i in range(1, sv.shape[0]):
+            sv[i] += cv[i] * sv[i - 1]
+        return np.ascontiguousarray(_flip(s, d, r))
+
+    def backward(self, h, s, g, c):
+        d, r = self.dim, self.reverse
+        u = call(Recurrence, h, _shift(c, d, forward=r), dim=d, reverse=not r)
+        return u, (u * _shift(s, d, forward=not r) if self.needs[1] else None)
 
 
 class LogCumSumExp(Primitive):
