@@ -289,6 +289,10 @@ class SortMethods:
         """``nonzero()``: int64 ``(n, ndim)`` indices of the non-zero elements."""
         return self.nonzero()
 
+    def where(self, condition, other):
+        """``autograd.where(condition, self, other)``: ``self`` where ``condition`` holds, else ``other``."""
+        return _where3(condition, self, other)
+
     def masked_select(self, mask):
         """The elements where the bool ``mask`` (broadcast with ``self``) is True, as a 1-D tensor; the
         gradient flows back to them."""
