@@ -273,9 +273,7 @@ def _value_index(t, name, dim, keepdim, pick, result):
     axis)`` gives its indices (keepdims); the values are the elements there, with their gradient."""
     d = _int_dim(name, dim, t.ndim)
     x = t._data.reshape(1) if t.ndim == 0 else t._data
-    if x.shape[d] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size (input of shape "
-                         f"{t.shape})")
+    _check_not_empty(name, x.shape, (d,))
     index = np.asarray(pick(x, d), dtype=np.int64)
     if t.ndim == 0:
         index = index.reshape(())
@@ -330,15 +328,14 @@ def _argmin(a, axis):
 def _argreduce(t, fn, dim, keepdim):
     name = fn.__name__
     if dim is None:
-        if t._data.size == 0:
+        if t._data.size == 0:  # torch: an IndexError here, a RuntimeError for max()
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0 "
                              f"(input of shape {t.shape})")
         out = fn(t._data.reshape(-1), axis=0)
         return t._wrap(np.asarray(out, dtype=np.int64).reshape((1,) * t.ndim if keepdim else ()))
     d = one_dim(dim, t.ndim)
-    if t.ndim and t.shape[d] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size (input of shape "
-                         f"{t.shape})")
+    if t.ndim:
+        _check_not_empty(name, t.shape, (d,))
     return t._wrap(fn(t._data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
