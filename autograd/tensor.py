@@ -24,7 +24,8 @@ from .primitive import TensorBase, sum_to
 _new = object.__new__
 
 
-class Tensor(ElementwiseMethods, ReduceMethods, ScanMethods, SortMethods, ShapeMethods, LinalgMethods, TensorBase):
+class Tensor(ElementwiseMethods, ReduceMethods, ScanMethods, SortMethods, ShapeMethods, LinalgMethods,
+             TensorBase):
     """An n-dimensional array that records operations for backpropagation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``. ``.data`` is the ``np.ndarray``; ``.grad`` a

@@ -70,7 +70,8 @@ NANS = np.array([[1.0, np.nan, 3.0, -1.0, 2.0], [np.nan, np.nan, np.nan, np.nan,
 C.add("sum-axis-keepdims", lambda a: a.sum(axis=1, keepdims=True), X)
 C.add("sum-axis-tuple", lambda a: a.sum(axis=(0, 2)), X)
 C.add("mean-axis", lambda a: a.mean(axis=-1), X)
-C.add("sum-dtype", lambda a: a.float().sum(1, dtype=torch.float64 if is_torch(a) else np.float64), X, fd=False)
+C.add("sum-dtype", lambda a: a.float().sum(1, dtype=torch.float64 if is_torch(a) else np.float64), X,
+      fd=False)
 C.add("mean-dtype", lambda a: a.float().mean(dtype=torch.float64 if is_torch(a) else "float64"), X, fd=False)
 for dim in (None, 0, 1, -1):
     for keepdim in (False, True):
@@ -91,7 +92,8 @@ C.add("prod-module", lambda a: module_of(a).prod(a, 1), ZEROS1)
 for op in ("max", "min"):
     for dim in (0, 1, -1):
         for keepdim in (False, True):
-            C.add(f"{op}-dim{dim}-keepdim{keepdim}", lambda a, op=op, d=dim, k=keepdim: getattr(a, op)(d, k), X)
+            C.add(f"{op}-dim{dim}-keepdim{keepdim}",
+                  lambda a, op=op, d=dim, k=keepdim: getattr(a, op)(d, k), X)
     C.add(f"{op}-ties-first-index", lambda a, op=op: getattr(a, op)(dim=1), TIES, fd=False)  # a kink
     C.add(f"{op}-keepdim-keyword", lambda a, op=op: getattr(a, op)(dim=0, keepdim=True), TIES)
     C.add(f"{op}-values-field", lambda a, op=op: getattr(a, op)(1).values * 2.0, X[0])
@@ -125,7 +127,8 @@ C.add("nanmedian-dim-keepdim", lambda a: a.nanmedian(dim=1, keepdim=True), NANS,
 C.add("median-0d", lambda a: a.median(0), np.array(0.5))
 C.add("kthvalue-last", lambda a: a.kthvalue(5), X)
 C.add("kthvalue-module", lambda a: module_of(a).kthvalue(a, 1, 0), X)
-MODES = np.array([[1.0, 2.0, 2.0, 3.0, 2.0, 1.0], [4.0, 4.0, 1.0, 1.0, 0.0, 5.0], [3.0, 2.0, 1.0, 0.0, -1.0, 6.0]])
+MODES = np.array([[1.0, 2.0, 2.0, 3.0, 2.0, 1.0], [4.0, 4.0, 1.0, 1.0, 0.0, 5.0],
+                  [3.0, 2.0, 1.0, 0.0, -1.0, 6.0]])
 C.add("mode-last-dim", lambda a: a.mode(), MODES, fd=False)  # gradient to the last occurrence, as torch
 C.add("mode-dim0-keepdim", lambda a: a.mode(0, True), MODES.T.copy(), fd=False)
 C.add("mode-module", lambda a: module_of(a).mode(a, 1), MODES, fd=False)
@@ -139,8 +142,8 @@ for interpolation in ("linear", "lower", "higher", "midpoint", "nearest"):
     C.add(f"quantile-{interpolation}-tensor-dim1",
           lambda a, i=interpolation: a.quantile(q_of(a, Q), dim=1, interpolation=i), X, fd=smooth)
     C.add(f"quantile-{interpolation}-keepdim",
-          lambda a, i=interpolation: a.quantile(q_of(a, [0.5, 0.75]), dim=-1, keepdim=True, interpolation=i), X,
-          fd=smooth)
+          lambda a, i=interpolation: a.quantile(q_of(a, [0.5, 0.75]), dim=-1, keepdim=True, interpolation=i),
+          X, fd=smooth)
     C.add(f"nanquantile-{interpolation}",
           lambda a, i=interpolation: a.nanquantile(q_of(a, Q), dim=1, interpolation=i), NANS, fd=False)
 C.add("quantile-nearest-half", lambda a: a.quantile(q_of(a, [0.5, 0.25, 0.75]), interpolation="nearest"),
@@ -194,7 +197,8 @@ C.add("argmax-axis", lambda a: a.argmax(axis=1, keepdims=True), X, fd=False)
 for name, fn in {  # torch takes NumPy's axis=/keepdims= wherever an op has dim=/keepdim=
     "max": lambda a: a.max(axis=0, keepdims=True), "median": lambda a: a.median(axis=1),
     "mode": lambda a: a.mode(axis=0), "kthvalue": lambda a: a.kthvalue(2, axis=1),
-    "quantile": lambda a: a.quantile(0.5, axis=2, keepdims=True), "nanquantile": lambda a: a.nanquantile(0.5, axis=0),
+    "quantile": lambda a: a.quantile(0.5, axis=2, keepdims=True),
+    "nanquantile": lambda a: a.nanquantile(0.5, axis=0),
     "aminmax": lambda a: a.aminmax(axis=1), "softmax": lambda a: a.softmax(axis=1),
     "log_softmax": lambda a: a.log_softmax(axis=0), "nansum": lambda a: a.nansum(axis=1),
     "std_mean": lambda a: module_of(a).std_mean(a, axis=1), "sort": lambda a: a.sort(axis=0),
@@ -224,7 +228,8 @@ def test_gradcheck(name):
 # -- named tuples --------------------------------------------------------------------------------------------
 RESULTS = {
     "max": lambda x: x.max(1), "min": lambda x: x.min(1), "median": lambda x: x.median(1),
-    "nanmedian": lambda x: x.nanmedian(1), "mode": lambda x: x.mode(1), "kthvalue": lambda x: x.kthvalue(2, 1),
+    "nanmedian": lambda x: x.nanmedian(1), "mode": lambda x: x.mode(1),
+    "kthvalue": lambda x: x.kthvalue(2, 1),
     "sort": lambda x: x.sort(1), "topk": lambda x: x.topk(2), "cummax": lambda x: x.cummax(1),
     "cummin": lambda x: x.cummin(1), "aminmax": lambda x: x.aminmax(dim=1),
 }
@@ -251,7 +256,8 @@ def test_max_without_dim_is_0d_and_max_of_two_is_maximum():
     x = Tensor(rn(3, 4), requires_grad=True)
     assert x.max().shape == () and x.min().shape == () and x.max().requires_grad
     y = Tensor(rn(3, 4))
-    np.testing.assert_array_equal(autograd.max(x, y).detach().numpy(), np.maximum(x.detach().numpy(), y.numpy()))
+    expected = np.maximum(x.detach().numpy(), y.numpy())
+    np.testing.assert_array_equal(autograd.max(x, y).detach().numpy(), expected)
     assert autograd.max(x, 1).indices.shape == (3,)
     _, pred = x.max(1)  # the classic line
     np.testing.assert_array_equal(pred.numpy(), x.detach().numpy().argmax(1))
@@ -299,7 +305,7 @@ def test_prod_gradient_with_zeros_is_exact():
     np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0]])
 
 
-# -- dtypes ---------------------------------------------------------------------------------------------------
+# -- dtypes --------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.bool_, np.int32, np.int64, np.uint8, np.float32])
 @pytest.mark.parametrize("op", ["sum", "prod", "nansum"])
 def test_sum_and_prod_dtypes_as_torch(op, dtype):
@@ -314,7 +320,7 @@ def test_any_all_count_nonzero_dtypes():
     assert x.any().dtype == np.bool_ and x.all(1).dtype == np.bool_ and x.count_nonzero().dtype == np.int64
 
 
-# -- size 0 and 0-d -------------------------------------------------------------------------------------------
+# -- size 0 and 0-d ------------------------------------------------------------------------------------------
 EMPTY_OPS = {
     "sum": lambda x: x.sum(), "sum-dim1": lambda x: x.sum(1), "prod": lambda x: x.prod(),
     "prod-dim1": lambda x: x.prod(1), "mean": lambda x: x.mean(), "mean-dim0": lambda x: x.mean(0),
@@ -354,7 +360,7 @@ def test_empty_inputs_as_torch(name):
         np.testing.assert_array_equal(o, t)
 
 
-# -- errors ---------------------------------------------------------------------------------------------------
+# -- errors --------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("call, exc, pattern", [
     (lambda x: x.max(dim=(0, 1)), TypeError, r"max\(\): dim must be an int, got \(0, 1\)"),
     (lambda x: x.prod(dim=(0, 1)), TypeError, r"prod\(\): dim must be an int"),
@@ -376,12 +382,15 @@ def test_errors(call, exc, pattern):
         call(Tensor(rn(3, 4)))
 
 
-# -- Hypothesis: random shapes with 0-d and size-0 dims -------------------------------------------------------
+# -- Hypothesis: random shapes with 0-d and size-0 dims ------------------------------------------------------
 def shapes(min_side=0):
     return hnp.array_shapes(min_dims=0, max_dims=3, min_side=min_side, max_side=4)
 
 
-def arrays(shape, elements=st.floats(-3, 3, width=64), unique=False):
+ANY = st.floats(-3, 3, width=64)
+
+
+def arrays(shape, elements=ANY, unique=False):
     return hnp.arrays(np.float64, shape, elements=elements, unique=unique)
 
 

@@ -33,10 +33,10 @@ C.add("cumprod-one-zero-1d", lambda a: a.cumprod(0), np.array([2.0, 3.0, 0.0, 4.
 C.add("cumprod-first-zero", lambda a: a.cumprod(0), np.array([0.0, 3.0, -2.0]))
 C.add("cumprod-all-zeros", lambda a: a.cumprod(0), np.zeros(4))
 C.add("cumprod-twice", lambda a: a.cumprod(1).cumprod(0), ZEROS[:3, :3].copy())
-C.add("cumsum-dtype", lambda a: a.float().cumsum(0, dtype=torch.float64 if module_of(a) is torch else np.float64),
-      X, fd=False, rtol=1e-5)  # the float32 input rounds
-C.add("cumprod-dtype", lambda a: a.float().cumprod(1, dtype=torch.float64 if module_of(a) is torch else "float64"),
-      X, fd=False, rtol=1e-5)  # the float32 input rounds
+C.add("cumsum-dtype", lambda a: a.float().cumsum(0, dtype=torch.float64 if module_of(a) is torch
+                                                  else np.float64), X, fd=False, rtol=1e-5)  # float32 rounds
+C.add("cumprod-dtype", lambda a: a.float().cumprod(1, dtype=torch.float64 if module_of(a) is torch
+                                                   else "float64"), X, fd=False, rtol=1e-5)
 C.add("cummax-ties", lambda a: a.cummax(1), TIES, fd=False)  # ties: the latest index, as torch (a kink)
 C.add("cummin-ties", lambda a: a.cummin(1), TIES, fd=False)
 C.add("cummax-nan", lambda a: a.cummax(1), NANS, fd=False)

@@ -28,8 +28,10 @@ for dim in (0, 1, -1):
     C.add(f"topk-smallest-dim{dim}", lambda a, d=dim: a.topk(2, d, largest=False), X)
 for descending in (False, True):
     # torch's stable sort: equal elements keep their order, nan sorts as the largest value
-    C.add(f"sort-ties-desc{descending}", lambda a, s=descending: a.sort(descending=s, stable=True), TIES, fd=False)
-    C.add(f"sort-nan-desc{descending}", lambda a, s=descending: a.sort(dim=1, descending=s, stable=True), NANS, fd=False)
+    C.add(f"sort-ties-desc{descending}", lambda a, s=descending: a.sort(descending=s, stable=True), TIES,
+          fd=False)
+    C.add(f"sort-nan-desc{descending}", lambda a, s=descending: a.sort(dim=1, descending=s, stable=True),
+          NANS, fd=False)
     C.add(f"sort-module-desc{descending}", lambda a, s=descending: module_of(a).sort(a, 0, descending=s), X)
 C.add("sort-default-ties", lambda a: a.sort(stable=True), TIES, fd=False)
 C.add("sort-keyword-stable", lambda a: a.sort(dim=0, stable=True), TIES, fd=False)
@@ -95,10 +97,11 @@ UNIQUE = {
 }
 
 
-UNIQUE_DATA = {"int": INTS, "float": INTS.astype(np.float64), "runs": RUNS, "0d": np.array(4), "bool": INTS > 1,
-               "empty": np.zeros((0, 3))}
+UNIQUE_DATA = {"int": INTS, "float": INTS.astype(np.float64), "runs": RUNS, "0d": np.array(4),
+               "bool": INTS > 1, "empty": np.zeros((0, 3))}
 UNIQUE_CASES = [(name, data) for name in UNIQUE for data in UNIQUE_DATA  # the dim cases need 2-D data
-                if "dim" not in name or UNIQUE_DATA[data].ndim == 2 and not (data == "empty" and "dim1" in name)]
+                if "dim" not in name
+                or UNIQUE_DATA[data].ndim == 2 and not (data == "empty" and "dim1" in name)]
 
 
 @pytest.mark.parametrize("name, data", UNIQUE_CASES, ids=[f"{n}-{d}" for n, d in UNIQUE_CASES])
@@ -117,8 +120,8 @@ SEARCH = {
     "nd": (lambda m, s, v: m.searchsorted(s, v), ROWS, np.array([[3.0, 0.0, 9.0], [2.0, 6.5, 1.0]])),
     "nd-right": (lambda m, s, v: m.searchsorted(s, v, right=True), ROWS, np.array([[3.0, 7.0], [2.0, 8.0]])),
     "int32": (lambda m, s, v: m.searchsorted(s, v, out_int32=True), SEQ, np.array([3.0])),
-    "sorter": (lambda m, s, v: m.searchsorted(s, v, sorter=m.argsort(s, stable=True)), np.array([4.0, 1.0, 7.0]),
-               np.array([0.0, 5.0, 8.0])),
+    "sorter": (lambda m, s, v: m.searchsorted(s, v, sorter=m.argsort(s, stable=True)),
+               np.array([4.0, 1.0, 7.0]), np.array([0.0, 5.0, 8.0])),
     "0d-values": (lambda m, s, v: m.searchsorted(s, v), SEQ, np.array(3.0)),
     "empty-values": (lambda m, s, v: m.searchsorted(s, v), SEQ, np.zeros((2, 0))),
     "int": (lambda m, s, v: m.searchsorted(s, v), np.array([1, 3, 5]), np.array([[0, 3], [5, 6]])),
@@ -152,7 +155,8 @@ NONZERO = {
 
 @pytest.mark.parametrize("name", list(NONZERO))
 @pytest.mark.parametrize("data", [np.array([[0.0, 1.5, 0.0], [-2.0, 0.0, 3.0]]), np.array(2.0), np.array(0.0),
-                                  np.zeros((2, 0)), np.array([1, 0, 4])], ids=["2d", "0d", "0d-zero", "empty", "int"])
+                                  np.zeros((2, 0)), np.array([1, 0, 4])],
+                         ids=["2d", "0d", "0d-zero", "empty", "int"])
 def test_nonzero_and_where_as_torch(name, data):
     same(NONZERO[name](autograd, Tensor(data)), NONZERO[name](torch, torch.tensor(data)))
 
@@ -163,16 +167,20 @@ def test_nonzero_of_bools():
     same(autograd.where(Tensor(m)), torch.where(torch.tensor(m)))
 
 
-# -- errors ---------------------------------------------------------------------------------------------------
+# -- errors --------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("call, exc, pattern", [
     (lambda x: x.topk(5), RuntimeError, r"selected index k out of range: k=5 for a dimension of size 4"),
     (lambda x: x.topk(-1), RuntimeError, r"k out of range"),
     (lambda x: x.sort(2), IndexError, r"Dimension out of range"),
     (lambda x: x.masked_select(x), RuntimeError, r"expected BoolTensor for mask, got float64"),
-    (lambda x: x.masked_select(np.ones(3, dtype=bool)), RuntimeError, r"mask \(3,\) must broadcast with .* \(3, 4\)"),
-    (lambda x: autograd.searchsorted(x, Tensor(rn(2, 2))), RuntimeError, r"boundaries tensor \[3, 4\] and input"),
-    (lambda x: autograd.searchsorted(x, 1.0), RuntimeError, r"scalar only when boundaries tensor dimension is 1"),
-    (lambda x: autograd.searchsorted(x[0], x, side="middle"), RuntimeError, r"side can only be 'left' or 'right'"),
+    (lambda x: x.masked_select(np.ones(3, dtype=bool)), RuntimeError,
+     r"mask \(3,\) must broadcast with .* \(3, 4\)"),
+    (lambda x: autograd.searchsorted(x, Tensor(rn(2, 2))), RuntimeError,
+     r"boundaries tensor \[3, 4\] and input"),
+    (lambda x: autograd.searchsorted(x, 1.0), RuntimeError,
+     r"scalar only when boundaries tensor dimension is 1"),
+    (lambda x: autograd.searchsorted(x[0], x, side="middle"), RuntimeError,
+     r"side can only be 'left' or 'right'"),
     (lambda x: autograd.searchsorted(x[0], x[0], right=True, side="left"), RuntimeError, r"opposites"),
     (lambda x: autograd.bucketize(x, x), RuntimeError, r"boundaries tensor must be 1 dimension"),
     (lambda x: autograd.where(np.ones(3)), TypeError, r"'condition' must be a Tensor"),
@@ -182,7 +190,7 @@ def test_errors(call, exc, pattern):
         call(Tensor(rn(3, 4)))
 
 
-# -- Hypothesis -------------------------------------------------------------------------------------------------
+# -- Hypothesis ----------------------------------------------------------------------------------------------
 SORTS = {
     "sort": lambda t, d, flag: t.sort(dim=d, descending=flag, stable=True),
     "topk": lambda t, d, flag: t.topk(min(2, t.shape[d] if t.ndim else 1), d, largest=flag),
@@ -204,7 +212,8 @@ def test_random_shapes_match_torch(op, data):
 @SETTINGS
 @given(data=st.data())
 def test_masked_select_random_masks(data):
-    (sx, sm), _ = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3))
+    (sx, sm), _ = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
+                                                              max_side=3))
     x = data.draw(arrays(sx))
     m = data.draw(hnp.arrays(np.bool_, sm))
     assert_grads_match_torch(lambda t, mask: t.masked_select(mask), x, m, second_order=True)

@@ -105,8 +105,9 @@ def _check_not_empty(name, shape, axes):
 def _check_numel(name, shape):
     """torch's RuntimeError for a reduction without identity over every dim of an empty tensor."""
     if 0 in shape:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0 (an empty "
-                           f"tensor of shape {shape}); specify the reduction dim with the 'dim' argument")
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0 (an "
+                           f"empty tensor of shape {shape}); specify the reduction dim with the 'dim' "
+                           "argument")
 
 
 class Amax(Primitive):
@@ -451,7 +452,9 @@ class ReduceMethods:
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         """Sum over ``dim``: ``(*)`` -> the shape without ``dim`` (kept as 1 with ``keepdim``); bools and
         integers give int64; ``dtype`` casts the input first."""
-        t = self if dtype is None and self._data.dtype.kind == "f" else _cast(self, _int_sum_dtype(self, dtype))
+        t = self
+        if dtype is not None or self._data.dtype.kind != "f":
+            t = _cast(self, _int_sum_dtype(self, dtype))
         return Sum.apply(t, axes=reduce_dims(dim, t.ndim), keepdim=keepdim)
 
     @numpy_names
@@ -495,7 +498,8 @@ class ReduceMethods:
         if any_empty(self.shape, axes):
             raise RuntimeError(f"aminmax(): cannot compute aminmax over an empty dimension as the operation "
                                f"has no identity (input of shape {self.shape})")
-        return AMINMAX(Amin.apply(self, axes=axes, keepdim=keepdim), Amax.apply(self, axes=axes, keepdim=keepdim))
+        return AMINMAX(Amin.apply(self, axes=axes, keepdim=keepdim),
+                       Amax.apply(self, axes=axes, keepdim=keepdim))
 
     @numpy_names
     def max(self, dim=None, keepdim=False):
@@ -530,8 +534,8 @@ class ReduceMethods:
         """``median`` ignoring nans (nan only where every element is nan)."""
         if dim is None:
             return MedianAll.apply(self, ignore_nan=True)
-        return _value_index(self, "nanmedian", dim, keepdim, functools.partial(_median_index, ignore_nan=True),
-                            NANMEDIAN)
+        pick = functools.partial(_median_index, ignore_nan=True)
+        return _value_index(self, "nanmedian", dim, keepdim, pick, NANMEDIAN)
 
     @numpy_names
     def mode(self, dim=-1, keepdim=False):
@@ -544,9 +548,10 @@ class ReduceMethods:
         """``return_types.kthvalue(values, indices)``: the ``k``-th smallest (1-based) along ``dim``."""
         n = self.shape[one_dim(dim, self.ndim)] if self.ndim else 1
         if not isinstance(k, numbers.Integral) or not 1 <= k <= n:
-            raise RuntimeError(f"kthvalue(): selected number k={k} out of range for dimension {dim} of size {n}")
-        return _value_index(self, "kthvalue", dim, keepdim, lambda a, d: _order_index(a, d, np.asarray(k - 1)),
-                            KTHVALUE)
+            raise RuntimeError(f"kthvalue(): selected number k={k} out of range for dimension {dim} of size "
+                               f"{n}")
+        pick = functools.partial(_order_index, rank=np.asarray(k - 1))
+        return _value_index(self, "kthvalue", dim, keepdim, pick, KTHVALUE)
 
     @numpy_names
     def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
@@ -640,12 +645,12 @@ class ReduceMethods:
 
     @numpy_names
     def argmax(self, dim=None, keepdim=False):
-        """Index (int64) of the (first) largest value over ``dim``, or of the flattened tensor; no gradient."""
+        """Index (int64) of the (first) largest value over ``dim``, or of the flattened tensor; no grad."""
         return _argreduce(self, np.argmax, dim, keepdim)
 
     @numpy_names
     def argmin(self, dim=None, keepdim=False):
-        """Index (int64) of the (first) smallest value over ``dim``, or of the flattened tensor; no gradient."""
+        """Index (int64) of the (first) smallest value over ``dim``, or of the flattened tensor; no grad."""
         return _argreduce(self, np.argmin, dim, keepdim)
 
 

@@ -82,7 +82,7 @@ def return_type(name, fields=("values", "indices")):
     """A tuple subclass like ``torch.return_types.NAME``: fields by name, unpackable, torch's repr."""
     cls = collections.namedtuple(name, fields)
     cls.__repr__ = _return_repr
-    cls.__doc__ = f"``{name}`` result: the named tuple ``({', '.join(fields)})``, as torch.return_types.{name}."
+    cls.__doc__ = f"``{name}``'s result: the named tuple ``({', '.join(fields)})``, as torch's."
     return cls
 
 
