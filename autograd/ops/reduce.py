@@ -17,11 +17,10 @@ import numbers
 
 import numpy as np
 
-from ..dtypes import as_dtype
 from ..primitive import Primitive, TensorBase, array, call
 from ._util import keepdim_shape, one_dim, quiet, reduce_dims
 from .elementwise import Exp, Where, maximum, minimum, where
-from .scan import Cumprod
+from .scan import Cumprod, with_dtype as _cast
 from .shape import Cat, Expand, Index, Reshape
 from .sort import mirror, numpy_names, return_type, select_along, stable_order
 
@@ -433,10 +432,6 @@ def _vector_norm(x, p, axes, keepdim):
 
 
 # -- Tensor methods ----------------------------------------------------------------------------------
-def _cast(t, dtype):
-    return t if dtype is None else t.to(as_dtype(dtype))
-
-
 def _int_sum_dtype(t, dtype):
     """torch's result dtype of a sum or product: int64 for bool and integer tensors."""
     return np.int64 if dtype is None and t.dtype.kind in "biu" else dtype

@@ -119,10 +119,10 @@ class LogCumSumExp(Primitive):
             return (parts[0] - parts[1],)
 
 
-def _running_index(x, axis, better):
-    """Where each running max (``better=np.greater_equal``) or min came from: the latest index whose
+def _running_index(x, axis, extreme):
+    """Where each running max (``extreme=np.maximum``) or min came from: the latest index whose
     element equals the running value (a nan, once met, stays: its latest index), as torch."""
-    run = (np.maximum if better is np.greater_equal else np.minimum).accumulate(x, axis=axis)
+    run = extreme.accumulate(x, axis=axis)
     hit = x == run
     if x.dtype.kind == "f":
         hit |= np.isnan(x) & np.isnan(run)
@@ -139,14 +139,15 @@ def _scan(t, prim, dim, **attrs):
     return prim.apply(t, dim=one_dim(dim, t.ndim), **attrs)
 
 
-def _cast(t, dtype):
+def with_dtype(t, dtype):
+    """``t`` cast to ``dtype`` first (torch's ``dtype=`` argument of sums, products and scans)."""
     return t if dtype is None else t.to(as_dtype(dtype))
 
 
-def _running(t, dim, better, result):
+def _running(t, dim, extreme, result):
     d = one_dim(dim, t.ndim) if t.ndim else 0
     x = t._data.reshape(1) if t.ndim == 0 else t._data
-    index = _running_index(x, d, better).reshape(t.shape)
+    index = _running_index(x, d, extreme).reshape(t.shape)
     return result(select_along(t, index, d, unique=False), t._wrap(index.astype(np.int64)))
 
 
@@ -158,12 +159,12 @@ class ScanMethods:
     @numpy_names
     def cumsum(self, dim, *, dtype=None):
         """Running sum along ``dim`` (integers and bools give int64, as torch; ``dtype`` casts first)."""
-        return _scan(_cast(self, dtype), Cumsum, dim)
+        return _scan(with_dtype(self, dtype), Cumsum, dim)
 
     @numpy_names
     def cumprod(self, dim, *, dtype=None):
         """Running product along ``dim``; the gradient is exact with zeros in the input."""
-        return _scan(_cast(self, dtype), Cumprod, dim)
+        return _scan(with_dtype(self, dtype), Cumprod, dim)
 
     @numpy_names
     def logcumsumexp(self, dim):
@@ -174,12 +175,12 @@ class ScanMethods:
     def cummax(self, dim):
         """``return_types.cummax(values, indices)``: the running maximum along ``dim`` and where it came
         from (the latest index on ties, as torch); gradient through ``values``."""
-        return _running(self, dim, np.greater_equal, CUMMAX)
+        return _running(self, dim, np.maximum, CUMMAX)
 
     @numpy_names
     def cummin(self, dim):
         """``return_types.cummin(values, indices)``: the running minimum, as ``cummax``."""
-        return _running(self, dim, np.less_equal, CUMMIN)
+        return _running(self, dim, np.minimum, CUMMIN)
 
 
 cumsum = mirror("cumsum")
