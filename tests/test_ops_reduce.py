@@ -240,6 +240,7 @@ def test_named_tuples_as_torch(name):
     x = rn(3, 4)
     ours, theirs = RESULTS[name](Tensor(x, requires_grad=True)), RESULTS[name](torch.tensor(x))
     assert isinstance(ours, tuple) and type(ours).__name__ == type(theirs).__name__ == name
+    assert isinstance(ours, getattr(autograd.return_types, name))
     fields = ("min", "max") if name == "aminmax" else ("values", "indices")
     assert ours._fields == fields and len(ours) == 2
     first, second = ours  # unpacks

@@ -4,7 +4,7 @@ op shares (``max(dim)``, ``median``, ``sort``, ``topk``, ``cummax``...):
 
   ``TakeAlong``/``ScatterAlong``  values picked at indices along a dim, and the adjoint that adds a
                                   gradient back at them (repeated indices accumulate, as cummax needs)
-  ``return_type(name, fields)``   a named tuple like ``torch.return_types.NAME``
+  ``return_type(name, fields)``   a named tuple like ``torch.return_types.NAME`` (``autograd.return_types``)
   ``mirror(name)``                ``autograd.NAME(input, ...)`` as ``input.NAME(...)``
   ``numpy_names``                 NumPy's ``axis=``/``keepdims=`` for ``dim=``/``keepdim=``, as torch
 
@@ -13,6 +13,7 @@ Indices come from NumPy's stable sort, so equal elements keep their order (torch
 import collections
 import functools
 import numbers
+import types
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from ._util import one_dim
 from .elementwise import where as _where3
 
 __all__ = ["sort", "argsort", "msort", "topk", "unique", "unique_consecutive", "searchsorted", "bucketize",
-           "nonzero", "argwhere", "where", "masked_select"]
+           "nonzero", "argwhere", "where", "masked_select", "return_types"]
 
 
 # -- values at indices, with gradient to those elements only -----------------------------------------
@@ -78,11 +79,16 @@ def _return_repr(self):
     return f"autograd.return_types.{type(self).__name__}(\n{body})"
 
 
+return_types = types.SimpleNamespace()  # autograd.return_types.max etc., as torch.return_types
+
+
 def return_type(name, fields=("values", "indices")):
-    """A tuple subclass like ``torch.return_types.NAME``: fields by name, unpackable, torch's repr."""
+    """A tuple subclass like ``torch.return_types.NAME``: fields by name, unpackable, torch's repr;
+    also ``autograd.return_types.NAME``."""
     cls = collections.namedtuple(name, fields)
     cls.__repr__ = _return_repr
     cls.__doc__ = f"``{name}``'s result: the named tuple ``({', '.join(fields)})``, as torch's."
+    setattr(return_types, name, cls)
     return cls
 
 
