@@ -9,6 +9,10 @@ from .graph import draw_dot, draw_graph
 from .ops.elementwise import maximum, minimum, where
 from .ops.pointwise import *; from .ops.bitwise import *  # noqa: E702,F401,F403 (torch.NAME functions)
 from .ops.shape import cat, stack
+from .ops import reduce as _reduce, scan as _scan, sort as _sort
+from .ops.reduce import *  # noqa: F401,F403  (torch.NAME functions: reductions, scans, sorting)
+from .ops.scan import *  # noqa: F401,F403
+from .ops.sort import *  # noqa: F401,F403  (its where() also takes one argument)
 from .tensor import Tensor, tensor
 from .value import Value
 
@@ -16,3 +20,4 @@ __all__ = ["Value", "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_gr
            "set_grad_enabled", "inference_mode", "cat", "stack", "where", "maximum", "minimum", "zeros",
            "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed",
            "gradcheck", "gradgradcheck", "GradcheckError", "functional", "draw_graph", "draw_dot"]
+__all__ += [n for n in _reduce.__all__ + _scan.__all__ + _sort.__all__ if n not in __all__]

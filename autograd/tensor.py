@@ -20,14 +20,16 @@ from .ops.numpy_api import NumpyMethods
 from .ops.linalg import LinalgMethods
 from .ops.pointwise import PointwiseMethods
 from .ops.reduce import ReduceMethods
+from .ops.scan import ScanMethods
 from .ops.shape import ShapeMethods
+from .ops.sort import SortMethods
 from .primitive import TensorBase, sum_to
 
 _new = object.__new__
 
 
-class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods,
-             InplaceMethods, NumpyMethods, TensorBase):
+class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods, ScanMethods, SortMethods,
+             ShapeMethods, LinalgMethods, InplaceMethods, NumpyMethods, TensorBase):
     """An n-dimensional array that records operations for backpropagation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``. ``.data`` is the ``np.ndarray``; ``.grad`` a

@@ -2,8 +2,8 @@
 
 Each case is one function run through ``assert_grads_match_torch`` (outputs, gradients under a random
 upstream gradient, and second-order gradients along random directions) and through ``gradcheck``.
-Where torch spells an op differently (``amax`` for our ``max(dim)``, a required ``dim``), the case
-function picks the spelling from the type of its argument.
+Where torch spells an op differently (a required ``dim``), the case function picks the spelling from
+the type of its argument. ``max(dim)``/``min(dim)`` return torch's named tuples: tests/test_ops_reduce.py.
 """
 import numpy as np
 import pytest
@@ -107,21 +107,20 @@ case("clamp-positional", lambda a: a.clamp(-0.5, 0.5), away(4, 5))
 
 # -- reductions -------------------------------------------------------------------------------------
 def reduction(op, dim, keepdim):
-    """``op(dim=..., keepdim=...)``; on torch, ``max``/``min`` are ``amax``/``amin`` and ``dim=None`` is
-    spelled as all the dimensions."""
+    """``op(dim=..., keepdim=...)``; on torch ``dim=None`` is spelled as all the dimensions."""
     def fn(x):
         if is_torch(x):
             d = tuple(range(x.ndim)) if dim is None else dim
-            return getattr(x, {"max": "amax", "min": "amin"}.get(op, op))(dim=d, keepdim=keepdim)
+            return getattr(x, op)(dim=d, keepdim=keepdim)
         return getattr(x, op)(dim=dim, keepdim=keepdim)
     return fn
 
 
-for op in ("sum", "mean", "max", "min", "var", "std", "logsumexp"):
+for op in ("sum", "mean", "amax", "amin", "var", "std", "logsumexp"):
     for dim in (None, 1, -1, (0, 2), (-1, 0, 1)):
         for keepdim in (False, True):
             case(f"{op}-dim{dim}-keepdim{keepdim}", reduction(op, dim, keepdim), rn(2, 3, 4))
-for op in ("sum", "mean", "max", "min", "var", "std"):
+for op in ("sum", "mean", "amax", "amin", "var", "std"):
     case(f"{op}-no-args", lambda a, op=op: getattr(a, op)(), rn(3, 4))
     for dim in ((), []):  # torch: an empty dim reduces every dimension (NumPy would reduce none)
         # torch's var/std backward divides by 0 for an empty dim (an inf gradient for a finite value
@@ -141,12 +140,12 @@ case("amax-alias", lambda a: a.amax(dim=1), rn(3, 4))
 case("amin-alias", lambda a: a.amin(dim=(0, 1)), rn(3, 4))
 # ties share the gradient evenly (torch.amax/amin); two-way ties agree with central differences too
 TIES = np.array([[1.0, 3.0, 3.0, -2.0], [2.0, 2.0, 0.0, 0.0], [5.0, -1.0, 4.0, 5.0]])
-case("max-ties-dim1", lambda a: a.amax(dim=1) if is_torch(a) else a.max(dim=1), TIES)
-case("min-ties-dim1", lambda a: a.amin(dim=1) if is_torch(a) else a.min(dim=1), TIES)
-case("max-ties-all", lambda a: a.amax() if is_torch(a) else a.max(), np.array([[1.0, 5.0], [5.0, 0.0]]))
-case("max-ties-3way", lambda a: a.amax(dim=0) if is_torch(a) else a.max(dim=0), np.ones((3, 2)),
+case("max-ties-dim1", lambda a: a.amax(dim=1), TIES)
+case("min-ties-dim1", lambda a: a.amin(dim=1), TIES)
+case("max-ties-all", lambda a: a.max(), np.array([[1.0, 5.0], [5.0, 0.0]]))
+case("max-ties-3way", lambda a: a.amax(dim=0), np.ones((3, 2)),
      check_fd=False)  # one-sided bumps see 1/2, the subgradient is 1/3
-for op in ("sum", "mean", "max", "min", "logsumexp"):  # a 0-d tensor takes dim 0 and -1, as in torch
+for op in ("sum", "mean", "amax", "amin", "logsumexp"):  # a 0-d tensor takes dim 0 and -1, as in torch
     for dim in (0, -1, None):
         case(f"{op}-0d-dim{dim}", reduction(op, dim, dim == -1), np.array(1.3))
 case("softmax-0d", lambda a: a.softmax(0), np.array(0.7))
@@ -358,7 +357,7 @@ def test_nan_inputs_pass_their_gradient_on_like_torch():
     assert_grads_match_torch(lambda a: a.clamp(-1.0, 1.0), x)
     assert_grads_match_torch(lambda a, b: module_of(a).maximum(a, b), x, y)
     assert_grads_match_torch(lambda a, b: module_of(a).minimum(a, b), x, y)
-    assert_grads_match_torch(lambda a: a.amax(0) if is_torch(a) else a.max(0), x)
+    assert_grads_match_torch(lambda a: a.amax(0), x)
 
 
 def test_index_negative_step_against_numpy():
