@@ -295,11 +295,9 @@ def _mm(s, which):
     a, b, g = s.a, s.b, s.g
     A = a[None, :] if a.ndim == 1 else a
     B = b[:, None] if b.ndim == 1 else b
-    G = g
-    if a.ndim == 1:
-        G = np.expand_dims(G, -2)
-    if b.ndim == 1:
-        G = np.expand_dims(G, -1)
+    G = g.reshape(g.shape[:-1] + (1, g.shape[-1])) if a.ndim == 1 and b.ndim > 1 else g
+    G = G[..., None] if b.ndim == 1 else G
+    G = G.reshape(1, 1) if a.ndim == 1 and b.ndim == 1 else G
     if which == 0:
         r = G @ np.swapaxes(B, -1, -2)
         return r[..., 0, :] if a.ndim == 1 else r
@@ -379,6 +377,12 @@ def _cross_entropy(s):
 def _index(s):
     z = np.zeros_like(s.a)
     np.add.at(z, s.fn.index, s.g)
+    return z
+
+
+def _gather_back(s):
+    z = np.zeros_like(s.a)
+    np.put_along_axis(z, np.expand_dims(s.fn.index, s.fn.dim), np.expand_dims(s.g, s.fn.dim), s.fn.dim)
     return z
 
 
@@ -464,6 +468,10 @@ TENSOR_FORMULAS = {
     "permute": _each(("g permuted back", lambda s: np.transpose(s.g, np.argsort(s.fn.dims)))),
     "expand": _each(("g summed back to {s0}", lambda s: s.g)),
     "index": _each(("g added into zeros {s0} at the index", _index)),
+    "gather": _each(("g put into zeros {s0} at the index along dim", _gather_back)),
+    "scatter": _each(("g gathered at the index along dim", lambda s: np.take_along_axis(
+        s.g, np.expand_dims(s.fn.index, s.fn.dim), s.fn.dim).squeeze(s.fn.dim))),
+    "index_add": _each(("g[index]", lambda s: s.g[s.fn.index])),
     "cat": lambda n: tuple((f"g[piece {i}]", lambda s, i=i: _piece(s, i, False)) for i in range(n)),
     "stack": lambda n: tuple((f"g[{i}] along dim", lambda s, i=i: _piece(s, i, True)) for i in range(n)),
     "matmul": _each(("g·{1}ᵀ  ({sg} · {t1})", lambda s: _mm(s, 0)),
