@@ -116,7 +116,12 @@ class _Graph:
         self.is_value = isinstance(root, Value)
         if not self.is_value and not hasattr(root, "grad_fn"):
             raise TypeError(f"backward_steps needs a Value or a Tensor, got {type(root).__name__}")
-        self.nodes, self.parents, self.ops = _walk(root)
+        try:
+            self.nodes, self.parents, self.ops = _walk(root)
+        except RuntimeError as e:  # a freed graph: say it in our words
+            raise RuntimeError(
+                "backward_steps/explore: this graph was freed by backward(retain_graph=False); call them "
+                "before backward(), or pass retain_graph=True to backward()") from e
         self.names = _names(self.nodes, params)
         self.order = _engine_order(self.parents)
         self.params = dict(params or {})

@@ -4,7 +4,8 @@ Writes ``neuron.html`` (micrograd's neuron ``o = tanh(x1*w1 + x2*w2 + b)`` of ``
 ``mlp.html`` (the loss of a small ``nn.MLP`` on 16 moons points, one cluster per ``Linear``), two
 self-contained pages made by ``autograd.explore``: open them in any browser, press step. With Playwright
 and Chromium installed (the test extra and ``apt-get install chromium``) it also saves
-``explore_step.png``, the MLP page half-way through its backward pass.
+``explore_step.png``, the MLP page half-way through its backward pass, and ``explore_neuron.png``, the
+neuron two steps in.
 """
 import os
 
@@ -41,28 +42,34 @@ def mlp_loss(seed=0):
     return model, loss
 
 
-def screenshot_page(page_path, png_path, steps):
-    """Open ``page_path`` in headless Chromium, press step ``steps`` times, click the current node and
-    save ``png_path``."""
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 760})
-            page.goto("file://" + os.path.abspath(page_path))
-            for _ in range(steps):
-                page.click("#step")
-            node = page.get_attribute("#current-node", "data-node")
-            page.click(f'g.node[data-id="{node}"]')
-            page.screenshot(path=png_path)
-        finally:
-            browser.close()
+def screenshot_page(page_path, png_path, steps, browser=None):
+    """Open ``page_path`` in headless Chromium (``browser``, a Playwright browser, or a new one), press
+    step ``steps`` times, click the current node and save ``png_path``."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+            try:
+                return screenshot_page(page_path, png_path, steps, browser)
+            finally:
+                browser.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 760})
+    try:
+        page.goto("file://" + os.path.abspath(page_path))
+        for _ in range(steps):
+            page.click("#step")
+        node = page.get_attribute("#current-node", "data-node")
+        page.click(f'g.node[data-id="{node}"]')
+        page.screenshot(path=png_path)
+    finally:
+        page.close()
     return png_path
 
 
-def main(out_dir="results", quiet=False, quick=False, screenshot=True, **_training_options):
+def main(out_dir="results", quiet=False, quick=False, screenshot=True, browser=None, **_training_options):
     """Write ``neuron.html``, ``mlp.html`` and (``screenshot=True``, when Chromium is there)
-    ``explore_step.png`` into ``out_dir``; the report has the node counts and the pages' sizes."""
+    ``explore_step.png`` into ``out_dir``; the report has the node counts and the pages' sizes.
+    ``browser``: a Playwright browser to take the screenshot with (default: launch Chromium)."""
     run = common.Run("explore", out_dir, quick=quick, quiet=quiet)
     o = common.labelled_neuron(**NEURON)[0]
     neuron = explore(o, path=run.path("neuron.html"))
@@ -74,13 +81,15 @@ def main(out_dir="results", quiet=False, quick=False, screenshot=True, **_traini
     run.log(f"mlp: nn.MLP({MLP_SIZES}) on {MLP_POINTS} moons points, loss {loss.item():.4f}, "
             f"{metrics['mlp_nodes']} nodes")
     notes = []
-    if screenshot:
+    shots = {"explore_step.png": ("mlp.html", metrics["mlp_nodes"] // 2),
+             "explore_neuron.png": ("neuron.html", 2)}
+    for png, (html, steps) in shots.items() if screenshot else ():
         try:
-            png = run.path("explore_step.png")
-            screenshot_page(os.path.join(out_dir, "mlp.html"), png, steps=metrics["mlp_nodes"] // 2)
-        except Exception as e:  # noqa: BLE001 - the pages are the demo; the picture needs a browser
-            run.files.remove(png)
-            notes.append(f"no screenshot ({type(e).__name__}: {e}); install the test extra and chromium")
+            screenshot_page(os.path.join(out_dir, html), run.path(png), steps, browser)
+        except Exception as e:  # noqa: BLE001 - the pages are the demo; the pictures need a browser
+            run.files.remove(os.path.join(out_dir, png))
+            notes.append(f"no {png} ({type(e).__name__}: {e}); install the test extra and chromium")
+            break
     report = run.finish(metrics, {}, summary="step through backpropagation in the browser", notes=notes)
     report.update(metrics)
     return report

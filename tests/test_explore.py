@@ -344,6 +344,10 @@ def test_bad_roots():
         backward_steps(3.0)
     with pytest.raises(RuntimeError, match="does not require grad"):
         backward_steps(Tensor([1.0, 2.0]).sum())
+    freed = (Tensor([1.0, 2.0], requires_grad=True) * 2).sum()
+    freed.backward()
+    with pytest.raises(RuntimeError, match="freed by backward"):
+        backward_steps(freed)
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="max_nodes"):
             explore(neuron(), max_nodes=bad)

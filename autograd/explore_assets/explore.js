@@ -63,7 +63,7 @@
     members[k].forEach((i) => { clusterOf[i] = k; });
     const g = el("g", {class: "cluster", "data-cluster": k}, clusterLayer);
     g._box = [x, y, w, h];
-    el("rect", {x: x, y: y, width: w, height: h}, g);
+    g._rect = el("rect", {x: x, y: y, width: w, height: h}, g);
     const label = el("text", {x: x + 8, y: y + 15}, g);
     label.textContent = `▾ ${name}`;
     g._label = label; g._name = name; g._collapsed = false;
@@ -79,7 +79,12 @@
     g._collapsed = !g._collapsed;
     g.classList.toggle("collapsed", g._collapsed);
     g._label.textContent = (g._collapsed ? "▸ " : "▾ ") + g._name +
-      (g._collapsed ? ` (${members[k].length} nodes: click to expand)` : "");
+      (g._collapsed ? ` (${members[k].length} nodes)` : "");
+    const [x, y, w, h] = g._box;  // folded: a small box at the cluster's centre
+    const r = g._collapsed ? [x + w / 2 - 75, y + h / 2 - 18, 150, 36] : [x, y, w, h];
+    ["x", "y", "width", "height"].forEach((a, q) => g._rect.setAttribute(a, r[q]));
+    g._label.setAttribute("x", r[0] + 8);
+    g._label.setAttribute("y", r[1] + (g._collapsed ? 22 : 15));
     redrawFolding();
   }
 
