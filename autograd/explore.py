@@ -253,7 +253,7 @@ def _value_steps(g):
 
 # -- Tensor formulas -----------------------------------------------------------------------------------
 class _Ctx:
-    """The numbers of one tensor step: ``g`` (incoming gradient), ``o`` (output), ``x[i]`` (inputs), ``fn``."""
+    """The numbers of one tensor step: ``g`` (incoming gradient), ``o`` (output), ``x`` (inputs), ``fn``."""
 
     def __init__(self, g, o, x, fn):
         self.g, self.o, self.x, self.fn = g, o, x, fn
@@ -278,9 +278,6 @@ def _keepdim(s, g):
     axes = (axes,) if isinstance(axes, int) else tuple(axes)
     return np.expand_dims(g, tuple(ax % s.a.ndim for ax in axes)) if axes else g
 
-
-def _share(mask):
-    return mask / mask.sum()
 
 
 def _max_grad(s):
@@ -761,7 +758,7 @@ def _page(g, max_nodes, group_modules):
         "forward": [[i, by_child.get(i, [])] for i in reversed(g.order) if i < kept],
     }
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
-    return _TEMPLATE.format(title=f"chainrule explorer: {g.names[0]}", css=_asset("explore.css"),
+    return _TEMPLATE.format(csp=_CSP, title=f"chainrule explorer: {g.names[0]}", css=_asset("explore.css"),
                             js=_asset("explore.js"), data=text)
 
 
@@ -788,7 +785,9 @@ def _node_info(g, i, grad):
 
 
 def _extent(boxes):
-    return [max((b[0] + b[2] for b in boxes), default=0) + 20, max((b[1] + b[3] for b in boxes), default=0) + 20]
+    right = max((b[0] + b[2] for b in boxes), default=0)
+    bottom = max((b[1] + b[3] for b in boxes), default=0)
+    return [right + 20, bottom + 20]
 
 
 def _asset(name):
@@ -890,11 +889,12 @@ def _layer_layout(n, edges, cluster, names):
         for k, i in enumerate(col):
             row[i] = k - (len(col) - 1) / 2
     low = min(row) if row else 0.0
-    boxes = [[round((top - rank[i]) * (NODE_W + GAP_X) + 10, 1), round((row[i] - low) * (NODE_H + GAP_Y) + 10, 1),
-              NODE_W, NODE_H] for i in range(n)]
+    boxes = [[round((top - rank[i]) * (NODE_W + GAP_X) + 10, 1),
+              round((row[i] - low) * (NODE_H + GAP_Y) + 10, 1), NODE_W, NODE_H] for i in range(n)]
     paths = []
     for j, i in edges:
-        (ax, ay), (bx, by) = (boxes[j][0] + NODE_W, boxes[j][1] + NODE_H / 2), (boxes[i][0], boxes[i][1] + NODE_H / 2)
+        ax, ay = boxes[j][0] + NODE_W, boxes[j][1] + NODE_H / 2
+        bx, by = boxes[i][0], boxes[i][1] + NODE_H / 2
         mx = (ax + bx) / 2
         paths.append(f"M{ax},{ay}C{mx},{ay} {mx},{by} {bx},{by}")
     bbs = []
@@ -908,9 +908,11 @@ def _layer_layout(n, edges, cluster, names):
     return boxes, paths, bbs
 
 
+# nothing may load from anywhere: scripts and styles are the page's own, images only data: URLs
+_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>{css}</style></head>

@@ -122,7 +122,8 @@ def test_neuron_backward_step_by_step(open_page, tmp_path):
     assert "n.grad += 0.5 × o.grad = 0.5 × 1 = 0.5" in formula
     assert page.grad_text(idx["n"]) == "grad 0.5" and page.grad_text(idx["x1"]) == ""
     assert page.tab.get_attribute(f'g.node[data-id="{idx["o"]}"]', "class").split()[-1] == "current"
-    lit = page.tab.eval_on_selector_all("path.edge.flow", "es => es.map(e => [+e.dataset.from, +e.dataset.to])")
+    lit = page.tab.eval_on_selector_all("path.edge.flow",
+                                        "es => es.map(e => [+e.dataset.from, +e.dataset.to])")
     assert lit == [[idx["n"], idx["o"]]]  # the gradient flows from o into n
     for k in range(2, len(steps) + 1):
         page.step()
