@@ -721,18 +721,11 @@ def _page(g, max_nodes, group_modules):
     if group_modules and g.params:
         cluster = _clusters(g.nodes, kept, g.parents, g.params)
     names = sorted({c for c in cluster if c is not None})
-    cid = {c: k for k, c in enumerate(names)}
-    edges, lost = [], set()
-    for i in range(kept):
-        for j in g.parents[i]:
-            if j < kept:
-                edges.append((j, i))
-            else:
-                lost.add(i)
-    if kept < total:  # one "... K more" node feeding every kept node that lost a parent
-        edges.extend((kept, i) for i in sorted(lost))
+    edges = _drawn_edges(g, kept)
     n_drawn = kept + (kept < total)
     boxes, paths, bbs, engine = _layout(n_drawn, edges, cluster + [None] * (n_drawn - kept), names)
+    shown = [k for k, bb in enumerate(bbs) if bb is not None]  # the layered layout drops overlapping ones
+    cid = {names[k]: n for n, k in enumerate(shown)}
     by_child = {}
     for k, (_, i) in enumerate(edges):
         by_child.setdefault(i, []).append(k)
@@ -751,7 +744,7 @@ def _page(g, max_nodes, group_modules):
         "kind": "value" if g.is_value else "tensor", "layout": engine, "total": total, "kept": kept,
         "size": _extent(boxes), "nodes": nodes, "info": info,
         "edges": [[j, i, paths[k]] for k, (j, i) in enumerate(edges)],
-        "clusters": [[c, *bbs[k]] for k, c in enumerate(names)],
+        "clusters": [[names[k], *bbs[k]] for k in shown], "dropped_clusters": len(names) - len(shown),
         "seed": _grad_text(steps[0].grad) if steps else "",
         "steps": [_step_json(s, by_child) for s in steps if s.node < kept],
         "hidden_steps": sum(s.node >= kept for s in steps),
@@ -760,6 +753,19 @@ def _page(g, max_nodes, group_modules):
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
     return _TEMPLATE.format(csp=_CSP, title=f"chainrule explorer: {g.names[0]}", css=_asset("explore.css"),
                             js=_asset("explore.js"), data=text)
+
+
+def _drawn_edges(g, kept):
+    """(parent, child) pairs among the first ``kept`` nodes, then from the "... K more" node (index
+    ``kept``) to every kept node that lost a parent."""
+    edges, lost = [], set()
+    for i in range(kept):
+        for j in g.parents[i]:
+            if j < kept:
+                edges.append((j, i))
+            else:
+                lost.add(i)
+    return edges + [(kept, i) for i in sorted(lost)]
 
 
 def _forward_text(g, i):
@@ -905,7 +911,15 @@ def _layer_layout(n, edges, cluster, names):
         x1 = max(boxes[i][0] + NODE_W for i in idx) + 8
         y1 = max(boxes[i][1] + NODE_H for i in idx) + 8
         bbs.append([round(x0, 1), round(y0, 1), round(x1 - x0, 1), round(y1 - y0, 1)])
-    return boxes, paths, bbs
+    return boxes, paths, _without_overlaps(bbs)
+
+
+def _without_overlaps(bbs):
+    """The cluster boxes, ``None`` for each that overlaps another (layers ignore modules; dot does not)."""
+    def meet(a, b):
+        return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+    bad = {k for k, a in enumerate(bbs) for q, b in enumerate(bbs) if k != q and meet(a, b)}
+    return [None if k in bad else bb for k, bb in enumerate(bbs)]
 
 
 # nothing may load from anywhere: scripts and styles are the page's own, images only data: URLs

@@ -354,6 +354,15 @@ def test_bad_roots():
             explore(neuron(), max_nodes=bad)
 
 
+def test_a_tensor_root_with_many_elements_is_seeded_with_ones():
+    """As ``backward(gradient=ones)``: the root's step gets ones, its input twice the ones."""
+    x = Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    steps = backward_steps(x * 2.0)
+    np.testing.assert_array_equal(steps[0].grad, np.ones(3))
+    x_step = next(s for s in steps if s.name == "v1")
+    np.testing.assert_array_equal(x_step.grad, np.full(3, 2.0))
+
+
 def test_the_formula_table_evaluates_only_declared_names():
     assert tensor_formulas("no_such_primitive", 1) is None
     assert len(tensor_formulas("cat", 3)) == 3
@@ -405,6 +414,20 @@ def test_layered_layout_without_dot(monkeypatch):
     assert data["layout"] == "layers"
     xs = {n[0]: n[3] for n in data["nodes"]}
     assert xs["x1"] < xs["x1w1"] < xs["n"] < xs["o"]  # inputs left, root right
+
+
+def test_layered_layout_keeps_clusters_that_do_not_overlap(monkeypatch):
+    monkeypatch.setattr(explore_mod, "DOT_LIMIT", 0)
+    root, params = _build("mlp_tanh_ce")
+    data = _data(explore(root, params=params).html)
+    assert data["layout"] == "layers"
+    assert [c[0] for c in data["clusters"]] == ["0", "2", "4"] and data["dropped_clusters"] == 0
+    boxes = [c[1:] for c in data["clusters"]]
+    for k, (x, y, w, h) in enumerate(boxes):
+        for x2, y2, w2, h2 in boxes[k + 1:]:
+            assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y
+    boxes = [[0, 0, 10, 10], [5, 5, 10, 10], [30, 30, 5, 5], [10, 0, 5, 5]]  # the last only touches
+    assert explore_mod._without_overlaps(boxes) == [None, None, [30, 30, 5, 5], [10, 0, 5, 5]]
 
 
 def test_max_nodes_folds_the_far_part():

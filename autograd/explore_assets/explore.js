@@ -366,6 +366,7 @@
   const notes = [`${D.total} nodes`, `layout: ${D.layout === "dot" ? "Graphviz dot" : "layers"}`];
   if (D.kept < D.total) notes.push(`${D.total - D.kept} far nodes folded (max_nodes); ${D.hidden_steps} of their steps hidden`);
   if (D.clusters.length) notes.push("click a module's name to fold it");
+  if (D.dropped_clusters) notes.push(`${D.dropped_clusters} module clusters overlap in the layered layout and are not drawn`);
   $("note").textContent = notes.join(" · ") + ". Keys: ← → step, space play, wheel zoom, drag pan.";
   reset();
   show();
