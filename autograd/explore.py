@@ -153,23 +153,31 @@ def _show(x):
 
 
 # -- Value formulas ----------------------------------------------------------------------------------
-_INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "**"}
-_TOKEN = re.compile(r"\*\*|[A-Za-z_]\w*|\d+\.?\d*|\S")
-_PRETTY = {"*": "·", "-": "−", "**": "^"}
+_INFIX = {"+", "-", "*", "/", "**"}
+_TOKEN = re.compile(r"\*\*|[<>=!]=|[A-Za-z_]\w*|\d+\.?\d*|\S")
+_SPACED = {"+": " + ", "-": " − ", "*": " · ", "/": " / ", "if": " if ", "else": " else ", ">": " > ",
+           "<": " < ", ">=": " ≥ ", "<=": " ≤ ", "==": " = "}
 
 
 def _render(expr, env):
-    """The expression ``expr`` with names replaced by ``env[name]`` (text), operators typeset."""
+    """The expression ``expr`` typeset, its names replaced by ``env[name]`` (text: a name or a number;
+    a negative number gets parentheses where it needs them)."""
+    toks = _TOKEN.findall(expr)
     out = []
-    for tok in _TOKEN.findall(expr):
+    for n, tok in enumerate(toks):
+        prev = toks[n - 1] if n else None
+        nxt = toks[n + 1] if n + 1 < len(toks) else None
         if tok in env:
-            out.append(env[tok])
+            text = env[tok]
+            alone = (prev == "(" and nxt == ")") or (prev is None and nxt != "**")
+            out.append(f"({text})" if text.startswith("-") and not alone else text)
+        elif tok == "**":
+            out.append("^")
+        elif tok == "-" and (prev is None or prev == "(" or prev in _SPACED):
+            out.append("−")  # unary minus
         else:
-            out.append(_PRETTY.get(tok, tok))
-    text = " ".join(out)
-    text = re.sub(r" \^ 2\b", "²", text)
-    text = re.sub(r" \^ ", "^", text)
-    return text.replace("( ", "(").replace(" )", ")").replace("− 1 )", "− 1)")
+            out.append(_SPACED.get(tok, tok))
+    return re.sub(r"\^2(?![\d.])", "²", "".join(out))
 
 
 def _evaluate(expr, env):
@@ -185,9 +193,8 @@ def _value_rule_env(node, parents):
     env = {"o": node.data}
     for sym, p in zip("ab", parents):
         env[sym] = p.data
-    rule = getattr(node, "_rule", None)
-    if rule is not None and node._op.startswith("**") and len(parents) == 1:
-        env["k"] = node._b
+    if node._op.startswith("**") and len(parents) == 1:
+        env["k"] = node._b  # value.py keeps the constant exponent of ``**k`` in ``_b``
     return env
 
 
@@ -212,43 +219,49 @@ def _value_forward(g, i):
 
 
 def _value_steps(g):
+    """Replay the pass: each node's rule (its ``_vjp``, on floats) in the engine's order."""
     grads = {0: 1.0}
     steps = []
     for k, i in enumerate(g.order):
-        node, name = g.nodes[i], g.names[i]
-        gi = grads.get(i)
-        step = Step(k, i, name, g.ops[i], node.data, gi, _value_forward(g, i))
+        node, gi = g.nodes[i], grads.get(i)
+        step = Step(k, i, g.names[i], g.ops[i], node.data, gi, _value_forward(g, i))
         ps = g.parents[i]
         if ps and gi is not None:
-            parents = [g.nodes[j] for j in ps]
-            contributions = node._vjp(gi, False)
-            partials = getattr(node._rule, "partials", ())
-            env = _value_rule_env(node, parents)
-            texts = {"o": _paren(name), "k": _num(env.get("k", 0)), "a": "", "b": ""}
-            nums = {key: _num(v) for key, v in env.items()}
-            for slot, (j, pg) in enumerate(zip(ps, contributions)):
-                texts.update({s: _paren(g.names[q]) for s, q in zip("ab", ps)})
-                expr = partials[slot] if slot < len(partials) else None
+            for slot, (j, pg) in enumerate(zip(ps, node._vjp(gi, False))):
                 before = grads.get(j)
                 grads[j] = pg if before is None else before + pg
-                pname = g.names[j]
-                d = f"∂{_paren(name)}/∂{_paren(pname)}"
-                if expr is None:
-                    formula, numbers, local = f"{d} = ? (no formula declared for {g.ops[i]!r})", "", None
-                else:
-                    local = _evaluate(expr, env)
-                    formula = f"{d} = {_render(expr, texts)}"
-                    shown = _render(expr, nums)
-                    value = _num(local)
-                    numbers = "" if formula.endswith(f"= {value}") else (
-                        value if shown == value else f"{shown} = {value}")
-                lv = "?" if local is None else _num(local)
-                acc = f"{_paren(pname)}.grad += {lv} × {_paren(name)}.grad = {lv} × {_num(gi)} = {_num(pg)}"
-                if before is not None:
-                    acc += f"  (used again: {_num(before)} + {_num(pg)} = {_num(grads[j])})"
-                step.rules.append(Rule(j, pname, formula, numbers, local, pg, grads[j], acc))
+                step.rules.append(_value_rule(g, i, slot, gi, pg, before, grads[j]))
         steps.append(step)
     return steps
+
+
+def _value_rule(g, i, slot, gi, pg, before, after):
+    """The ``Rule`` for the edge from node ``i`` to its parent number ``slot`` (which receives ``pg``)."""
+    node, name, ps = g.nodes[i], g.names[i], g.parents[i]
+    j = ps[slot]
+    pname = g.names[j]
+    partials = getattr(node._rule, "partials", ())
+    d = f"∂{_paren(name)}/∂{_paren(pname)}"
+    if slot >= len(partials):
+        formula, numbers, local = f"{d} = ? (no formula declared for {g.ops[i]!r})", "", None
+    else:
+        env = _value_rule_env(node, [g.nodes[q] for q in ps])
+        texts = {"o": _paren(name), "k": _num(env.get("k", 0))}
+        texts.update({sym: _paren(g.names[q]) for sym, q in zip("ab", ps)})
+        nums = {key: _num(v) for key, v in env.items()}
+        expr = partials[slot]
+        local = _evaluate(expr, env)
+        symbolic, shown, value = _render(expr, texts), _render(expr, nums), _num(local)
+        formula = f"{d} = {symbolic}"
+        if shown.replace("−", "-") == value:  # nothing to work out: "1", "-1", "w1" = "-3"
+            numbers = "" if symbolic == shown else value
+        else:
+            numbers = f"{shown} = {value}"
+    lv = "?" if local is None else _num(local)
+    acc = f"{_paren(pname)}.grad += {lv} × {_paren(name)}.grad = {lv} × {_num(gi)} = {_num(pg)}"
+    if before is not None:
+        acc += f"  (used again: {_num(before)} + {_num(pg)} = {_num(after)})"
+    return Rule(j, pname, formula, numbers, local, pg, after, acc)
 
 
 # -- Tensor formulas -----------------------------------------------------------------------------------
