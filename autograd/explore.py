@@ -540,7 +540,7 @@ def _array(t):
 
 def _tensor_totals(g):
     """Every node's total gradient (``autograd.grad`` over all nodes that require grad), or None."""
-    from .engine import grad
+    from . import grad  # the public autograd.grad: it touches no .grad
     root = g.nodes[0]
     if not root.requires_grad:
         raise RuntimeError("backward_steps: the root does not require grad, so there is no backward pass")
@@ -595,12 +595,19 @@ def _tensor_steps(g):
                     running[j] = local if before is None else before + local
                 acc = f"{_paren(pname)}.grad += {_shape(parent.shape)}"
                 if local is not None:
-                    acc += f", norm {_num(_norm(local))}"
+                    acc += f" {_entries(local)}, norm {_num(_norm(local))}"
                 if before is not None:
                     acc += f"  (used again: norm now {_num(_norm(running[j]))})"
                 step.rules.append(Rule(j, pname, text, "", local, local, running.get(j), acc))
         steps.append(step)
     return steps
+
+
+def _entries(a, n=3):
+    """``[0.06, -0.1, 0.2, …]``: the first ``n`` entries of an array."""
+    flat = np.asarray(a).ravel()
+    more = ", …" if flat.size > n else ""
+    return "[" + ", ".join(_num(v) for v in flat[:n]) + more + "]"
 
 
 def _norm(x):

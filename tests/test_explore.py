@@ -11,6 +11,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import autograd
 import nn
@@ -122,6 +124,33 @@ def test_value_formulas_give_the_engines_gradient(name):
             assert r.local * s.grad == pytest.approx(r.contribution, rel=1e-12, abs=1e-300), r.formula
             checked += 1
     assert checked == sum(len(s.rules) for s in steps) > 0
+
+
+UNARY = [lambda v: v.tanh(), lambda v: v.sigmoid(), lambda v: v.exp() * 0.1, lambda v: (abs(v) + 0.5).log(),
+         lambda v: (abs(v) + 0.5).sqrt(), lambda v: v.relu(), lambda v: -v, lambda v: v ** 2, abs]
+BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (abs(b) + 0.5),
+          lambda a, b: (abs(a) + 0.5) ** b.tanh()]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-2, 2), min_size=2, max_size=4),
+       st.lists(st.tuples(st.integers(0, 99), st.integers(0, 99), st.integers(0, 99)), min_size=1, max_size=12))
+def test_random_value_graphs(xs, program):
+    """Random expressions (nodes reused at random): formulas and totals agree with the engine's."""
+    pool = [Value(x) for x in xs]
+    for op, i, j in program:
+        a, b = pool[i % len(pool)], pool[j % len(pool)]
+        k = op % (len(UNARY) + len(BINARY))
+        pool.append(UNARY[k](a) if k < len(UNARY) else BINARY[k - len(UNARY)](a, b))
+    root = pool[-1]
+    steps = backward_steps(root)
+    root.backward()
+    nodes = _nodes(root)
+    assume(all(math.isfinite(n.data) and math.isfinite(n.grad) for n in nodes))
+    for s in steps:
+        assert s.grad == nodes[s.node].grad
+        for r in s.rules:
+            assert r.local * s.grad == pytest.approx(r.contribution, rel=1e-12, abs=1e-300), r.formula
 
 
 def test_every_value_op_declares_its_partials():
