@@ -280,24 +280,27 @@ class _Ctx:
         return self.x[1]
 
 
+def _axes(s):
+    """The dims a reduction removed: its ``axes``, else read off the shapes (``(n, k) -> (k,)``: dim 0)."""
+    axes = getattr(s.fn, "axes", None)
+    if axes is None:
+        lead = s.a.ndim - s.o.ndim
+        axes = tuple(range(lead)) if 0 < lead and s.o.shape == s.a.shape[lead:] else tuple(range(s.a.ndim))
+    axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    return tuple(ax % s.a.ndim for ax in axes)
+
+
 def _keepdim(s, g):
     """``g`` of a reduction with its reduced dims put back (size 1), ready to broadcast to the input."""
-    fn = s.fn
-    axes = getattr(fn, "axes", None)
-    if axes is None:
-        axes = tuple(range(s.a.ndim))
-    if getattr(fn, "keepdim", False):
+    if getattr(s.fn, "keepdim", False) or g.ndim == s.a.ndim:
         return g
-    axes = (axes,) if isinstance(axes, int) else tuple(axes)
-    return np.expand_dims(g, tuple(ax % s.a.ndim for ax in axes)) if axes else g
-
+    return np.expand_dims(g, _axes(s))
 
 
 def _max_grad(s):
     o = _keepdim(s, s.o)
-    axes = getattr(s.fn, "axes", None)
     mask = (s.a == o).astype(s.a.dtype)
-    count = mask.sum(axis=axes, keepdims=True)
+    count = mask.sum(axis=_axes(s), keepdims=True)
     return _keepdim(s, s.g) * mask / count
 
 
@@ -337,23 +340,37 @@ def _windows(x, kh, kw, stride, padding):
     return win[:, :, ::sh, ::sw]
 
 
-def _conv(s, which):
-    x, w, g = s.a, s.b, s.g
-    stride, padding = s.fn.stride, s.fn.padding
-    kh, kw = w.shape[2:]
-    if which == 2:
-        return g.sum((0, 2, 3))
-    if which == 1:
-        return np.einsum("nohw,nchwij->ocij", g, _windows(x, kh, kw, stride, padding))
+def _conv_out(x, w, stride, padding):
+    """conv2d without bias: ``(N, C, H, W)`` with ``(O, C, kh, kw)`` -> ``(N, O, Ho, Wo)``."""
+    return np.einsum("nchwij,ocij->nohw", _windows(x, *w.shape[2:], stride, padding), w)
+
+
+def _conv_dw(x, g, kernel, stride, padding):
+    """The kernel's gradient ``(O, C, kh, kw)`` given the input ``x`` and the output's gradient ``g``."""
+    return np.einsum("nohw,nchwij->ocij", g, _windows(x, *kernel, stride, padding))
+
+
+def _conv_dx(g, w, x_shape, stride, padding):
+    """The input's gradient given the output's gradient ``g`` and the kernel ``w`` (a transposed conv)."""
     (sh, sw), (ph, pw) = stride, padding
-    n, c, h, wd = x.shape
+    n, c, h, wd = x_shape
     ho, wo = g.shape[2:]
     gx = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
-    for i in range(kh):
-        for j in range(kw):
+    for i in range(w.shape[2]):
+        for j in range(w.shape[3]):
             gx[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += np.einsum(
                 "nohw,oc->nchw", g, w[:, :, i, j])
     return gx[:, :, ph:ph + h, pw:pw + wd]
+
+
+def _conv(s, which):
+    """conv2d's gradients: input, kernel, bias."""
+    x, w, g, fn = s.a, s.b, s.g, s.fn
+    if which == 0:
+        return _conv_dx(g, w, x.shape, fn.stride, fn.padding)
+    if which == 1:
+        return _conv_dw(x, g, w.shape[2:], fn.stride, fn.padding)
+    return g.sum((0, 2, 3))
 
 
 def _pool(s):
@@ -361,14 +378,28 @@ def _pool(s):
     (kh, kw), stride = s.fn.kernel, s.fn.stride
     win = _windows(s.a, kh, kw, stride, (0, 0))
     n, c, ho, wo = win.shape[:4]
-    flat = win.reshape(n, c, ho, wo, kh * kw)
-    first = np.argmax(flat == s.o[..., None], axis=-1)
-    gx = np.zeros_like(s.a)
-    sh, sw = stride
-    for k in range(kh * kw):
-        i, j = divmod(k, kw)
-        gx[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += s.g * (first == k)
+    first = np.argmax(win.reshape(n, c, ho, wo, kh * kw) == s.o[..., None], axis=-1)
+    hits = [(k // kw, k % kw, (first == k).transpose(0, 2, 3, 1)) for k in range(kh * kw)]
+    return _spread(s.g, hits, stride, (ho, wo), s.a.shape)
+
+
+def _window_slices(i, j, stride, out_hw):
+    (sh, sw), (ho, wo) = stride, out_hw
+    rows, cols = slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw)
+    return slice(None), slice(None), rows, cols
+
+
+def _spread(g, hits, stride, out_hw, x_shape):
+    """``g`` ``(N, C, Ho, Wo)`` added at each window's maximum (``hits``: ``(i, j, NHWC mask)``)."""
+    gx = np.zeros(x_shape, dtype=g.dtype)
+    for i, j, hit in hits:
+        gx[_window_slices(i, j, stride, out_hw)] += g * hit.transpose(0, 3, 1, 2)
     return gx
+
+
+def _pick(a, hits, stride, out_hw):
+    """The adjoint of ``_spread``: ``a`` ``(N, C, H, W)`` read at each window's maximum."""
+    return sum(a[_window_slices(i, j, stride, out_hw)] * hit.transpose(0, 3, 1, 2) for i, j, hit in hits)
 
 
 def _softmax_rows(x, axis):
@@ -460,6 +491,7 @@ TENSOR_FORMULAS = {
     "relu": _each(("g ⊙ [o > 0]", lambda s: s.g * (s.o > 0))),
     "leaky_relu": _each(("g ⊙ (1 if {0} > 0 else slope)",
                          lambda s: s.g * np.where(s.a > 0, 1.0, s.fn.slope))),
+    "softplus": _each(("g ⊙ σ({0})", lambda s: s.g * _sig(s.a))),
     "erf": _each(("g ⊙ 2/√π · exp(−{0}²)", lambda s: s.g * 2 / math.sqrt(math.pi) * np.exp(-s.a * s.a))),
     "clamp": _each(("g ⊙ [min ≤ {0} ≤ max]", lambda s: s.g * _clamp_mask(s))),
     "maximum": _each(("g ⊙ [{0} ≥ {1}] (½ at ties)", lambda s: s.g * (s.a >= s.b) * _ties(s.a, s.b)),
@@ -500,7 +532,19 @@ TENSOR_FORMULAS = {
     "conv2d": _each(("conv_transpose(g, {1})  → {s0}", lambda s: _conv(s, 0)),
                     ("conv({0}, g)  → {s1}", lambda s: _conv(s, 1)),
                     ("Σ g over (N, H, W)  → {s2}", lambda s: _conv(s, 2))),
+    "conv2d_grad_input": _each(("conv(g, {1})  → {s0}",
+                                lambda s: _conv_out(s.g, s.b, s.fn.stride, s.fn.padding)),
+                               ("kernel gradient of (g, {0})  → {s1}",
+                                lambda s: _conv_dw(s.g, s.a, s.b.shape[2:], s.fn.stride, s.fn.padding))),
+    "conv2d_grad_weight": _each(("conv_transpose({1}, g)  → {s0}",
+                                 lambda s: _conv_dx(s.b, s.g, s.a.shape, s.fn.stride, s.fn.padding)),
+                                ("conv({0}, g)  → {s1}",
+                                 lambda s: _conv_out(s.a, s.g, s.fn.stride, s.fn.padding))),
     "max_pool2d": _each(("g to each window's maximum of {0}", _pool)),
+    "max_pool2d_grad": _each(("g read at each window's maximum  → {s0}",
+                              lambda s: _pick(s.g, s.fn.hits, s.fn.stride, s.fn.out_hw))),
+    "max_pool2d_pick": _each(("g sent back to each window's maximum  → {s0}",
+                              lambda s: _spread(s.g, s.fn.hits, s.fn.stride, s.fn.out_hw, s.a.shape))),
     "cross_entropy": _each(("(softmax({0}) − onehot(target)) ⊙ g / N", _cross_entropy)),
     "binary_cross_entropy": _each(
         ("g ⊙ ({0} − {1}) / ({0}(1 − {0}))",
