@@ -325,6 +325,21 @@ def test_every_primitive_in_the_suites_models_has_a_formula(primitive_names):
             "gather", "scatter", "conv2d_grad_input", "conv2d_grad_weight"} <= primitive_names
 
 
+def test_every_primitive_class_has_a_formula():
+    """Every primitive the tensor engine defines (found from any node's grad_fn class, whatever the base
+    class is called), not only those the models above use."""
+    base = type((Tensor([1.0], requires_grad=True) * 2).grad_fn).__mro__[-2]
+    classes, stack = [], [base]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            classes.append(sub)
+            stack.append(sub)
+    names = {c.name for c in classes if getattr(c, "name", "") and c.name != "freed"}
+    assert len(names) > 30
+    missing = sorted(n for n in names if all(tensor_formulas(n, k) is None for k in (1, 2, 3)))
+    assert not missing, f"primitives without a formula in TENSOR_FORMULAS: {missing}"
+
+
 @pytest.mark.parametrize("name", sorted(TENSOR_MODELS))
 def test_tensor_formulas_give_the_engines_gradient(name):
     """The formulas' contributions into each node add up to the engine's gradient of that node; the

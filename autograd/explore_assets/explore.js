@@ -286,6 +286,7 @@
   }));
   document.addEventListener("keydown", (ev) => {
     if (ev.target.tagName === "INPUT" && ev.target.type !== "radio") return;
+    if (ev.target.tagName === "BUTTON" && (ev.key === " " || ev.key === "Enter")) return;  // the button's own
     if (ev.key === "ArrowRight") goTo(pos + 1);
     else if (ev.key === "ArrowLeft") goTo(pos - 1);
     else if (ev.key === "Home") goTo(0);
