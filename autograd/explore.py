@@ -609,42 +609,45 @@ def _tensor_forward(g, i):
 
 
 def _tensor_steps(g):
+    """The steps of a Tensor graph: the engine's totals, each edge's share from its formula."""
     totals = _tensor_totals(g)
-    running = {}
+    running = {}  # node -> the gradient the formulas sent it so far
     steps = []
     for k, i in enumerate(g.order):
-        node, name, ps = g.nodes[i], g.names[i], g.parents[i]
-        gi = totals[i]
-        step = Step(k, i, name, g.ops[i], _array(node), gi, _tensor_forward(g, i))
+        node, ps, gi = g.nodes[i], g.parents[i], totals[i]
+        step = Step(k, i, g.names[i], g.ops[i], _array(node), gi, _tensor_forward(g, i))
         if ps and gi is not None:
             ctx = _Ctx(gi, step.value, [_array(g.nodes[j]) for j in ps], node.grad_fn)
-            formulas = tensor_formulas(g.ops[i], len(ps))
-            env = {f"s{n}": _shape(g.nodes[j].shape) for n, j in enumerate(ps)}
-            env.update({f"t{n}": _shape(g.nodes[j].shape[::-1]) for n, j in enumerate(ps)})
-            env.update(sg=_shape(gi.shape), tg=_shape(gi.shape[::-1]))
-            names = [_paren(g.names[j]) for j in ps]
             for slot, j in enumerate(ps):
-                parent = g.nodes[j]
-                pname = g.names[j]
-                if not parent.requires_grad:
-                    continue
-                if formulas is None or formulas[slot][1] is None:
-                    text, local = f"∂{_paren(pname)} = ? (no formula declared for {g.ops[i]!r})", None
-                else:
-                    text = f"∂{_paren(pname)} = " + formulas[slot][0].format(*names, **env)
-                    with np.errstate(all="ignore"):
-                        local = _unbroadcast(formulas[slot][1](ctx), parent.shape).astype(parent.dtype)
-                before = running.get(j)
-                if local is not None:
-                    running[j] = local if before is None else before + local
-                acc = f"{_paren(pname)}.grad += {_shape(parent.shape)}"
-                if local is not None:
-                    acc += f" {_entries(local)}, norm {_num(_norm(local))}"
-                if before is not None:
-                    acc += f"  (used again: norm now {_num(_norm(running[j]))})"
-                step.rules.append(Rule(j, pname, text, "", local, local, running.get(j), acc))
+                if g.nodes[j].requires_grad:
+                    step.rules.append(_tensor_rule(g, i, slot, ctx, running))
         steps.append(step)
     return steps
+
+
+def _tensor_rule(g, i, slot, ctx, running):
+    """The ``Rule`` for the edge from node ``i`` to its parent number ``slot``; updates ``running``."""
+    ps = g.parents[i]
+    j = ps[slot]
+    parent, pname = g.nodes[j], g.names[j]
+    formulas = tensor_formulas(g.ops[i], len(ps))
+    if formulas is None or slot >= len(formulas) or formulas[slot][1] is None:
+        text, local = f"∂{_paren(pname)} = ? (no formula declared for {g.ops[i]!r})", None
+    else:
+        env = {f"s{n}": _shape(g.nodes[q].shape) for n, q in enumerate(ps)}
+        env.update({f"t{n}": _shape(g.nodes[q].shape[::-1]) for n, q in enumerate(ps)})
+        env.update(sg=_shape(ctx.g.shape), tg=_shape(ctx.g.shape[::-1]))
+        text = f"∂{_paren(pname)} = " + formulas[slot][0].format(*[_paren(g.names[q]) for q in ps], **env)
+        with np.errstate(all="ignore"):
+            local = _unbroadcast(formulas[slot][1](ctx), parent.shape).astype(parent.dtype)
+    before = running.get(j)
+    acc = f"{_paren(pname)}.grad += {_shape(parent.shape)}"
+    if local is not None:
+        running[j] = local if before is None else before + local
+        acc += f" {_entries(local)}, norm {_num(_norm(local))}"
+        if before is not None:
+            acc += f"  (used again: norm now {_num(_norm(running[j]))})"
+    return Rule(j, pname, text, "", local, local, running.get(j), acc)
 
 
 def _entries(a, n=3):
