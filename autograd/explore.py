@@ -797,12 +797,13 @@ def _page(g, max_nodes, group_modules):
     for k, (_, i) in enumerate(edges):
         by_child.setdefault(i, []).append(k)
     final = {s.node: s.grad for s in steps}
+    when = {s.node: s.index + 1 for s in steps}  # the step after which a node's gradient is complete
     nodes, info = [], []
     for i in range(kept):
         role = _role(g, i)
         nodes.append([g.names[i], g.ops[i], role, *boxes[i], cid.get(cluster[i], -1), _data_text(g, i),
                       _forward_text(g, i)])
-        info.append(_node_info(g, i, final.get(i)))
+        info.append(dict(_node_info(g, i, final.get(i)), step=when[i]))
     if kept < total:
         more = total - kept
         nodes.append([f"… {more} more node{'s' if more != 1 else ''}", "", "more", *boxes[kept], -1, "", ""])

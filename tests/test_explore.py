@@ -341,10 +341,10 @@ def test_every_primitive_class_has_a_formula():
 
 
 @pytest.mark.parametrize("name", sorted(TENSOR_MODELS))
-def test_tensor_formulas_give_the_engines_gradient(name):
+def test_tensor_formulas_give_the_engines_gradient(name, monkeypatch):
     """The formulas' contributions into each node add up to the engine's gradient of that node; the
-    totals equal ``.grad`` after ``backward()`` (``retain_grad`` on every intermediate); no ``.grad``
-    changes while the steps are computed."""
+    totals equal ``.grad`` after ``backward()`` (``retain_grad`` on every intermediate), whose order
+    (the engine's ``_accumulate`` calls) is the steps'; no ``.grad`` changes while the steps are made."""
     root, params = _build(name)
     nodes = _nodes(root)
     for n in nodes:
@@ -359,7 +359,15 @@ def test_tensor_formulas_give_the_engines_gradient(name):
             assert r.local is not None, f"{s.op}: {r.formula}"
             assert r.local.shape == tuple(nodes[r.parent].shape), r.formula
             received[r.parent] = received.get(r.parent, 0) + r.local
+    order, accumulate = [], Tensor._accumulate
+
+    def record(self, g):
+        order.append(id(self))
+        accumulate(self, g)
+
+    monkeypatch.setattr(Tensor, "_accumulate", record)
     root.backward()
+    assert order == [id(nodes[s.node]) for s in steps if s.grad is not None], "not the engine's order"
     for s in steps:
         node = nodes[s.node]
         if not node.requires_grad:

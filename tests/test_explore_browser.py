@@ -166,6 +166,7 @@ def test_click_a_node_shows_its_value_and_gradient(open_page, tmp_path):
     assert "x1 (node" in text and "data2" in text.replace(" ", "")
     assert "grad (pass so far)not reached yet" in text
     assert "grad (after the pass)-1.5" in text
+    assert f"complete atstep {next(s.index for s in backward_steps(o) if s.node == idx['x1']) + 1}" in text
     page.tab.click("#last")
     page.tab.click(f'g.node[data-id="{idx["x1"]}"]')
     assert "grad (pass so far)-1.5" in page.tab.text_content("#inspector")
@@ -224,7 +225,8 @@ def test_tensor_mlp(open_page, tmp_path):
     page.tab.click(f'g.node[data-id="{w}"]')
     text = page.tab.text_content("#inspector")
     assert "0.weight (node" in text and "shape(8, 2)" in text and "dtypefloat32" in text
-    assert "gradient (after the pass)" in text and "norm (L2)" in text
+    done = next(s.index for s in steps if s.node == w) + 1
+    assert f"gradient (after the pass; complete at step {done})" in text and "norm (L2)" in text
     assert page.tab.locator("#inspector .heat").count() == 2  # the value's and the gradient's
     assert page.tab.locator("#inspector .heat").first.locator("div").count() == 16
     _assert_not_blank(page.tab.screenshot(), tmp_path, "mlp_end.png")

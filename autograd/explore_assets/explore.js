@@ -354,10 +354,11 @@
       row(t, "data", fmt(info.data));
       row(t, "grad (pass so far)", gradEls[i].textContent.replace("grad ", "") || "not reached yet");
       row(t, "grad (after the pass)", info.grad === null ? "none" : fmt(info.grad));
+      row(t, "complete at", `step ${info.step}`);
     } else {
       row(t, "requires_grad", String(info.requires_grad));
       summary(inspector, "value", info.value);
-      if (info.grad) summary(inspector, "gradient (after the pass)", info.grad);
+      if (info.grad) summary(inspector, `gradient (after the pass; complete at step ${info.step})`, info.grad);
       else el("p", {class: "hint"}, inspector, false).textContent = "no gradient flows here";
     }
   }
