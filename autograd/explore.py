@@ -711,6 +711,7 @@ class Explorer:
 
 # -- the page -------------------------------------------------------------------------------------------
 DOT_LIMIT = 1500   # above this many drawn nodes the layered layout replaces dot (dot takes minutes)
+BIG_PAGE = 20000   # warn above this many drawn nodes: about 500 bytes each, and a slow first load
 HEAT = 16          # heat-map cells per side in the node inspector
 FIRST = 8          # first entries of a tensor shown in the inspector
 NODE_W, NODE_H, GAP_X, GAP_Y = 136.0, 50.0, 44.0, 14.0  # points
@@ -784,6 +785,10 @@ def _page(g, max_nodes, group_modules):
     steps = g.steps()
     total = len(g.nodes)
     kept = total if max_nodes is None else min(max_nodes, total)
+    if kept > BIG_PAGE:
+        import warnings
+        warnings.warn(f"explore: {kept} nodes make a page of ~{kept // 2000} MB that loads slowly; pass "
+                      "max_nodes=5000 to keep the part nearest the root", stacklevel=3)
     cluster = [None] * kept
     if group_modules and g.params:
         cluster = _clusters(g.nodes, kept, g.parents, g.params)

@@ -8,6 +8,7 @@ import math
 import os
 import re
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -513,6 +514,17 @@ def test_module_clusters():
     members = {data["clusters"][n[7]][0] for n in data["nodes"] if n[7] >= 0}
     assert members == {"0", "2", "4"}
     assert _data(explore(root, params=params, group_modules=False).html)["clusters"] == []
+
+
+def test_big_pages_warn(monkeypatch):
+    monkeypatch.setattr(explore_mod, "BIG_PAGE", 5)
+    with pytest.warns(UserWarning, match="max_nodes="):
+        explore(neuron())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        explore(neuron(), max_nodes=5)
+    with pytest.warns(UserWarning):
+        explore(neuron(), max_nodes=6)
 
 
 def test_micrograd_mlp_page_stays_small():
