@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from autograd import Tensor
+from autograd.dtypes import as_array
 from autograd.creation import generator
 
 
@@ -24,11 +25,7 @@ def _rng(seed):
 
 
 def _array(a):
-    if isinstance(a, Tensor):
-        return a.data
-    if hasattr(a, "detach") and hasattr(a, "cpu"):  # a torch tensor
-        return np.asarray(a.detach().cpu())
-    return np.asarray(a)
+    return as_array(a)
 
 
 # -- datasets and loading -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from autograd import Tensor
+from autograd.ops import array as _array
 from autograd.tensor import as_dtype
 
 
@@ -19,7 +20,7 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = np.zeros((0,), dtype=np.float32)
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        super().__init__(_array(data) if isinstance(data, Tensor) else data, requires_grad=requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -36,7 +37,7 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 def _to_numpy(value):
     """An array from a NumPy array, a chainrule ``Tensor``, a torch tensor or anything array-like."""
     if isinstance(value, Tensor):
-        return value.data
+        return _array(value)
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
         return np.asarray(value.detach().cpu())
     return np.asarray(value)
@@ -215,7 +216,7 @@ class Module:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = Tensor._wrap(np.zeros_like(p.data))
+                    p.grad = Tensor._wrap(np.zeros_like(_array(p)))
 
     def requires_grad_(self, requires_grad=True):
         for p in self.parameters():
@@ -232,10 +233,10 @@ class Module:
         if dtype.kind != "f":
             raise TypeError(f"Module.to() only accepts floating dtypes, got {dtype}")
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.data.dtype.kind == "f" and t.data.dtype != dtype:
-                t.data = t.data.astype(dtype)
+            if _array(t).dtype.kind == "f" and _array(t).dtype != dtype:
+                t.data = _array(t).astype(dtype)
                 if t.grad is not None:
-                    t.grad = Tensor._wrap(t.grad.data.astype(dtype))
+                    t.grad = Tensor._wrap(_array(t.grad).astype(dtype))
         return self
 
     def double(self):
@@ -256,7 +257,7 @@ class Module:
 
     def state_dict(self):
         """``name -> np.ndarray`` (copies) of every parameter and buffer, with torch's key names."""
-        return OrderedDict((k, t.data.copy()) for k, t in self._state_items())
+        return OrderedDict((k, _array(t).copy()) for k, t in self._state_items())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays into the parameters and buffers (each keeps its dtype).
@@ -282,9 +283,9 @@ class Module:
             except Exception as e:  # noqa: BLE001 - report any unconvertible value by its key
                 errors.append(f"could not convert {key!r} ({type(given[key]).__name__}) to an array: {e}")
                 continue
-            if value.shape != target.data.shape:
+            if value.shape != _array(target).shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
-                              f"checkpoint, the shape in current model is {target.data.shape}.")
+                              f"checkpoint, the shape in current model is {_array(target).shape}.")
                 continue
             if value.dtype.kind not in "fiub":
                 errors.append(f"{key}: expected a numeric array, got dtype {value.dtype}")
@@ -299,10 +300,10 @@ class Module:
             raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                  + "\n\t".join(errors))
         for target, value in updates:  # all checked first: a failed load changes nothing
-            if target.data.shape == ():
-                target.data = np.array(value, dtype=target.data.dtype)
+            if _array(target).shape == ():
+                target.data = np.array(value, dtype=_array(target).dtype)
             else:
-                target.data[...] = value
+                _array(target)[...] = value
         return IncompatibleKeys(missing, unexpected)
 
     # -- display ---------------------------------------------------------------------------------------
@@ -348,24 +349,9 @@ class Sequential(Module):
             for i, m in enumerate(modules):
                 self.add_module(str(i), m)
 
-    # (type(a), type(b)) -> fn(a, b, x) computing b(a(x)) in one fused step; filled in by layers.py
-    # (Linear followed by ReLU becomes one graph node: same values and gradients, less overhead)
-    _fusions = {}
-
     def forward(self, x):
-        mods = tuple(self._modules.values())
-        n, i = len(mods), 0
-        fusions = self._fusions
-        while i < n:
-            m = mods[i]
-            if i + 1 < n:
-                fused = fusions.get((type(m), type(mods[i + 1])))
-                if fused is not None:
-                    x = fused(m, mods[i + 1], x)
-                    i += 2
-                    continue
+        for m in self._modules.values():
             x = m(x)
-            i += 1
         return x
 
     def __len__(self):

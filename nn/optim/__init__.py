@@ -1,7 +1,7 @@
 """``nn.optim``: SGD, Adam, AdamW and RMSprop with torch's update rules, so the same settings give
 the same trajectory as ``torch.optim``.
 
-Parameters are updated in place (``p.data``) with vectorised NumPy; a parameter whose ``.grad`` is
+Parameters are updated in place (their arrays) with vectorised NumPy; a parameter whose ``.grad`` is
 ``None`` is skipped. ``param_groups`` is a list of dicts (``"params"``, ``"lr"``, ...) as in torch, so
 per-group settings and the schedulers of ``nn.optim.lr_scheduler`` work.
 """
@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from autograd import Tensor
+from autograd.ops import array as _array
 
 from . import lr_scheduler  # noqa: F401  (nn.optim.lr_scheduler)
 
@@ -56,7 +57,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad = Tensor._wrap(np.zeros_like(p.data))
+                    p.grad = Tensor._wrap(np.zeros_like(_array(p)))
 
     def _params_with_grad(self, group):
         for p in group["params"]:
@@ -64,7 +65,7 @@ class Optimizer:
                 st = self.state.get(p)
                 if st is None:
                     st = self.state[p] = {}
-                yield p.data, p.grad.data, st
+                yield _array(p), _array(p.grad), st
 
     def step(self, closure=None):
         loss = None
@@ -141,8 +142,8 @@ class SGD(Optimizer):
             for p in group["params"]:
                 g = p.grad
                 if g is not None:
-                    d = p.data
-                    d -= lr * g.data
+                    d = _array(p)
+                    d -= lr * _array(g)
             return
         for p, g, st in self._params_with_grad(group):
             if wd:
