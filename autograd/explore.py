@@ -426,6 +426,12 @@ def _index(s):
     return z
 
 
+def _put_back(s):
+    z = s.g.copy()
+    z[s.fn.index] = 0
+    return z
+
+
 def _gather_back(s):
     z = np.zeros_like(s.a)
     np.put_along_axis(z, np.expand_dims(s.fn.index, s.fn.dim), np.expand_dims(s.g, s.fn.dim), s.fn.dim)
@@ -501,6 +507,9 @@ TENSOR_FORMULAS = {
     "where": _each(("none (a condition)", None), ("g ⊙ [{0}]", lambda s: np.where(s.a, s.g, 0)),
                    ("g ⊙ [not {0}]", lambda s: np.where(s.a, 0, s.g))),
     "to": _each(("g, cast back to {0}'s dtype", lambda s: s.g.astype(s.a.dtype))),
+    "clone": _each(("g", lambda s: s.g)),
+    "index_put": _each(("g with zeros where {1} was written", _put_back),
+                       ("g[index], summed to {s1}", lambda s: s.g[s.fn.index])),
     "sum": _each(("g expanded to {s0}", lambda s: np.broadcast_to(_keepdim(s, s.g), s.a.shape))),
     "mean": _each(("g / n expanded to {s0}",
                    lambda s: np.broadcast_to(_keepdim(s, s.g) * (s.o.size / s.a.size), s.a.shape))),
