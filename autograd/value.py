@@ -235,34 +235,38 @@ def _operand(x):
 
 # -- gradient rules: g is the gradient of the output, out the output, then the parents -------------
 # Each runs on floats or on Values; ``ieee`` helpers keep the float path free of exceptions.
-def _rule(op):
+def _rule(op, *partials):
+    """Name a rule ``op``; ``partials`` are its formulas, one per parent: the local derivative
+    d(out)/d(parent) as a Python expression in ``a``, ``b`` (the parents), ``o`` (the output) and ``k``
+    (the constant exponent), read by ``autograd.explain``/``explore`` and checked against the rule."""
     def register(fn):
         fn.op = op
+        fn.partials = partials
         return fn
     return register
 
 
-@_rule("+")
+@_rule("+", "1", "1")
 def _add_rule(g, out, a, b):
     return g, g
 
 
-@_rule("-")
+@_rule("-", "1", "-1")
 def _sub_rule(g, out, a, b):
     return g, -g
 
 
-@_rule("*")
+@_rule("*", "b", "a")
 def _mul_rule(g, out, a, b):
     return g * b, g * a
 
 
-@_rule("/")
+@_rule("/", "1 / b", "-o / b")
 def _div_rule(g, out, a, b):
     return ieee.div(g, b), -g * ieee.div(out, b)  # torch: -g * ((a / b) / b)
 
 
-@_rule("**")
+@_rule("**", "b * a**(b - 1)", "o * log(a)")
 def _pow_rule(g, out, a, b):
     # torch's masks: no gradient to a when b == 0; none to b where a == 0 and b >= 0
     ga = 0.0 * g if _data(b) == 0 else g * b * ieee.pow(a, b - 1.0)
@@ -270,47 +274,47 @@ def _pow_rule(g, out, a, b):
     return ga, gb
 
 
-@_rule("**k")
+@_rule("**k", "k * a**(k - 1)")
 def _pow_const_rule(g, out, a, k):
     return (0.0 * g if k == 0 else g * k * ieee.pow(a, k - 1.0)),
 
 
-@_rule("neg")
+@_rule("neg", "-1")
 def _neg_rule(g, out, a):
     return (-g,)
 
 
-@_rule("abs")
+@_rule("abs", "sign(a)")
 def _abs_rule(g, out, a):
     x = _data(a)
     return (g * (1.0 if x > 0 else -1.0 if x < 0 else 0.0),)
 
 
-@_rule("relu")
+@_rule("relu", "1 if o > 0 else 0")
 def _relu_rule(g, out, a):
     return (0.0 * g if _data(out) <= 0 else g),  # torch's threshold_backward: nan passes g
 
 
-@_rule("tanh")
+@_rule("tanh", "1 - o**2")
 def _tanh_rule(g, out, a):
     return (g * (1.0 - out * out),)
 
 
-@_rule("sigmoid")
+@_rule("sigmoid", "o * (1 - o)")
 def _sigmoid_rule(g, out, a):
     return (g * (1.0 - out) * out,)
 
 
-@_rule("exp")
+@_rule("exp", "o")
 def _exp_rule(g, out, a):
     return (g * out,)
 
 
-@_rule("log")
+@_rule("log", "1 / a")
 def _log_rule(g, out, a):
     return (ieee.div(g, a),)
 
 
-@_rule("sqrt")
+@_rule("sqrt", "1 / (2 * o)")
 def _sqrt_rule(g, out, a):
     return (ieee.div(g, 2.0 * out),)

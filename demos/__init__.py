@@ -19,6 +19,7 @@ DEMOS = {
     "csv": ("demos.csv_demo", "your own CSV file: python -m demos csv FILE --target COLUMN; later "
                               "python -m demos csv --model results/model.npz --predict NEW.csv"),
     "graph": ("demos.graph", "draw computation graphs with autograd.draw_graph (neuron.svg, mlp.svg)"),
+    "explore": ("demos.explore", "step through backpropagation in the browser (neuron.html, mlp.html)"),
 }
 
 

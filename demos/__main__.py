@@ -73,7 +73,7 @@ def build_parser():
                                      description="chainrule's demos. Run one by NAME.")
     sub = parser.add_subparsers(dest="demo", metavar="NAME")
     for name, (_, line) in DEMOS.items():
-        parents = [output] if name == "graph" else [training, output]
+        parents = [output] if name in ("graph", "explore") else [training, output]
         p = sub.add_parser(name, parents=parents, help=line, description=line, prog=f"python -m demos {name}")
         _extra_arguments(name, p)
     return parser
