@@ -120,21 +120,24 @@ def pair(v, name):
     return int(v), int(v)
 
 
-def mirror(name, methods):
-    """``autograd.NAME(input, *args, **kwargs)``: the method ``methods.NAME`` called on ``input`` (a number
-    beside a Tensor argument is made one): the one mechanism behind torch's functions that mirror methods."""
-    method = getattr(methods, name)
+def mirror(name, methods=None):
+    """``autograd.NAME(input, *args, **kwargs)``: the method ``NAME`` (of ``methods``, or of ``input``'s
+    class) called on ``input`` (a number beside a Tensor argument is made one): the one mechanism behind
+    torch's functions that mirror methods."""
+    method = getattr(methods, name) if methods is not None else None
 
     def function(input, *args, **kwargs):
         if not isinstance(input, TensorBase):
             input = operand(input, first_tensor((input, *args, *kwargs.values()), name))
-        return method(input, *args, **kwargs)
+        return (method or getattr(type(input), name))(input, *args, **kwargs)
 
-    sig = inspect.signature(method)
-    params = list(sig.parameters.values())
-    if params:
-        function.__signature__ = sig.replace(parameters=[params[0].replace(name="input"), *params[1:]])
+    if method is not None:
+        sig = inspect.signature(method)
+        params = list(sig.parameters.values())
+        if params:
+            function.__signature__ = sig.replace(parameters=[params[0].replace(name="input"), *params[1:]])
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = method.__doc__
+    function.__doc__ = method.__doc__ if method is not None else \
+        f"``autograd.{name}(input, ...)``: the same as ``input.{name}(...)``."
     function.__module__ = "autograd"
     return function

@@ -45,7 +45,7 @@ def _inplace_method(name, doc):
         return self._inplace(getattr(type(self), name), *args, **kwargs)
     method.__name__ = name + "_"
     method.__qualname__ = f"InplaceMethods.{name}_"
-    method.__doc__ = doc or f"In place: ``self`` becomes ``self.{name}(...)`` (same shape, dtype); returns self."
+    method.__doc__ = doc or f"In place: ``self`` becomes ``self.{name}(...)``; returns self."
     return method
 
 

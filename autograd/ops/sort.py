@@ -18,7 +18,7 @@ import types
 import numpy as np
 
 from ..primitive import Primitive, TensorBase, array, call
-from ._util import one_dim
+from ._util import mirror, one_dim  # mirror: also used by reduce.py and scan.py
 from .elementwise import where as _where3
 
 __all__ = ["sort", "argsort", "msort", "topk", "unique", "unique_consecutive", "searchsorted", "bucketize",
@@ -90,17 +90,6 @@ def return_type(name, fields=("values", "indices")):
     cls.__doc__ = f"``{name}``'s result: the named tuple ``({', '.join(fields)})``, as torch's."
     setattr(return_types, name, cls)
     return cls
-
-
-def mirror(name):
-    """The module function ``autograd.NAME(input, *args, **kwargs)``: ``input.NAME(*args, **kwargs)``."""
-    def fn(input, *args, **kwargs):
-        if not isinstance(input, TensorBase):
-            raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}")
-        return getattr(input, name)(*args, **kwargs)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"``autograd.{name}(input, ...)``: the same as ``input.{name}(...)``."
-    return fn
 
 
 def numpy_names(method):
