@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+import autograd
 import nn
 from autograd import Tensor
 
@@ -21,14 +22,42 @@ CASES = [
     ("RMSprop", dict()),
     ("RMSprop", dict(lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.01)),
     ("RMSprop", dict(lr=0.005, momentum=0.5, centered=True)),
+    ("SGD", dict(lr=0.05, momentum=0.9, maximize=True, foreach=False, differentiable=False)),
+    ("Adam", dict(lr=0.01, amsgrad=True, maximize=True, weight_decay=0.1, capturable=False)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, fused=None)),
+    ("AdamW", dict(lr=0.01, amsgrad=True, maximize=True)),
+    ("RMSprop", dict(lr=0.005, momentum=0.5, maximize=True, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.005, centered=True)),
+    ("Adagrad", dict()),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.05, initial_accumulator_value=0.1, eps=1e-8)),
+    ("Adagrad", dict(lr=0.1, maximize=True)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.1, maximize=True)),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.01, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1, maximize=True)),
+    ("NAdam", dict()),
+    ("NAdam", dict(lr=0.01, betas=(0.8, 0.95), momentum_decay=0.01, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict()),
+    ("RAdam", dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1)),  # rho_t > 5 from step 5 on
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _torch_float64():
+    """torch keeps some optimizer scalars (NAdam's mu_product) in the default dtype: make it float64."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
 
 
 def _models(seed=0):
     theirs = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2)).double()
-    ours = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2))
+    ours = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2)).double()
     ours.load_state_dict(theirs.state_dict())
-    return ours.double(), theirs
+    return ours, theirs
 
 
 @pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{k}" for n, k in CASES])
@@ -37,8 +66,10 @@ def test_trajectory_matches_torch(name, kw):
     ours, theirs = _models()
     opt = getattr(nn.optim, name)(ours.parameters(), **kw)
     topt = getattr(torch.optim, name)(theirs.parameters(), **kw)
+    assert sorted(opt.param_groups[0]) == sorted(topt.param_groups[0])  # torch's option names
+    assert opt.param_groups[0]["maximize"] == kw.get("maximize", False)
     rng = np.random.default_rng(0)
-    for step in range(25):
+    for step in range(30):
         x, y = rng.standard_normal((16, 3)), rng.integers(0, 2, 16)
         opt.zero_grad()
         topt.zero_grad()
@@ -139,3 +170,170 @@ def test_scheduler_lr_sequences_match_torch(make):
         theirs.append(tsched.get_last_lr())
     np.testing.assert_allclose(np.array(ours), np.array(theirs), rtol=1e-12, atol=1e-15)
     assert opt.param_groups[0]["lr"] == ours[-1][0]
+
+
+# -- every optimizer: closure, state_dict, groups --------------------------------------------------------
+NAMES = sorted({name for name, _ in CASES})
+
+
+def _batch(rng):
+    return rng.standard_normal((16, 3)), rng.integers(0, 2, 16)
+
+
+def _losses(ours, theirs, x, y):
+    return (nn.functional.cross_entropy(ours(Tensor(x)), y),
+            torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(y)))
+
+
+def _assert_same_params(ours, theirs, what):
+    for (n, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-9, atol=1e-11,
+                                   err_msg=f"{n} {what}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_step_closure_runs_under_enable_grad_and_returns_its_loss(name):
+    ours, theirs = _models()
+    opt, topt = getattr(nn.optim, name)(ours.parameters()), getattr(torch.optim, name)(theirs.parameters())
+    rng = np.random.default_rng(2)
+    for step in range(25):
+        x, y = _batch(rng)
+        calls = []
+
+        def closure():
+            calls.append(autograd.is_grad_enabled())
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(ours(Tensor(x)), y)
+            loss.backward()
+            return loss
+
+        def tclosure():
+            topt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(y))
+            loss.backward()
+            return loss
+
+        with autograd.no_grad():  # as torch, the closure still records (step is called without grad)
+            loss = opt.step(closure)
+        tloss = topt.step(tclosure)
+        assert calls == [True]
+        assert isinstance(loss, Tensor) and loss.requires_grad
+        np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-12)
+        _assert_same_params(ours, theirs, f"after closure step {step + 1}")
+    assert opt.step() is None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_state_dict_structure_and_resume_like_torch(name):
+    """5 steps, then a fresh optimizer loads ours (and another torch's) state dict: 10 more steps equal
+    torch's uninterrupted run; the structure (integer ids, state keys, groups) is torch's."""
+    ours, theirs = _models()
+    opt, topt = getattr(nn.optim, name)(ours.parameters()), getattr(torch.optim, name)(theirs.parameters())
+    rng = np.random.default_rng(3)
+
+    def run(opts, steps):
+        for _ in range(steps):
+            x, y = _batch(rng)
+            for o in opts:
+                o.zero_grad()
+            for loss in _losses(ours, theirs, x, y):
+                loss.backward()
+            for o in opts:
+                o.step()
+
+    run((opt, topt), 5)
+    sd, tsd = opt.state_dict(), topt.state_dict()
+    assert sorted(sd["state"]) == sorted(tsd["state"]) == ([] if name == "SGD" else list(range(4)))
+    assert [g["params"] for g in sd["param_groups"]] == [g["params"] for g in tsd["param_groups"]]
+    for i in sd["state"]:
+        assert sorted(sd["state"][i]) == sorted(tsd["state"][i])
+        for k, v in tsd["state"][i].items():
+            np.testing.assert_allclose(np.asarray(sd["state"][i][k], dtype=float),
+                                       v.detach().numpy() if torch.is_tensor(v) else v, rtol=1e-12)
+    resumed = getattr(nn.optim, name)(ours.parameters(), lr=0.123)
+    resumed.load_state_dict(sd)
+    assert resumed.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    run((resumed, topt), 10)
+    _assert_same_params(ours, theirs, "after resuming from our state_dict")
+    from_torch = getattr(nn.optim, name)(ours.parameters())
+    from_torch.load_state_dict(topt.state_dict())  # torch tensors in the state load too
+    run((from_torch, topt), 5)
+    _assert_same_params(ours, theirs, "after resuming from torch's state_dict")
+
+
+def test_state_dict_is_a_copy_and_loads_cast_to_the_parameter_dtype():
+    p = nn.Parameter(np.ones(3, dtype=np.float32))
+    opt = nn.optim.Adam([p], lr=0.1)
+    (p * p).sum().backward()
+    opt.step()
+    sd = opt.state_dict()
+    sd["state"][0]["exp_avg"][...] = 99.0
+    assert not np.any(opt.state[p]["exp_avg"] == 99.0)
+    sd["state"][0]["exp_avg"] = np.zeros(3)  # float64 in the dict
+    opt.load_state_dict(sd)
+    assert opt.state[p]["exp_avg"].dtype == np.float32 and opt.state[p]["step"] == 1.0
+    bad = {"state": {}, "param_groups": sd["param_groups"] * 2}
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        opt.load_state_dict(bad)
+    bad = {"state": {}, "param_groups": [{**sd["param_groups"][0], "params": [0, 1]}]}
+    with pytest.raises(ValueError, match="doesn't match the size"):
+        opt.load_state_dict(bad)
+
+
+def test_add_param_group_and_named_parameters_like_torch():
+    ours, theirs = _models()
+    opt = nn.optim.Adam(ours[0].named_parameters(), lr=0.01)
+    topt = torch.optim.Adam(theirs[0].named_parameters(), lr=0.01)
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+    rng = np.random.default_rng(4)
+    for step in range(25):
+        if step == 5:
+            opt.add_param_group({"params": ours[2].named_parameters(), "lr": 0.05, "betas": (0.5, 0.9)})
+            topt.add_param_group({"params": theirs[2].named_parameters(), "lr": 0.05, "betas": (0.5, 0.9)})
+        for o in (opt, topt):
+            o.zero_grad()
+        for loss in _losses(ours, theirs, *_batch(rng)):
+            loss.backward()
+        opt.step()
+        topt.step()
+    _assert_same_params(ours, theirs, "with a group added at step 5")
+    assert sorted(opt.param_groups[1]) == sorted(topt.param_groups[1])
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [ours[0].weight]})
+    with pytest.raises(TypeError, match="must be a dict"):
+        opt.add_param_group([ours[0].weight])
+    with pytest.raises(TypeError, match="ordered collections"):
+        opt.add_param_group({"params": {ours[0].weight}})
+
+
+def test_zero_grad_to_none_or_zeros_in_place():
+    p = nn.Parameter(np.ones(3))
+    opt = nn.optim.SGD([p], lr=0.1)
+    (p * 2.0).sum().backward()
+    g = p.grad
+    opt.zero_grad(set_to_none=False)
+    assert p.grad is g and np.all(g.detach().numpy() == 0)
+    opt.zero_grad()
+    assert p.grad is None
+
+
+def test_adagrad_state_exists_before_the_first_step_as_torch():
+    p, tp = nn.Parameter(np.ones(2)), torch.nn.Parameter(torch.ones(2))
+    opt = nn.optim.Adagrad([p], initial_accumulator_value=0.5)
+    topt = torch.optim.Adagrad([tp], initial_accumulator_value=0.5)
+    assert sorted(opt.state_dict()["state"][0]) == sorted(topt.state_dict()["state"][0]) == ["step", "sum"]
+    np.testing.assert_array_equal(opt.state[p]["sum"], [0.5, 0.5])
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda p: nn.optim.Adagrad([p], lr_decay=-1), "lr_decay"),
+    (lambda p: nn.optim.Adadelta([p], rho=1.5), "rho"),
+    (lambda p: nn.optim.Adamax([p], betas=(0.9, 1.0)), "beta parameter at index 1"),
+    (lambda p: nn.optim.NAdam([p], momentum_decay=-0.1), "momentum_decay"),
+    (lambda p: nn.optim.RAdam([p], eps=-1.0), "epsilon"),
+    (lambda p: nn.optim.RMSprop([p], alpha=-0.5), "alpha"),
+    (lambda p: nn.optim.SGD([p], lr=0.1, momentum=-1), "momentum"),
+])
+def test_new_optimizer_argument_errors(make, match):
+    with pytest.raises(ValueError, match=f"Invalid {match}"):
+        make(nn.Parameter(np.ones(2)))
