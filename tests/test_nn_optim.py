@@ -149,27 +149,183 @@ def test_optimizer_errors():
     nn.optim.SGD([Tensor(np.ones(2))], lr=0.1).step()  # frozen (no grad) parameters are allowed, as torch
 
 
-@pytest.mark.parametrize("make", [
-    lambda m, o: m.StepLR(o, step_size=3),
-    lambda m, o: m.StepLR(o, step_size=2, gamma=0.5),
-    lambda m, o: m.CosineAnnealingLR(o, T_max=10),
-    lambda m, o: m.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
-], ids=["step3", "step2-0.5", "cos10", "cos7-min"])
-def test_scheduler_lr_sequences_match_torch(make):
-    p, tp = nn.Parameter(np.ones(1)), torch.nn.Parameter(torch.ones(1))
-    opt = nn.optim.SGD([p], lr=0.1, momentum=0.9)
-    topt = torch.optim.SGD([tp], lr=0.1, momentum=0.9)
-    sched, tsched = make(nn.optim.lr_scheduler, opt), make(torch.optim.lr_scheduler, topt)
-    ours, theirs = [sched.get_last_lr()], [tsched.get_last_lr()]
-    for _ in range(30):  # past T_max: torch's recursive cosine keeps going
+SCHEDULERS = {
+    "step3": lambda m, o: m.StepLR(o, step_size=3),
+    "step2-0.5": lambda m, o: m.StepLR(o, step_size=2, gamma=0.5),
+    "cos10": lambda m, o: m.CosineAnnealingLR(o, T_max=10),
+    "cos7-min": lambda m, o: m.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
+    "exp": lambda m, o: m.ExponentialLR(o, gamma=0.9),
+    "multistep": lambda m, o: m.MultiStepLR(o, milestones=[3, 7, 7, 20], gamma=0.5),
+    "lambda": lambda m, o: m.LambdaLR(o, lambda e: 1.0 / (1 + e)),
+    "lambda-per-group": lambda m, o: m.LambdaLR(o, [lambda e: 0.95 ** e, lambda e: 1 + e % 3]),
+    "linear": lambda m, o: m.LinearLR(o),
+    "linear-down": lambda m, o: m.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=12),
+    "constant": lambda m, o: m.ConstantLR(o),
+    "constant-0.5": lambda m, o: m.ConstantLR(o, factor=0.5, total_iters=8),
+    "warm-restarts": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=4),
+    "warm-restarts-mult": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=0.001),
+    "onecycle": lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=31),
+    "onecycle-linear-3": lambda m, o: m.OneCycleLR(o, max_lr=[0.5, 2.0], epochs=4, steps_per_epoch=8,
+                                                   anneal_strategy="linear", three_phase=True,
+                                                   pct_start=0.25, base_momentum=0.8, max_momentum=0.9),
+    "sequential": lambda m, o: m.SequentialLR(o, [m.LinearLR(o, 0.1, total_iters=5),
+                                                  m.CosineAnnealingLR(o, T_max=20)], milestones=[5]),
+    "sequential-3": lambda m, o: m.SequentialLR(o, [m.ConstantLR(o, 0.2, total_iters=3),
+                                                    m.ExponentialLR(o, gamma=0.8),
+                                                    m.StepLR(o, step_size=4)], milestones=[4, 12]),
+}
+
+
+def _two_groups(lib, opt_name="SGD"):
+    """An optimizer with two groups of one parameter each, from ``nn`` or ``torch``."""
+    if lib is nn:
+        a, b = nn.Parameter(np.ones(1)), nn.Parameter(np.ones(1))
+    else:
+        a, b = torch.nn.Parameter(torch.ones(1)), torch.nn.Parameter(torch.ones(1))
+    opt = getattr(lib.optim, opt_name)
+    kw = dict(momentum=0.9) if opt_name == "SGD" else {}
+    return opt([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=0.1, **kw)
+
+
+def _momenta(opt):
+    return [g["momentum"] if "momentum" in g else g["betas"][0] for g in opt.param_groups]
+
+
+@pytest.mark.parametrize("opt_name", ["SGD", "Adam"])
+@pytest.mark.parametrize("key", list(SCHEDULERS))
+def test_scheduler_lr_sequences_match_torch(key, opt_name):
+    """30 epochs (past T_max: torch's recursive cosine keeps going), two groups; momenta too."""
+    opt, topt = _two_groups(nn, opt_name), _two_groups(torch, opt_name)
+    sched, tsched = SCHEDULERS[key](nn.optim.lr_scheduler, opt), SCHEDULERS[key](torch.optim.lr_scheduler, topt)
+    ours, theirs = [sched.get_last_lr() + _momenta(opt)], [tsched.get_last_lr() + _momenta(topt)]
+    for _ in range(30):
         opt.step()
         topt.step()
         sched.step()
         tsched.step()
-        ours.append(sched.get_last_lr())
-        theirs.append(tsched.get_last_lr())
+        ours.append(sched.get_last_lr() + _momenta(opt))
+        theirs.append(tsched.get_last_lr() + _momenta(topt))
     np.testing.assert_allclose(np.array(ours), np.array(theirs), rtol=1e-12, atol=1e-15)
-    assert opt.param_groups[0]["lr"] == ours[-1][0]
+    assert [g["lr"] for g in opt.param_groups] == ours[-1][:2]
+    assert sched.last_epoch == tsched.last_epoch
+
+
+@pytest.mark.parametrize("key", list(SCHEDULERS))
+def test_scheduler_state_dict_resumes_the_sequence(key):
+    """Stop after 10 epochs; a new optimizer and scheduler load both state dicts and go on as torch."""
+    opt, topt = _two_groups(nn), _two_groups(torch)
+    sched, tsched = SCHEDULERS[key](nn.optim.lr_scheduler, opt), SCHEDULERS[key](torch.optim.lr_scheduler, topt)
+    for _ in range(10):
+        topt.step()  # torch warns when its scheduler steps before its optimizer
+        sched.step()
+        tsched.step()
+    sd = sched.state_dict()
+    assert "optimizer" not in sd and sd["last_epoch"] == tsched.state_dict()["last_epoch"]
+    opt2 = _two_groups(nn)
+    sched2 = SCHEDULERS[key](nn.optim.lr_scheduler, opt2)
+    opt2.load_state_dict(opt.state_dict())
+    sched2.load_state_dict(sd)
+    for _ in range(20):
+        topt.step()
+        sched2.step()
+        tsched.step()
+        np.testing.assert_allclose(sched2.get_last_lr(), tsched.get_last_lr(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m, o: m.CosineAnnealingLR(o, T_max=10, last_epoch=3),
+    lambda m, o: m.StepLR(o, step_size=2, last_epoch=3),
+    lambda m, o: m.ExponentialLR(o, gamma=0.5, last_epoch=4),
+    lambda m, o: m.LinearLR(o, last_epoch=2),
+    lambda m, o: m.MultiStepLR(o, milestones=[4, 6], last_epoch=3),
+    lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, last_epoch=5),
+], ids=["cosine", "step", "exp", "linear", "multistep", "warm-restarts"])
+def test_resuming_with_last_epoch_keeps_the_lr_as_torch(make):
+    """Right after construction with ``last_epoch=k`` (groups holding 'initial_lr'), the lr is torch's:
+    CosineAnnealingLR(T_max=10, last_epoch=3) keeps 0.1 (a regression: it was 0.0654)."""
+    opt, topt = _two_groups(nn), _two_groups(torch)
+    for o in (opt, topt):
+        for g in o.param_groups:
+            g["initial_lr"] = g["lr"]
+    sched, tsched = make(nn.optim.lr_scheduler, opt), make(torch.optim.lr_scheduler, topt)
+    assert sched.get_last_lr() == tsched.get_last_lr()
+    for _ in range(15):
+        topt.step()
+        sched.step()
+        tsched.step()
+        np.testing.assert_allclose(sched.get_last_lr(), tsched.get_last_lr(), rtol=1e-12)
+
+
+def test_cosine_resume_regression_and_missing_initial_lr():
+    opt = nn.optim.SGD([nn.Parameter(np.ones(1))], lr=0.1)
+    opt.param_groups[0]["initial_lr"] = 0.1
+    assert nn.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10, last_epoch=3).get_last_lr() == [0.1]
+    fresh = nn.optim.SGD([nn.Parameter(np.ones(1))], lr=0.1)
+    with pytest.raises(KeyError, match=r"'initial_lr' is not specified in param_groups\[0\]"):
+        nn.optim.lr_scheduler.CosineAnnealingLR(fresh, T_max=10, last_epoch=3)
+    tfresh = torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=0.1)
+    with pytest.raises(KeyError, match="initial_lr"):
+        torch.optim.lr_scheduler.CosineAnnealingLR(tfresh, T_max=10, last_epoch=3)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(),
+    dict(mode="max", factor=0.5, patience=2, threshold=0.1, threshold_mode="abs", cooldown=2),
+    dict(patience=1, cooldown=1, min_lr=[0.02, 0.001], eps=1e-3),
+    dict(mode="min", patience=0, threshold_mode="abs", min_lr=0.01),
+])
+def test_reduce_lr_on_plateau_matches_torch(kw):
+    opt, topt = _two_groups(nn), _two_groups(torch)
+    sched = nn.optim.lr_scheduler.ReduceLROnPlateau(opt, **kw)
+    tsched = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **kw)
+    metrics = np.concatenate([np.linspace(1, 0.5, 6), np.full(8, 0.5), np.linspace(0.5, 0.6, 8),
+                              np.random.default_rng(0).uniform(0.4, 0.7, 20)])
+    for m in metrics:
+        sched.step(m)
+        tsched.step(m)
+        assert sched.get_last_lr() == tsched.get_last_lr()
+        assert (sched.num_bad_epochs, sched.cooldown_counter, sched.best) == \
+            (tsched.num_bad_epochs, tsched.cooldown_counter, tsched.best)
+    sd = sched.state_dict()
+    again = nn.optim.lr_scheduler.ReduceLROnPlateau(opt)
+    again.load_state_dict(sd)
+    assert again.patience == sched.patience and again.best == sched.best
+
+
+@pytest.mark.parametrize("make,error,match", [
+    (lambda m, o: m.ReduceLROnPlateau(o, factor=1.0), ValueError, "Factor should be < 1.0"),
+    (lambda m, o: m.ReduceLROnPlateau(o, mode="up"), ValueError, "mode up is unknown"),
+    (lambda m, o: m.ReduceLROnPlateau(o, min_lr=[0.1]), ValueError, "expected 2"),
+    (lambda m, o: m.OneCycleLR(o, max_lr=1.0), ValueError, "total_steps OR"),
+    (lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=0), ValueError, "positive integer total_steps"),
+    (lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=5, pct_start=1), ValueError, "pct_start"),
+    (lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=5, anneal_strategy="exp"), ValueError,
+     "anneal_strategy"),
+    (lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=0), ValueError, "positive integer T_0"),
+    (lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=0), ValueError, "T_mult >= 1"),
+    (lambda m, o: m.LinearLR(o, start_factor=0), ValueError, "Starting multiplicative factor"),
+    (lambda m, o: m.ConstantLR(o, factor=2), ValueError, "between 0 and 1"),
+    (lambda m, o: m.LambdaLR(o, [lambda e: 1.0]), ValueError, "Expected 2 lr_lambdas"),
+    (lambda m, o: m.SequentialLR(o, [m.StepLR(o, 2)], milestones=[3]), ValueError, "one more than"),
+    (lambda m, o: m.SequentialLR(o, [], milestones=[]), ValueError, "at least one scheduler"),
+    (lambda m, o: m.StepLR(object(), 2), TypeError, "is not an Optimizer"),
+])
+def test_scheduler_errors_as_torch(make, error, match):
+    for lib in (nn, torch):
+        with pytest.raises(error, match=match):
+            make(lib.optim.lr_scheduler, _two_groups(lib))
+
+
+def test_onecycle_past_total_steps_raises_and_sequential_refuses_plateau():
+    opt = _two_groups(nn)
+    sched = nn.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=3)
+    for _ in range(3):
+        sched.step()
+    with pytest.raises(ValueError, match="Tried to step 4 times"):
+        sched.step()
+    plateau = nn.optim.lr_scheduler.ReduceLROnPlateau(opt)
+    with pytest.raises(ValueError, match="does not support `ReduceLROnPlateau`"):
+        nn.optim.lr_scheduler.SequentialLR(opt, [plateau], milestones=[])
 
 
 # -- every optimizer: closure, state_dict, groups --------------------------------------------------------
