@@ -123,10 +123,10 @@ class Module:
                                  f"call super().__init__() first in {type(self).__name__}.__init__")
         params, buffers, modules = d["_parameters"], d["_buffers"], d["_modules"]
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             params[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep="_modules")
             modules[name] = value
         elif name in params:
             if value is not None:
@@ -142,11 +142,14 @@ class Module:
             value = buffers[name] = None if value is None else _as_buffer(value)
         d[name] = value
 
-    def _forget(self, name):
+    def _forget(self, name, keep=None):
+        """Drop ``name`` from the attributes and registries (but ``keep``'s: a replaced entry keeps its
+        place in the order, as torch)."""
         d = self.__dict__
         d.pop(name, None)
         for key in ("_parameters", "_buffers", "_modules"):
-            d[key].pop(name, None)
+            if key != keep:
+                d[key].pop(name, None)
 
     def __getattr__(self, name):  # only reached when ``name`` is not in ``__dict__``
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -162,13 +165,13 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot register {type(param).__name__} as parameter {name!r} "
                             "(nn.Parameter or None expected)")
-        self._forget(name)
+        self._forget(name, keep="_parameters")
         self._parameters[name] = self.__dict__[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
         """Add a buffer: state that is not trained (not in ``parameters()``) and, when ``persistent``,
         saved in ``state_dict``."""
-        self._forget(name)
+        self._forget(name, keep="_buffers")
         self._buffers[name] = self.__dict__[name] = None if tensor is None else _as_buffer(tensor)
         (self._non_persistent.discard if persistent else self._non_persistent.add)(name)
 
@@ -176,7 +179,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         name = str(name)
-        self._forget(name)
+        self._forget(name, keep="_modules")
         self._modules[name] = self.__dict__[name] = module
 
     register_module = add_module
@@ -243,9 +246,9 @@ class Module:
             return self
         mod = self
         for item in target.split("."):
-            if not isinstance(mod, Module) or item not in mod._modules:
+            if not hasattr(mod, item):
                 raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
-            mod = mod._modules[item]
+            mod = getattr(mod, item)
             if not isinstance(mod, Module):
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
@@ -668,11 +671,11 @@ def _as_parameter(value):
 
 
 def _parameter_repr(p):
-    kind = "Parameter containing" if isinstance(p, Parameter) else "Object of type"
+    """torch's line for a container entry: ``Parameter containing: [float64 of size 2x3]``."""
     if not isinstance(p, Tensor):
         return f"Object of type: {type(p).__name__}"
     size = "x".join(str(n) for n in p.shape)
-    return f"{kind}: [Tensor of dtype {p.dtype} and size {size}]"
+    return f"{'Parameter' if isinstance(p, Parameter) else 'Tensor'} containing: [{p.dtype} of size {size}]"
 
 
 class ParameterList(Module):
