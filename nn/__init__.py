@@ -5,6 +5,7 @@
 ``nn.save``/``nn.load``, ``nn.to_torch``/``nn.from_torch``.
 """
 from . import data, functional, init, optim, utils
+from .convert import from_torch, to_torch
 from .layers import (GELU, MLP, BatchNorm1d, Conv2d, Dropout, Embedding, Flatten, Identity, LayerNorm,
                      LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
@@ -17,4 +18,4 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Par
            "Conv2d", "MaxPool2d", "Flatten", "Dropout", "LayerNorm", "BatchNorm1d", "Embedding", "ReLU",
            "Tanh", "Sigmoid", "GELU", "LeakyReLU", "Softmax", "LogSoftmax", "MLP", "MSELoss", "L1Loss",
            "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init", "optim",
-           "data", "utils", "save", "load"]
+           "data", "utils", "save", "load", "to_torch", "from_torch"]
