@@ -79,14 +79,16 @@ def _build(src, dst_cls, src_name, dst_name):
         if name in dst_args:
             kwargs[name] = value
         elif not _same(value, default):
-            raise TypeError(f"cannot convert {src_name}({name}={value!r}): {dst_name} has no {name!r} argument")
+            raise TypeError(f"cannot convert {src_name}({name}={value!r}): {dst_name} has no {name!r} "
+                            "argument")
     return dst_cls(**kwargs)
 
 
 # -- weights, flags and modes ----------------------------------------------------------------------------
 def _tensors(module, recurse=True):
     """``name -> tensor`` of every parameter and buffer (non-persistent buffers too)."""
-    return OrderedDict(list(module.named_parameters(recurse=recurse)) + list(module.named_buffers(recurse=recurse)))
+    return OrderedDict(list(module.named_parameters(recurse=recurse))
+                       + list(module.named_buffers(recurse=recurse)))
 
 
 def _copy_state(src, dst, read, write):
@@ -95,8 +97,8 @@ def _copy_state(src, dst, read, write):
     theirs = _tensors(dst)
     mine = _tensors(src)
     if list(mine) != list(theirs):
-        raise TypeError(f"cannot convert {type(src).__name__}: its parameters and buffers {list(mine)} do not "
-                        f"match the converted module's {list(theirs)}")
+        raise TypeError(f"cannot convert {type(src).__name__}: its parameters and buffers {list(mine)} do "
+                        f"not match the converted module's {list(theirs)}")
     for name, t in mine.items():
         write(theirs[name], read(t))
         if t.requires_grad != theirs[name].requires_grad:
@@ -135,9 +137,9 @@ def _to_torch_tree(m, tnn, path):
         return tnn.ModuleList(children.values()) if isinstance(m, ModuleList) else tnn.ModuleDict(children)
     name = _TO_TORCH.get(type(m))
     if name is None:
-        raise TypeError(f"to_torch: {type(m).__name__}{where} has no registered torch.nn equivalent (chainrule "
-                        "layers convert after nn.convert.register(cls); a custom Module needs its torch twin "
-                        "written by hand)")
+        raise TypeError(f"to_torch: {type(m).__name__}{where} has no registered torch.nn equivalent "
+                        "(chainrule layers convert after nn.convert.register(cls); a custom Module needs its "
+                        "torch twin written by hand)")
     return _build(m, getattr(tnn, name), f"nn.{type(m).__name__}", f"torch.nn.{name}")
 
 

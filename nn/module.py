@@ -739,8 +739,8 @@ class ParameterDict(Module):
     @staticmethod
     def _check_key(key):
         if not isinstance(key, str):
-            raise TypeError(f"Index given to ParameterDict cannot be used as a key as it is not a string (type "
-                            f"is '{type(key).__name__}')")
+            raise TypeError(f"Index given to ParameterDict cannot be used as a key as it is not a string "
+                            f"(type is '{type(key).__name__}')")
         return key
 
     def __getitem__(self, key):

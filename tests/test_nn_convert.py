@@ -44,7 +44,8 @@ CASES = {  # name: (module factory, input)
     "logsoftmax": (lambda: nn.LogSoftmax(dim=0), X2),
     "mlp": (lambda: nn.MLP([8, 16, 16, 3], activation="tanh"), X2),
     "cnn": (lambda: nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                                  nn.Linear(64, 10), nn.LayerNorm(10), nn.Dropout(0.1), nn.Linear(10, 2)), IMG),
+                                  nn.Linear(64, 10), nn.LayerNorm(10), nn.Dropout(0.1), nn.Linear(10, 2)),
+            IMG),
     "nested": (lambda: nn.Sequential(nn.Sequential(nn.Linear(8, 8), nn.BatchNorm1d(8)), nn.GELU(),
                                      nn.Sequential(nn.Linear(8, 4), nn.LogSoftmax(dim=1))), X2),
 }
@@ -169,8 +170,10 @@ class Custom(nn.Module):
 
 
 @pytest.mark.parametrize("make,match", [
-    (lambda: nn.to_torch(nn.Sequential(nn.Linear(2, 2), Custom())), r"Custom \(at '1'\) has no registered torch"),
-    (lambda: nn.from_torch(torch.nn.ELU()), r"torch\.nn\.modules\.activation\.ELU has no registered chainrule"),
+    (lambda: nn.to_torch(nn.Sequential(nn.Linear(2, 2), Custom())),
+     r"Custom \(at '1'\) has no registered torch"),
+    (lambda: nn.from_torch(torch.nn.ELU()),
+     r"torch\.nn\.modules\.activation\.ELU has no registered chainrule"),
     (lambda: nn.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Sequential(torch.nn.ELU()))),
      r"ELU \(at '1\.0'\)"),
     (lambda: nn.from_torch(torch.nn.Conv2d(1, 1, 3, dilation=2)), r"Conv2d\(dilation=\(2, 2\)\).*'dilation'"),

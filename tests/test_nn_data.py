@@ -306,7 +306,7 @@ def test_random_split_errors_and_empty_split_warning():
         tud.random_split(range(10), [3, 3])
     with pytest.warns(UserWarning) as record:
         random_split(range(2), [0.9, 0.05, 0.05], generator=0)
-    assert [str(w.message)[:29] for w in record] == ["Length of split at index 1 is", "Length of split at index 2 is"]
+    assert [str(w.message)[:29] for w in record] == [f"Length of split at index {i} is" for i in (1, 2)]
 
 
 def test_subset_concat_and_dataset_add():

@@ -263,7 +263,8 @@ def test_parameter_list_like_torch():
     ours.append(Tensor(arrays[2]))  # a plain Tensor becomes a Parameter, as torch
     theirs.append(torch.tensor(arrays[2]))
     assert isinstance(ours[2], nn.Parameter) and ours[2].requires_grad
-    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()] == ["0", "1", "2"]
+    names = [n for n, _ in ours.named_parameters()]
+    assert names == [n for n, _ in theirs.named_parameters()] == ["0", "1", "2"]
     assert len(ours) == 3 and len(ours[1:]) == 2 and ours[-1] is ours[2]
     ours.load_state_dict(theirs.state_dict())
     ours[0] = nn.Parameter(np.zeros((2, 3)))

@@ -196,7 +196,8 @@ def _momenta(opt):
 def test_scheduler_lr_sequences_match_torch(key, opt_name):
     """30 epochs (past T_max: torch's recursive cosine keeps going), two groups; momenta too."""
     opt, topt = _two_groups(nn, opt_name), _two_groups(torch, opt_name)
-    sched, tsched = SCHEDULERS[key](nn.optim.lr_scheduler, opt), SCHEDULERS[key](torch.optim.lr_scheduler, topt)
+    sched = SCHEDULERS[key](nn.optim.lr_scheduler, opt)
+    tsched = SCHEDULERS[key](torch.optim.lr_scheduler, topt)
     ours, theirs = [sched.get_last_lr() + _momenta(opt)], [tsched.get_last_lr() + _momenta(topt)]
     for _ in range(30):
         opt.step()
@@ -214,7 +215,8 @@ def test_scheduler_lr_sequences_match_torch(key, opt_name):
 def test_scheduler_state_dict_resumes_the_sequence(key):
     """Stop after 10 epochs; a new optimizer and scheduler load both state dicts and go on as torch."""
     opt, topt = _two_groups(nn), _two_groups(torch)
-    sched, tsched = SCHEDULERS[key](nn.optim.lr_scheduler, opt), SCHEDULERS[key](torch.optim.lr_scheduler, topt)
+    sched = SCHEDULERS[key](nn.optim.lr_scheduler, opt)
+    tsched = SCHEDULERS[key](torch.optim.lr_scheduler, topt)
     for _ in range(10):
         topt.step()  # torch warns when its scheduler steps before its optimizer
         sched.step()

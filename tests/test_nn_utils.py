@@ -50,13 +50,15 @@ def test_clip_grad_norm_matches_torch(dtype, norm_type, max_norm, scale):
 def test_clip_grad_norm_single_tensor_generator_and_no_grads():
     ours, theirs = _params_with_grads()
     total = nn.utils.clip_grad_norm_(ours[0], 0.1)
-    np.testing.assert_allclose(total.item(), torch.nn.utils.clip_grad_norm_(theirs[0], 0.1).item(), rtol=1e-12)
+    ttotal = torch.nn.utils.clip_grad_norm_(theirs[0], 0.1)
+    np.testing.assert_allclose(total.item(), ttotal.item(), rtol=1e-12)
     _assert_grads_equal(ours, theirs)
     total = nn.utils.clip_grad_norm_((p for p in ours), 0.01)
     torch.nn.utils.clip_grad_norm_((p for p in theirs), 0.01)
     _assert_grads_equal(ours, theirs)
     none = nn.utils.clip_grad_norm_([nn.Parameter(np.ones(2))], 1.0)
-    assert none.item() == torch.nn.utils.clip_grad_norm_([torch.nn.Parameter(torch.ones(2))], 1.0).item() == 0.0
+    tnone = torch.nn.utils.clip_grad_norm_([torch.nn.Parameter(torch.ones(2))], 1.0)
+    assert none.item() == tnone.item() == 0.0
     with pytest.warns(UserWarning, match="empty generator"):
         nn.utils.clip_grad_norm_((p for p in []), 1.0)
 

@@ -243,7 +243,8 @@ class CosineAnnealingLR(LRScheduler):
         if self._step_count == 1 and t > 0:
             return [_cosine(base, lo, t, T) for base in self.base_lrs]
         if (t - 1 - T) % (2 * T) == 0:
-            return [lr + (base - lo) * (1 - math.cos(math.pi / T)) / 2 for base, lr in zip(self.base_lrs, lrs)]
+            step = (1 - math.cos(math.pi / T)) / 2
+            return [lr + (base - lo) * step for base, lr in zip(self.base_lrs, lrs)]
         ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
         return [ratio * (lr - lo) + lo for lr in lrs]
 
@@ -336,7 +337,8 @@ class OneCycleLR(LRScheduler):
         if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
+            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got "
+                             f"{anneal_strategy}")
         self._anneal_func_type = anneal_strategy
         self._schedule_phases = self._phases(pct_start, three_phase)
         if last_epoch == -1:
@@ -367,8 +369,9 @@ class OneCycleLR(LRScheduler):
         self.use_beta1 = "betas" in optimizer.defaults
         if last_epoch != -1:
             return
-        for hi, lo, group in zip(_per_group("max_momentum", optimizer, max_momentum),
-                                 _per_group("base_momentum", optimizer, base_momentum), optimizer.param_groups):
+        highs = _per_group("max_momentum", optimizer, max_momentum)
+        lows = _per_group("base_momentum", optimizer, base_momentum)
+        for hi, lo, group in zip(highs, lows, optimizer.param_groups):
             self._set_momentum(group, hi)
             group["max_momentum"], group["base_momentum"] = hi, lo
 
@@ -421,9 +424,10 @@ class SequentialLR(LRScheduler):
                 raise ValueError(f"{name} expects all schedulers to belong to the same optimizer, but got "
                                  f"scheduler {type(s).__name__} at index {i} with a different optimizer.")
         if len(milestones) != len(schedulers) - 1:
-            raise ValueError("Sequential Schedulers expects number of schedulers provided to be one more than "
-                             f"the number of milestone points, but got number of schedulers {len(schedulers)} "
-                             f"and the number of milestones to be equal to {len(milestones)}")
+            raise ValueError("Sequential Schedulers expects number of schedulers provided to be one more "
+                             "than the number of milestone points, but got number of schedulers "
+                             f"{len(schedulers)} and the number of milestones to be equal to "
+                             f"{len(milestones)}")
         self._schedulers, self._milestones = list(schedulers), list(milestones)
         self.last_epoch = last_epoch + 1
         self.optimizer = optimizer
@@ -532,10 +536,10 @@ class ReduceLROnPlateau(LRScheduler):
         groups = self.optimizer.param_groups
         if len(groups) != len(self.min_lrs):
             if self.default_min_lr is None:
-                raise RuntimeError(f"The number of param groups in the `optimizer` ({len(groups)}) differs from "
-                                   f"when `ReduceLROnPlateau` was initialized ({len(self.min_lrs)}), usually "
-                                   "due to a new param group being added to the optimizer. Please modify the "
-                                   "`min_lrs` field to match the length of the `optimizer` param groups.")
+                raise RuntimeError(f"The number of param groups in the `optimizer` ({len(groups)}) differs "
+                                   f"from when `ReduceLROnPlateau` was initialized ({len(self.min_lrs)}), "
+                                   "usually due to a new param group being added to the optimizer. Please "
+                                   "modify the `min_lrs` field to match the length of the `optimizer` param groups.")
             self.min_lrs = [self.default_min_lr] * len(groups)
         for group, min_lr in zip(groups, self.min_lrs):
             old = float(group["lr"])
