@@ -539,7 +539,8 @@ class ReduceLROnPlateau(LRScheduler):
                 raise RuntimeError(f"The number of param groups in the `optimizer` ({len(groups)}) differs "
                                    f"from when `ReduceLROnPlateau` was initialized ({len(self.min_lrs)}), "
                                    "usually due to a new param group being added to the optimizer. Please "
-                                   "modify the `min_lrs` field to match the length of the `optimizer` param groups.")
+                                   "modify the `min_lrs` field to match the length of the `optimizer` param "
+                                   "groups.")
             self.min_lrs = [self.default_min_lr] * len(groups)
         for group, min_lr in zip(groups, self.min_lrs):
             old = float(group["lr"])
