@@ -44,6 +44,13 @@ CASES = [
 ]
 
 
+NAMES = sorted({name for name, _ in CASES})
+
+
+def _batch(rng):
+    return rng.standard_normal((16, 3)), rng.integers(0, 2, 16)
+
+
 @pytest.fixture(autouse=True)
 def _torch_float64():
     """torch keeps some optimizer scalars (NAdam's mu_product) in the default dtype: make it float64."""
@@ -82,15 +89,56 @@ def test_trajectory_matches_torch(name, kw):
                                        err_msg=f"{n} after step {step + 1}")
 
 
-def test_float32_parameters_stay_float32_and_in_place():
+@pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{k}" for n, k in CASES])
+def test_float32_parameters_stay_float32_and_in_place(name, kw):
     model = nn.Linear(3, 2)
-    w = model.weight.data
-    for opt in (nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), nn.optim.Adam(model.parameters()),
-                nn.optim.RMSprop(model.parameters())):
+    w = model.weight.detach().numpy()
+    opt = getattr(nn.optim, name)(model.parameters(), **kw)
+    for _ in range(3):
         model(np.ones((4, 3), dtype=np.float32)).sum().backward()
         opt.step()
-        assert model.weight.dtype == np.float32 and model.weight.data is w
+        assert model.weight.dtype == np.float32 and model.weight.detach().numpy() is w
+        assert all(v.dtype == np.float32 for st in opt.state.values() for v in st.values()
+                   if isinstance(v, np.ndarray))
         model.zero_grad()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_checkpoint_resume_is_bit_identical(name):
+    """10 steps straight, or 5 steps, state dicts (model, optimizer, scheduler) copied into fresh
+    objects, then 5 more: the parameters are exactly equal."""
+    import copy
+
+    def fresh():
+        model = nn.MLP([3, 5, 2]).double()
+        model.load_state_dict(start)
+        opt = getattr(nn.optim, name)(model.parameters(), lr=0.01)
+        return model, opt, nn.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+
+    def train(model, opt, sched, batches):
+        for x, y in batches:
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(Tensor(x)), y).backward()
+            opt.step()
+            sched.step()
+
+    start = nn.MLP([3, 5, 2]).double().state_dict()
+    rng = np.random.default_rng(6)
+    batches = [_batch(rng) for _ in range(10)]
+    straight = fresh()
+    train(*straight, batches)
+    first = fresh()
+    train(*first, batches[:5])
+    checkpoint = copy.deepcopy({"model": first[0].state_dict(), "optimizer": first[1].state_dict(),
+                                "scheduler": first[2].state_dict()})
+    resumed = fresh()
+    resumed[0].load_state_dict(checkpoint["model"])
+    resumed[1].load_state_dict(checkpoint["optimizer"])
+    resumed[2].load_state_dict(checkpoint["scheduler"])
+    train(*resumed, batches[5:])
+    for k, v in straight[0].state_dict().items():
+        np.testing.assert_array_equal(resumed[0].state_dict()[k], v, err_msg=k)
+    assert resumed[2].get_last_lr() == straight[2].get_last_lr()
 
 
 def test_params_without_grad_are_skipped_and_zero_grad():
@@ -223,15 +271,20 @@ def test_scheduler_state_dict_resumes_the_sequence(key):
         tsched.step()
     sd = sched.state_dict()
     assert "optimizer" not in sd and sd["last_epoch"] == tsched.state_dict()["last_epoch"]
-    opt2 = _two_groups(nn)
+    opt2, opt3 = _two_groups(nn), _two_groups(nn)
     sched2 = SCHEDULERS[key](nn.optim.lr_scheduler, opt2)
+    sched3 = SCHEDULERS[key](nn.optim.lr_scheduler, opt3)
     opt2.load_state_dict(opt.state_dict())
     sched2.load_state_dict(sd)
+    opt3.load_state_dict(topt.state_dict())  # torch's state dicts load too
+    sched3.load_state_dict(tsched.state_dict())
     for _ in range(20):
         topt.step()
         sched2.step()
+        sched3.step()
         tsched.step()
         np.testing.assert_allclose(sched2.get_last_lr(), tsched.get_last_lr(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(sched3.get_last_lr(), tsched.get_last_lr(), rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("make", [
@@ -331,11 +384,6 @@ def test_onecycle_past_total_steps_raises_and_sequential_refuses_plateau():
 
 
 # -- every optimizer: closure, state_dict, groups --------------------------------------------------------
-NAMES = sorted({name for name, _ in CASES})
-
-
-def _batch(rng):
-    return rng.standard_normal((16, 3)), rng.integers(0, 2, 16)
 
 
 def _losses(ours, theirs, x, y):
