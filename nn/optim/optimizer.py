@@ -5,6 +5,7 @@ A subclass sets its defaults and writes ``_update(p, g, state, group)``: ``p`` a
 arrays of a parameter and its gradient (``g`` already negated under ``maximize``), updated in place.
 """
 import copy
+from collections import defaultdict
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class Optimizer:
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or "
                             f"dicts, but got {type(params).__name__}")
         self.defaults = dict(defaults)
-        self.state = {}
+        self.state = defaultdict(dict)  # parameter -> its state (empty until its first update), as torch
         self.param_groups = []
         groups = list(params)
         if not groups:
@@ -157,7 +158,7 @@ class Optimizer:
                                  "of optimizer's group")
         id_map = {int(i): p for g, saved in zip(self.param_groups, saved_groups)
                   for i, p in zip(saved["params"], g["params"])}
-        state = {}
+        state = defaultdict(dict)
         for i, st in state_dict["state"].items():
             p = id_map[int(i)]
             state[p] = {k: _load_value(v, p.dtype, k) for k, v in st.items()}
