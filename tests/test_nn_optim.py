@@ -206,6 +206,10 @@ SCHEDULERS = {
     "multistep": lambda m, o: m.MultiStepLR(o, milestones=[3, 7, 7, 20], gamma=0.5),
     "lambda": lambda m, o: m.LambdaLR(o, lambda e: 1.0 / (1 + e)),
     "lambda-per-group": lambda m, o: m.LambdaLR(o, [lambda e: 0.95 ** e, lambda e: 1 + e % 3]),
+    "multiplicative": lambda m, o: m.MultiplicativeLR(o, lambda e: 0.9 if e % 2 else 1.05),
+    "polynomial": lambda m, o: m.PolynomialLR(o, total_iters=12, power=2.0),
+    "chained": lambda m, o: m.ChainedScheduler([m.ExponentialLR(o, gamma=0.95), m.StepLR(o, step_size=5),
+                                                m.LinearLR(o, start_factor=0.5, total_iters=4)]),
     "linear": lambda m, o: m.LinearLR(o),
     "linear-down": lambda m, o: m.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=12),
     "constant": lambda m, o: m.ConstantLR(o),
@@ -235,6 +239,11 @@ def _two_groups(lib, opt_name="SGD"):
     return opt([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=0.1, **kw)
 
 
+def _lib(scheduler_module):
+    """``torch`` for ``torch.optim.lr_scheduler``, ``nn`` for ``nn.optim.lr_scheduler``."""
+    return torch if scheduler_module.__name__.startswith("torch") else nn
+
+
 def _momenta(opt):
     return [g["momentum"] if "momentum" in g else g["betas"][0] for g in opt.param_groups]
 
@@ -256,7 +265,7 @@ def test_scheduler_lr_sequences_match_torch(key, opt_name):
         theirs.append(tsched.get_last_lr() + _momenta(topt))
     np.testing.assert_allclose(np.array(ours), np.array(theirs), rtol=1e-12, atol=1e-15)
     assert [g["lr"] for g in opt.param_groups] == ours[-1][:2]
-    assert sched.last_epoch == tsched.last_epoch
+    assert getattr(sched, "last_epoch", None) == getattr(tsched, "last_epoch", None)  # Chained has none
 
 
 @pytest.mark.parametrize("key", list(SCHEDULERS))
@@ -270,7 +279,7 @@ def test_scheduler_state_dict_resumes_the_sequence(key):
         sched.step()
         tsched.step()
     sd = sched.state_dict()
-    assert "optimizer" not in sd and sd["last_epoch"] == tsched.state_dict()["last_epoch"]
+    assert "optimizer" not in sd and sd.get("last_epoch") == tsched.state_dict().get("last_epoch")
     opt2, opt3 = _two_groups(nn), _two_groups(nn)
     sched2 = SCHEDULERS[key](nn.optim.lr_scheduler, opt2)
     sched3 = SCHEDULERS[key](nn.optim.lr_scheduler, opt3)
@@ -363,6 +372,10 @@ def test_reduce_lr_on_plateau_matches_torch(kw):
     (lambda m, o: m.LambdaLR(o, [lambda e: 1.0]), ValueError, "Expected 2 lr_lambdas"),
     (lambda m, o: m.SequentialLR(o, [m.StepLR(o, 2)], milestones=[3]), ValueError, "one more than"),
     (lambda m, o: m.SequentialLR(o, [], milestones=[]), ValueError, "at least one scheduler"),
+    (lambda m, o: m.ChainedScheduler([]), ValueError, "at least one scheduler to be chained"),
+    (lambda m, o: m.ChainedScheduler([m.StepLR(o, 2), m.StepLR(_two_groups(_lib(m)), 2)]), ValueError,
+     "same optimizer"),
+    (lambda m, o: m.MultiplicativeLR(o, 0.5), TypeError, "lr_lambda should be a function"),
     (lambda m, o: m.StepLR(object(), 2), TypeError, "is not an Optimizer"),
 ])
 def test_scheduler_errors_as_torch(make, error, match):
