@@ -342,6 +342,9 @@ class DataLoader:
                  pin_memory=False, drop_last=False, generator=None, seed=None, *, batch_sampler=None,
                  timeout=0, worker_init_fn=None, prefetch_factor=None, persistent_workers=False):
         _check_workers(num_workers, timeout, prefetch_factor, persistent_workers)
+        if isinstance(sampler, bool):
+            raise TypeError(f"sampler must be an iterable of indices, got {sampler}: pass drop_last= by "
+                            "keyword (the 4th argument is sampler, in torch's order)")
         if seed is not None:
             if generator is not None:
                 raise ValueError("DataLoader: give either generator= or seed=, not both")

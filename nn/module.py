@@ -318,14 +318,14 @@ class Module:
             _check_device(device)
         if dtype is None:
             return self
-        dtype = as_dtype(dtype)
+        dtype = _as_dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
         for t in itertools.chain(self.parameters(), self.buffers()):
             if t.dtype.kind == "f" and t.dtype != dtype:
                 t.data = _array(t).astype(dtype)
-                if t.grad is not None:
-                    t.grad = Tensor(_array(t.grad).astype(dtype))
+                if t.grad is not None:  # the same grad Tensor, its data converted (as torch)
+                    t.grad.data = _array(t.grad).astype(dtype)
         return self
 
     def cpu(self):
@@ -478,6 +478,14 @@ def _parse_to(args, kwargs):
     if dtype is not None and str(dtype).startswith("torch."):  # torch.float64 -> "float64"
         dtype = str(dtype)[len("torch."):]
     return device, dtype
+
+
+def _as_dtype(dtype):
+    """A NumPy dtype from autograd's names, NumPy dtypes or names NumPy knows ("float16", "half")."""
+    try:
+        return as_dtype(dtype)
+    except TypeError:
+        return np.dtype(dtype)
 
 
 def _check_device(device):

@@ -358,11 +358,17 @@ def test_samplers_batch_samplers_and_collate_fn():
     (dict(persistent_workers=True), ValueError, "persistent_workers option needs num_workers > 0"),
 ])
 def test_loader_argument_errors(kw, error, match):
+    """The same error as torch for each bad argument (but workers, which chainrule does not have)."""
     with pytest.raises(error, match=match):
         DataLoader(TensorDataset(np.arange(4)), **kw)
     if "num_workers=2" not in match:  # torch raises the same (it has workers)
         with pytest.raises(error):
             tud.DataLoader(tud.TensorDataset(torch.arange(4)), **kw)
+
+
+def test_a_positional_drop_last_of_the_old_signature_is_a_clear_error():
+    with pytest.raises(TypeError, match="pass drop_last= by keyword"):
+        DataLoader(TensorDataset(np.arange(4)), 2, False, True)
 
 
 @pytest.mark.parametrize("bad,match", [

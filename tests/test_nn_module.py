@@ -102,6 +102,8 @@ def test_frozen_part_gets_no_grad_while_the_rest_trains():
     ((np.float64,), {}, np.float64),
     (("float64",), {}, np.float64),
     ((torch.float64,), {}, np.float64),
+    ((torch.float16,), {}, np.float16),
+    (("half",), {}, np.float16),
     (("cpu",), {}, np.float32),
     (("cpu:0", np.float64), {}, np.float64),
     ((torch.device("cpu"),), {"dtype": np.float64}, np.float64),
