@@ -220,6 +220,13 @@ SCHEDULERS = {
     "onecycle-linear-3": lambda m, o: m.OneCycleLR(o, max_lr=[0.5, 2.0], epochs=4, steps_per_epoch=8,
                                                    anneal_strategy="linear", three_phase=True,
                                                    pct_start=0.25, base_momentum=0.8, max_momentum=0.9),
+    "cyclic": lambda m, o: m.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=4),
+    "cyclic-tri2": lambda m, o: m.CyclicLR(o, base_lr=[0.01, 0.02], max_lr=[0.1, 0.3], step_size_up=3,
+                                           step_size_down=5, mode="triangular2", base_momentum=0.7),
+    "cyclic-exp": lambda m, o: m.CyclicLR(o, 0.001, 0.01, step_size_up=2, mode="exp_range", gamma=0.97,
+                                          cycle_momentum=False),
+    "cyclic-custom": lambda m, o: m.CyclicLR(o, 0.001, 0.01, step_size_up=3, scale_fn=lambda x: 1 / (1 + x),
+                                             scale_mode="iterations"),
     "sequential": lambda m, o: m.SequentialLR(o, [m.LinearLR(o, 0.1, total_iters=5),
                                                   m.CosineAnnealingLR(o, T_max=20)], milestones=[5]),
     "sequential-3": lambda m, o: m.SequentialLR(o, [m.ConstantLR(o, 0.2, total_iters=3),
@@ -376,6 +383,7 @@ def test_reduce_lr_on_plateau_matches_torch(kw):
     (lambda m, o: m.ChainedScheduler([m.StepLR(o, 2), m.StepLR(_two_groups(_lib(m)), 2)]), ValueError,
      "same optimizer"),
     (lambda m, o: m.MultiplicativeLR(o, 0.5), TypeError, "lr_lambda should be a function"),
+    (lambda m, o: m.CyclicLR(o, 0.1, 1.0, mode="square"), ValueError, "is invalid and scale_fn is None"),
     (lambda m, o: m.StepLR(object(), 2), TypeError, "is not an Optimizer"),
 ])
 def test_scheduler_errors_as_torch(make, error, match):

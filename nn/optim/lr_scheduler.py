@@ -1,7 +1,7 @@
 """Learning-rate schedulers with torch's (recursive) formulas, so the lr sequence is torch's:
 ``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``LambdaLR``, ``MultiplicativeLR``, ``LinearLR``,
 ``ConstantLR``, ``PolynomialLR``, ``CosineAnnealingLR``, ``CosineAnnealingWarmRestarts``, ``OneCycleLR``,
-``SequentialLR``, ``ChainedScheduler`` and ``ReduceLROnPlateau``.
+``CyclicLR``, ``SequentialLR``, ``ChainedScheduler`` and ``ReduceLROnPlateau``.
 
 Call ``scheduler.step()`` once per epoch (per batch for ``OneCycleLR``) after ``optimizer.step()``;
 ``get_last_lr()`` gives the learning rate of each parameter group. Resuming: build the scheduler with
@@ -351,6 +351,28 @@ def _positive_int(name, value):
     return value
 
 
+def _init_momentum(optimizer, max_momentum, base_momentum, last_epoch):
+    """For a cycled momentum: check the optimizer has ``momentum`` or Adam's ``betas``, and (when
+    starting) set it to ``max_momentum`` and record both ends in each group. Returns ``use_beta1``."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+    use_beta1 = "betas" in optimizer.defaults
+    if last_epoch == -1:
+        highs = _per_group("max_momentum", optimizer, max_momentum)
+        lows = _per_group("base_momentum", optimizer, base_momentum)
+        for hi, lo, group in zip(highs, lows, optimizer.param_groups):
+            _set_momentum(group, use_beta1, hi)
+            group["max_momentum"], group["base_momentum"] = hi, lo
+    return use_beta1
+
+
+def _set_momentum(group, use_beta1, value):
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (call ``step()`` after every batch): lr from ``max_lr / div_factor`` up to
     ``max_lr`` over ``pct_start`` of ``total_steps``, then down to ``initial_lr / final_div_factor``
@@ -383,7 +405,7 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            self._init_momentum(optimizer, max_momentum, base_momentum, last_epoch)
+            self.use_beta1 = _init_momentum(optimizer, max_momentum, base_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
 
     def _phases(self, pct, three_phase):
@@ -397,24 +419,6 @@ class OneCycleLR(LRScheduler):
                          start_momentum="max_momentum", end_momentum="max_momentum")]
         return [up, dict(end_step=n - 1, start_lr="max_lr", end_lr="min_lr",
                          start_momentum="base_momentum", end_momentum="max_momentum")]
-
-    def _init_momentum(self, optimizer, max_momentum, base_momentum, last_epoch):
-        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-            raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
-        self.use_beta1 = "betas" in optimizer.defaults
-        if last_epoch != -1:
-            return
-        highs = _per_group("max_momentum", optimizer, max_momentum)
-        lows = _per_group("base_momentum", optimizer, base_momentum)
-        for hi, lo, group in zip(highs, lows, optimizer.param_groups):
-            self._set_momentum(group, hi)
-            group["max_momentum"], group["base_momentum"] = hi, lo
-
-    def _set_momentum(self, group, value):
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def _anneal(self, start, end, pct):
         if self._anneal_func_type == "linear":
@@ -434,11 +438,85 @@ class OneCycleLR(LRScheduler):
                     pct = (t - start) / (phase["end_step"] - start)
                     lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
                     if self.cycle_momentum:
-                        self._set_momentum(group, self._anneal(group[phase["start_momentum"]],
-                                                               group[phase["end_momentum"]], pct))
+                        _set_momentum(group, self.use_beta1, self._anneal(group[phase["start_momentum"]],
+                                                                          group[phase["end_momentum"]], pct))
                     break
                 start = phase["end_step"]
         return lrs
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (call ``step()`` after every batch): up from ``base_lr`` to ``max_lr`` in
+    ``step_size_up`` steps, down in ``step_size_down``; ``mode`` ``"triangular"``, ``"triangular2"``
+    (halved amplitude each cycle), ``"exp_range"`` (``gamma ** step``) or a custom ``scale_fn``;
+    momentum cycles the other way."""
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
+                 gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
+                 max_momentum=0.9, last_epoch=-1):
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size, self.step_ratio = up + down, up / (up + down)
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(f"mode {mode!r} is invalid and scale_fn is None")
+        self.mode, self.gamma, self._scale_fn_custom, self.scale_mode = mode, gamma, scale_fn, scale_mode
+        self._init_scale_mode()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = _init_momentum(optimizer, max_momentum, base_momentum, last_epoch)
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_mode(self):
+        if self._scale_fn_custom is None:
+            self.scale_mode = "iterations" if self.mode == "exp_range" else "cycle"
+
+    def scale_fn(self, x):
+        """The amplitude factor at cycle (or iteration) ``x``."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular2":
+            return 1 / 2.0 ** (x - 1)
+        if self.mode == "exp_range":
+            return self.gamma ** x
+        return 1.0
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        factor = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base + (hi - base) * factor * scale for base, hi in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for lo, hi, group in zip(self.base_momentums, self.max_momentums, self.optimizer.param_groups):
+                _set_momentum(group, self.use_beta1, hi - (hi - lo) * factor * scale)
+        return lrs
+
+    def state_dict(self):
+        """As torch: a custom ``scale_fn`` is not saved (a callable object keeps its ``__dict__``)."""
+        state = super().state_dict()
+        fn = state.pop("_scale_fn_custom")
+        plain = fn is None or type(fn).__name__ == "function"
+        state["_scale_fn_custom"] = None if plain else dict(fn.__dict__)
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        fn = state.pop("_scale_fn_custom")
+        state.pop("_scale_fn_ref", None)  # torch's bound function, rebuilt here from the mode
+        super().load_state_dict(state)
+        if fn is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+        self._init_scale_mode()
 
 
 def _check_schedulers(name, optimizer, schedulers):
@@ -615,4 +693,4 @@ class ReduceLROnPlateau(LRScheduler):
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
            "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
-           "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau"]
+           "CyclicLR", "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau"]
