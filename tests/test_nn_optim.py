@@ -74,6 +74,7 @@ def test_trajectory_matches_torch(name, kw):
     opt = getattr(nn.optim, name)(ours.parameters(), **kw)
     topt = getattr(torch.optim, name)(theirs.parameters(), **kw)
     assert sorted(opt.param_groups[0]) == sorted(topt.param_groups[0])  # torch's option names
+    assert repr(opt) == repr(topt)
     assert opt.param_groups[0]["maximize"] == kw.get("maximize", False)
     rng = np.random.default_rng(0)
     for step in range(30):
