@@ -52,12 +52,15 @@ def _batch(rng):
 
 
 @pytest.fixture(autouse=True)
-def _torch_float64():
-    """torch keeps some optimizer scalars (NAdam's mu_product) in the default dtype: make it float64."""
-    old = torch.get_default_dtype()
+def _torch_float64_one_thread():
+    """torch keeps some optimizer scalars (NAdam's mu_product) in the default dtype: make it float64.
+    One torch thread: on a loaded 2-core machine its pool thrashes (2.9 s a trajectory test, not 0.08 s)."""
+    old, threads = torch.get_default_dtype(), torch.get_num_threads()
     torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)
     yield
     torch.set_default_dtype(old)
+    torch.set_num_threads(threads)
 
 
 def _models(seed=0):
