@@ -4,7 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --constraint constraints.txt $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 
-.PHONY: test demo bench lint clean
+DEMO   ?= moons
+
+.PHONY: test demo docs bench bench-quick lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +31,17 @@ test: $(VENV)/.test
 	$(PY) -m pytest
 
 demo: $(VENV)/.demos
-	$(PY) -m demos moons
+	$(PY) -m demos $(DEMO)
+
+# the README's numbers and example outputs, from fresh quick runs (FULL=1: the full runs too)
+docs: $(VENV)/.test
+	$(PY) -m demos.readme $(if $(FULL),--full)
 
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks
+
+bench-quick: $(VENV)/.bench
+	$(PY) -m benchmarks --quick
 
 lint: $(VENV)/.lint
 	$(PY) -m ruff check autograd nn demos tests benchmarks

@@ -1,7 +1,8 @@
 """Tensor constructors and the seeded random generator (``manual_seed``)."""
 import numpy as np
 
-from .tensor import Tensor, as_dtype
+from .dtypes import as_dtype
+from .tensor import Tensor
 
 _rng = {"gen": np.random.default_rng()}
 
@@ -30,22 +31,27 @@ def _make(array, requires_grad):
 
 
 def zeros(*size, requires_grad=False, dtype=None):
+    """A tensor of zeros of shape ``size`` (``float32`` unless ``dtype``)."""
     return _make(np.zeros(_shape(size), dtype=as_dtype(dtype) or np.float32), requires_grad)
 
 
 def ones(*size, requires_grad=False, dtype=None):
+    """A tensor of ones of shape ``size`` (``float32`` unless ``dtype``)."""
     return _make(np.ones(_shape(size), dtype=as_dtype(dtype) or np.float32), requires_grad)
 
 
 def full(size, fill_value, requires_grad=False, dtype=None):
+    """A tensor of shape ``size`` filled with ``fill_value``."""
     return _make(np.full(_shape((size,)), fill_value, dtype=as_dtype(dtype) or np.float32), requires_grad)
 
 
 def zeros_like(t, requires_grad=False, dtype=None):
+    """Zeros with the shape (and dtype, unless given) of ``t``."""
     return _make(np.zeros(t.shape, dtype=as_dtype(dtype) or t.dtype), requires_grad)
 
 
 def ones_like(t, requires_grad=False, dtype=None):
+    """Ones with the shape (and dtype, unless given) of ``t``."""
     return _make(np.ones(t.shape, dtype=as_dtype(dtype) or t.dtype), requires_grad)
 
 

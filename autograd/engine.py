@@ -4,7 +4,8 @@ A node is any object with:
   ``_prev``                       tuple of parent nodes, in operand order (empty for a leaf)
   ``_vjp(g, create_graph)``       gradients for each parent, given the gradient ``g`` of the node
   ``_accumulate(g)``              store ``g`` into ``.grad`` when the node keeps a gradient
-  ``_release()``                  drop what the backward step saved (``retain_graph=False``)
+  ``_release()``                  drop what the backward step saved (``retain_graph=False``) and
+                                  set ``_prev`` to ``FREED``, the one marker of a freed graph
   ``_deps``, ``_g``              scratch slots this module uses during one backward pass
                                   (``_deps`` is ``None`` outside a pass)
 Gradients are whatever the engine adds with ``+``: floats or arrays on the plain path, ``Value``s or
@@ -18,20 +19,54 @@ Both sweeps use an explicit stack, so depth is limited by memory only, not by th
 from . import grad_mode
 
 
-class _FreedParents(tuple):
-    """Stands in for ``_prev`` after ``backward(retain_graph=False)`` freed a node's graph."""
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved values after they "
+    "have already been freed): the first backward() freed them; pass retain_graph=True to it if you "
+    "need to backward through the graph again")
+
+
+class FreedParents(tuple):
+    """A node's ``_prev`` after ``backward(retain_graph=False)`` freed its graph: iterating it (as a
+    backward pass does) raises the one message, so a second pass fails before it changes anything;
+    ``kept()`` gives what the node keeps of its parents (for drawing)."""
 
     def __iter__(self):
-        raise RuntimeError(
-            "Trying to backward through the graph a second time (or directly access saved values "
-            "after they have already been freed): the first backward() freed them; pass "
-            "retain_graph=True to it if you need to backward through the graph again")
+        raise RuntimeError(FREED_MESSAGE)
 
     def __bool__(self):
         return True
 
+    def kept(self):
+        return tuple(self[i] for i in range(len(self)))
 
-FREED = _FreedParents()
+
+FREED = FreedParents()
+
+
+class Freed:
+    """The gradient rule of a node after backward freed what it saved: it keeps the op's ``name`` (so
+    the graph can still be drawn) and raises the one message when called."""
+
+    __slots__ = ("name",)
+    saves_inputs = saves_output = is_view = False  # nothing saved is left to check
+
+    def __init__(self, name="freed"):
+        self.name = name
+
+    @property
+    def op(self):
+        return self.name
+
+    def backward(self, *args):
+        raise RuntimeError(FREED_MESSAGE)
+
+    __call__ = backward
+
+    def __repr__(self):
+        return f"<{self.name} (freed)>"
+
+
+freed_rule = Freed()
 
 
 def _count_dependencies(roots, nodes):
@@ -85,6 +120,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                         parent._deps -= 1
                         if parent._deps == 0:
                             push(parent)
+                    if not retain_graph and node._prev:
+                        node._release()
                     continue
                 if wanted is None:
                     node._accumulate(g)

@@ -1,13 +1,23 @@
-"""Grad mode: whether operations are recorded for backpropagation (shared by Value and Tensor)."""
+"""Grad mode: whether operations are recorded for backpropagation (shared by Value and Tensor).
+
+The flag is per thread, as torch's: a ``no_grad()`` in one thread never switches recording off in
+another, and each new thread starts with recording on.
+"""
 import contextlib
 import copy
+import threading
 
-_state = {"enabled": True}
+
+class _State(threading.local):
+    enabled = True  # the class attribute is every new thread's starting value
+
+
+_state = _State()
 
 
 def is_grad_enabled():
-    """True when new operations are recorded in the graph."""
-    return _state["enabled"]
+    """True when new operations are recorded in the graph (in this thread)."""
+    return _state.enabled
 
 
 class _GradMode(contextlib.ContextDecorator):
@@ -18,12 +28,12 @@ class _GradMode(contextlib.ContextDecorator):
         return copy.copy(self)
 
     def __enter__(self):
-        self._prev = _state["enabled"]
-        _state["enabled"] = self._mode
+        self._prev = _state.enabled
+        _state.enabled = self._mode
         return self
 
     def __exit__(self, *exc):
-        _state["enabled"] = self._prev
+        _state.enabled = self._prev
         return False
 
 
@@ -51,8 +61,47 @@ class enable_grad(_BareDecorator):
     _mode = True
 
 
+class inference_mode(_GradMode):
+    """``torch.inference_mode(mode=True)``: accepted; behaves as ``no_grad`` (``mode=False``: no change)."""
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        self._off = bool(mode)
+        if callable(mode):  # used bare as a decorator: ``@inference_mode``
+            return self(mode)
+        return self
+
+    def __init__(self, mode=True):
+        pass
+
+    def __enter__(self):
+        self._prev = _state.enabled
+        if self._off:
+            _state.enabled = False
+        return self
+
+
 class set_grad_enabled(_GradMode):
-    """``with set_grad_enabled(flag):`` records operations only when ``flag`` is true."""
+    """``set_grad_enabled(flag)`` sets grad mode now (as a call), or for a ``with`` block / decorated
+    function, as torch's."""
 
     def __init__(self, mode):
         self._mode = bool(mode)
+        self._prev = _state.enabled
+        _state.enabled = self._mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev
+        return False
+
+    def __call__(self, func):
+        _state.enabled = self._prev  # as a decorator, nothing changes until the function runs
+        return _GradModeCall(self._mode)(func)
+
+
+class _GradModeCall(_GradMode):
+    def __init__(self, mode):
+        self._mode = mode

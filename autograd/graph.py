@@ -5,18 +5,17 @@ result, in operand order. The walk is iterative and breadth-first from the root 
 the nodes in that order, so a graph of any depth is drawn in O(nodes) and the same graph always gives
 the same DOT source, byte for byte.
 """
-import functools
 import html
 import math
 import re
 import warnings
 
-import graphviz
 import numpy as np
 
+from .engine import FreedParents
 from .value import Value
 
-__all__ = ["Digraph", "GraphvizNotFoundError", "draw_dot", "draw_graph"]
+__all__ = ["draw_dot", "draw_graph"]  # and, imported on first use, Digraph and GraphvizNotFoundError
 
 # role -> (fill, border). Documented in draw_graph's docstring.
 ROLE_COLORS = {
@@ -34,43 +33,24 @@ NONFINITE_COLOR = "#d946ef"  # magenta: nan or inf gradient
 BIG_GRAPH = 5000             # warn above this many drawn nodes: dot gets very slow
 SMALL_TENSOR = 6             # show the data of tensors with at most this many elements
 
-_INSTALL_MSG = (
-    "Graphviz's `dot` program was not found on PATH, so the graph can not be rendered (its DOT text is "
-    "still available as .source). Install Graphviz: Debian/Ubuntu `sudo apt-get install graphviz`, "
-    "Fedora `sudo dnf install graphviz`, macOS `brew install graphviz`, Windows the installer from "
-    "https://graphviz.org/download/ (add its bin folder to PATH), or with conda "
-    "`conda install -c conda-forge graphviz`.")
+_PIP_MSG = ("draw_graph needs the Python package graphviz (and Graphviz's `dot` program to render): "
+            "pip install graphviz")
 
 
-class GraphvizNotFoundError(graphviz.ExecutableNotFound):
-    """The Graphviz ``dot`` binary is missing. Also a ``graphviz.ExecutableNotFound`` and a
-    ``RuntimeError``, so existing ``except`` clauses keep working."""
-
-    def __init__(self, detail=""):
-        RuntimeError.__init__(self, _INSTALL_MSG + (f" ({detail})" if detail else ""))
-
-
-def _explain_missing_dot(method):
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except GraphvizNotFoundError:
-            raise
-        except graphviz.ExecutableNotFound as e:
-            raise GraphvizNotFoundError(str(e)) from e
-    return wrapper
+def _digraph_class():
+    """``Digraph``, imported on first use: ``autograd`` works without the graphviz package."""
+    try:
+        from ._graphviz import Digraph
+    except ImportError as e:
+        raise ImportError(f"{_PIP_MSG} ({e})") from None
+    return Digraph
 
 
-class Digraph(graphviz.Digraph):
-    """A ``graphviz.Digraph`` whose rendering (``render pipe view unflatten``, Jupyter display) says
-    how to install Graphviz when the ``dot`` binary is missing (``GraphvizNotFoundError``)."""
-
-    render = _explain_missing_dot(graphviz.Digraph.render)
-    pipe = _explain_missing_dot(graphviz.Digraph.pipe)
-    view = _explain_missing_dot(graphviz.Digraph.view)
-    unflatten = _explain_missing_dot(graphviz.Digraph.unflatten)
-    _repr_mimebundle_ = _explain_missing_dot(graphviz.Digraph._repr_mimebundle_)
+def __getattr__(name):
+    if name in ("Digraph", "GraphvizNotFoundError"):
+        from . import _graphviz
+        return getattr(_graphviz, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def draw_graph(root, format="svg", rankdir="LR", params=None, *, color_grads=False, group_modules=False,
@@ -132,7 +112,7 @@ def draw_graph(root, format="svg", rankdir="LR", params=None, *, color_grads=Fal
     mags = [_grad_magnitude(nodes[i], is_value) for i in range(kept)]
     scale = _log_range(mags) if color_grads else None
 
-    dot = Digraph(format=format, graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
+    dot = _digraph_class()(format=format, graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
                   node_attr={"fontname": "Helvetica", "fontsize": "11"},
                   edge_attr={"arrowsize": "0.7"})
     cluster = _clusters(nodes, kept, parents, params) if group_modules else [None] * kept
@@ -201,18 +181,17 @@ draw_dot = draw_graph
 def _walk(root):
     """Breadth-first from ``root`` over ``_prev``: nodes, and parent indices and op name per node.
 
-    Raises ``RuntimeError`` when part of the graph was freed by ``backward(retain_graph=False)``."""
+    Raises ``RuntimeError`` for a ``Value`` graph freed by ``backward(retain_graph=False)`` (a Tensor
+    graph keeps its structure after backward and can be drawn)."""
     nodes, parents, ops = [root], [], []
     index = {id(root): 0}
     i = 0
     while i < len(nodes):
         node = nodes[i]
-        try:
-            prev = tuple(getattr(node, "_prev", ()))
-        except RuntimeError:  # _prev of a node whose graph backward() freed raises when iterated
-            prev = None
+        prev = getattr(node, "_prev", ())
+        prev = prev.kept() if isinstance(prev, FreedParents) else tuple(prev)
         op = getattr(node, "_op", "") or ""
-        if prev is None or op == "freed":
+        if op == "freed":  # a Value graph freed by backward(retain_graph=False) keeps nothing
             where = "" if i == 0 else f" (at a {type(node).__name__} {i} nodes from the root)"
             raise RuntimeError(
                 f"draw_graph: this graph was freed by backward(){where}: backward(retain_graph=False) "
@@ -240,7 +219,7 @@ def _role(node, i, prev, op, names, is_value):
         return "intermediate"
     if is_value or getattr(node, "requires_grad", False):
         return "input"
-    return "input" if int(np.size(node.data)) > 1 else "constant"
+    return "input" if node._data.size > 1 else "constant"
 
 
 # -- labels ------------------------------------------------------------------------------------------
@@ -274,7 +253,7 @@ def _tensor_fields(node, name, role, show_data):
     fields = [name] if name else []
     shape = tuple(node.shape)
     fields.append(f"{shape if shape else 'scalar'} {getattr(node, 'dtype', '')}".strip())
-    data = np.asarray(node.data)
+    data = node._data
     if show_data and data.size <= SMALL_TENSOR:
         if data.size == 1 and data.dtype.kind == "f":
             fields.append(f"data {_fmt(data.reshape(-1)[0])}")
@@ -322,7 +301,7 @@ def _grad_magnitude(node, is_value):
         return None
     if is_value:
         return abs(float(g.data if isinstance(g, Value) else g))
-    return _norm(getattr(g, "data", g))
+    return _norm(getattr(g, "_data", g))
 
 
 def _log_range(mags):

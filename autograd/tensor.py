@@ -1,83 +1,58 @@
 """``Tensor``: the NumPy-backed engine with PyTorch's autograd semantics.
 
+This file holds what makes a Tensor a graph node (construction, conversion, ``backward``, the engine's
+node protocol). The operations are defined, beside their primitives, in the op-family files under
+``ops/`` and inherited from the method classes there: ``help(Tensor)`` lists them all.
+
 Construction policy: Python floats and (nested) lists become ``float32``; NumPy float arrays keep
 ``float32``/``float64``; integer and bool data keep their dtype and cannot require grad. Operations
 follow NumPy 2's type promotion (a Python float does not upcast ``float32``).
 """
 import numpy as np
 
-from . import function
-from .engine import FREED, run_backward
+from .dtypes import as_dtype, to_array
+from .engine import Freed, FreedParents, run_backward
+from .ops._util import operand
+from .ops.bitwise import BitwiseMethods
+from .ops.elementwise import ElementwiseMethods
+from .ops.inplace import InplaceMethods
+from .ops.numpy_api import NumpyMethods
+from .ops.linalg import LinalgMethods
+from .ops.pointwise import PointwiseMethods
+from .ops.reduce import ReduceMethods
+from .ops.shape import ShapeMethods
+from .primitive import TensorBase, sum_to
 
 _new = object.__new__
-_DTYPES = {"float32": np.float32, "float64": np.float64, "int64": np.int64, "int32": np.int32,
-           "bool": np.bool_, "float": np.float32, "double": np.float64, "long": np.int64}
 
 
-def _freed_backward(*args):
-    raise RuntimeError("Trying to backward through the graph a second time: the first backward() "
-                       "freed it; pass retain_graph=True to it")
-
-
-class _Freed(function.Function):
-    name = "freed"
-    backward = staticmethod(_freed_backward)
-
-
-_FREED_FN = _Freed()
-
-
-def as_dtype(dtype):
-    """NumPy dtype for ``dtype`` (a NumPy dtype or one of the strings "float32", "float64", ...)."""
-    if dtype is None:
-        return None
-    if isinstance(dtype, str):
-        if dtype not in _DTYPES:
-            raise TypeError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPES)}")
-        return np.dtype(_DTYPES[dtype])
-    return np.dtype(dtype)
-
-
-def _to_array(data, dtype=None):
-    """A fresh array following the construction policy (the caller's data is never shared)."""
-    if isinstance(data, Tensor):
-        data = data.data
-    if isinstance(data, (np.ndarray, np.generic)):  # NumPy data (np.float64(2.0) too) keeps its dtype
-        arr = np.array(data, dtype=dtype, copy=True)
-    else:
-        try:
-            arr = np.array(data, dtype=dtype)
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"cannot make a Tensor from {type(data).__name__}: {e}") from None
-        if dtype is None and arr.dtype.kind == "f":
-            arr = arr.astype(np.float32)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"Tensor data must be numeric, got dtype {arr.dtype} from {type(data).__name__}")
-    if arr.dtype.kind == "f" and arr.dtype not in (np.float32, np.float64):
-        arr = arr.astype(np.float32)
-    return arr
-
-
-class Tensor:
+class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods,
+             InplaceMethods, NumpyMethods, TensorBase):
     """An n-dimensional array that records operations for backpropagation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``. ``.data`` is the ``np.ndarray``; ``.grad`` a
     ``Tensor`` or ``None``; only leaves (and tensors that called ``retain_grad()``) keep ``.grad``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "label", "_prev", "_fn", "_retains_grad",
-                 "_deps", "_g", "__weakref__")
-    __array_ufunc__ = None  # NumPy defers to our reflected operators (ndarray * Tensor -> Tensor)
+    # _vcount: the version counter, a one-item list shared with views and detach()ed copies (None until
+    # first needed: version 0); _consumed: a recorded op used this tensor; _ghost_of: what a freed graph
+    # keeps of this tensor (see _release)
+    __slots__ = ("_data", "grad", "requires_grad", "label", "_prev", "_fn", "_retains_grad",
+                 "_deps", "_g", "_vcount", "_consumed", "_ghost_of", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None, label=""):
-        self.data = _to_array(data, as_dtype(dtype))
+        """A leaf holding a copy of ``data`` (see the class docstring for the dtype policy)."""
+        self._data = to_array(data, as_dtype(dtype))
         self.grad = None
         self.label = label
         self._prev = ()
         self._fn = None
         self._retains_grad = False
         self._deps = None
+        self._vcount = None
+        self._consumed = False
+        self._ghost_of = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -86,7 +61,7 @@ class Tensor:
     @staticmethod
     def _wrap(array):
         t = _new(Tensor)
-        t.data = array if type(array) is np.ndarray else np.asarray(array)  # NumPy returns scalars for 0-d
+        t._data = array if type(array) is np.ndarray else np.asarray(array)  # NumPy returns scalars for 0-d
         t.grad = None
         t.requires_grad = False
         t.label = ""
@@ -94,12 +69,15 @@ class Tensor:
         t._fn = None
         t._retains_grad = False
         t._deps = None
+        t._vcount = None
+        t._consumed = False
+        t._ghost_of = None
         return t
 
     @staticmethod
     def _node(array, fn, inputs):
         t = _new(Tensor)
-        t.data = array if type(array) is np.ndarray else np.asarray(array)
+        t._data = array if type(array) is np.ndarray else np.asarray(array)
         t.grad = None
         t.requires_grad = True
         t.label = ""
@@ -107,32 +85,84 @@ class Tensor:
         t._fn = fn
         t._retains_grad = False
         t._deps = None
+        t._vcount = None
+        t._consumed = False
+        t._ghost_of = None
         return t
+
+    def _snapshot(self):
+        """A new node object holding this tensor's current node (same array, counter and parents), so
+        that this tensor can become the node of an in-place op."""
+        t = _new(Tensor)
+        t._data = self._data
+        t.grad = None
+        t.requires_grad = self.requires_grad
+        t.label = self.label
+        t._prev = self._prev
+        t._fn = self._fn
+        t._retains_grad = False
+        t._deps = None
+        t._vcount = self._counter()
+        t._consumed = False
+        t._ghost_of = None
+        return t
+
+    def _constant(self, x):
+        """``x`` (a number, array or list) as a Tensor constant beside this one (numbers take its dtype)."""
+        return operand(x, self)
 
     # -- attributes ------------------------------------------------------------------------------
     @property
+    def data(self):
+        """A tensor sharing this one's array, not requiring grad, whose in-place changes are not
+        tracked (torch's ``.data``)."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's data has seen (torch's ``_version``)."""
+        return self._vcount[0] if self._vcount else 0
+
+    def _counter(self):
+        """The version counter, made on first use (views and ``detach()`` share it)."""
+        if self._vcount is None:
+            self._vcount = [0]
+        return self._vcount
+
+    @property
     def shape(self):
-        return self.data.shape
+        """The size of each dimension, a tuple."""
+        return self._data.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        """The number of dimensions."""
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        """The NumPy dtype of the elements."""
+        return self._data.dtype
 
     def size(self, dim=None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        """The shape, or the size of dimension ``dim``."""
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self):
-        return self.data.size
+        """The number of elements."""
+        return self._data.size
 
     def dim(self):
-        return self.data.ndim
+        """The number of dimensions."""
+        return self._data.ndim
 
     @property
     def is_leaf(self):
+        """True for a tensor no recorded operation made (created by the user, or detached)."""
         return self._fn is None
 
     @property
@@ -142,57 +172,70 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        """The primitive that made this tensor (``None`` for a leaf)."""
         return self._fn
 
     def __len__(self):
-        if self.data.ndim == 0:
+        """The size of dimension 0."""
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     # -- conversion --------------------------------------------------------------------------------
     def numpy(self):
+        """The NumPy array (shared); raises for a tensor that requires grad, as torch."""
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on a Tensor that requires grad; use "
                                "tensor.detach().numpy()")
-        return self.data
+        return self._data
 
     def item(self):
-        if self.data.size != 1:
+        """The one element as a Python number."""
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self):
-        return self.data.tolist()
+        """The elements as nested Python lists."""
+        return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        """``np.asarray(t)``: the array (as ``dtype`` when given)."""
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def __float__(self):
+        """``float(t)`` of a one-element tensor."""
         return float(self.item())
 
     def __int__(self):
+        """``int(t)`` of a one-element tensor."""
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        """An integer one-element tensor as an index (``range(t)``, ``x[t]``)."""
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError(f"only integer tensors of a single element can be converted to an index, "
                             f"got {self.dtype} shape {self.shape}")
-        return int(self.data.item())
+        return int(self._data.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        """``bool(t)`` of a one-element tensor."""
+        if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with shape {self.shape} is ambiguous")
-        return bool(self.data.item())
+        return bool(self._data.item())
 
     __hash__ = object.__hash__
 
     # -- autograd --------------------------------------------------------------------------------
     def detach(self):
-        """A new leaf sharing this tensor's data, without gradient history."""
-        return Tensor._wrap(self.data)
+        """A new leaf sharing this tensor's data (and version counter), without gradient history."""
+        t = Tensor._wrap(self._data)
+        t._vcount = self._counter()
+        return t
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind != "f":
+        """Set ``requires_grad`` in place (leaves only); returns ``self``."""
+        if requires_grad and self._data.dtype.kind != "f":
             raise ValueError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
         if not requires_grad and self._fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf tensors; use detach()")
@@ -218,12 +261,12 @@ class Tensor:
 
     def _root_grad(self, gradient, create_graph):
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this tensor "
                                    f"has shape {self.shape}: pass backward(gradient=...)")
-            g = np.ones_like(self.data)
+            g = np.ones_like(self._data)
         else:
-            g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=self.dtype)
+            g = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=self.dtype)
             if g.shape != self.shape:
                 raise RuntimeError(f"gradient has shape {g.shape} but the output has shape {self.shape}")
             if g.dtype != self.dtype:
@@ -236,28 +279,31 @@ class Tensor:
     def _vjp(self, g, create_graph):
         """Gradients for the parents, summed back to each parent's shape: the one unbroadcast."""
         prev = self._prev
+        fn = self._fn
+        if fn.saves_inputs or fn.saves_output:
+            _check_versions(self, fn, prev)
         if create_graph:
             if not isinstance(g, Tensor):
                 g = Tensor._wrap(g)
             grads = self._fn.backward(g, self, *prev)
         else:
             if isinstance(g, Tensor):
-                g = g.data
-            n = len(prev)  # 0 for a freed graph: the general call below raises the clear error
+                g = g._data
+            n = len(prev)
             if n == 1:
-                grads = self._fn.backward(g, self.data, prev[0].data)
+                grads = self._fn.backward(g, self._data, prev[0]._data)
             elif n == 2:
-                grads = self._fn.backward(g, self.data, prev[0].data, prev[1].data)
+                grads = self._fn.backward(g, self._data, prev[0]._data, prev[1]._data)
             else:
-                grads = self._fn.backward(g, self.data, *[p.data for p in prev])
+                grads = self._fn.backward(g, self._data, *[p._data for p in prev])
         out = []
         for p, pg in zip(prev, grads):
             if pg is None or not p.requires_grad:
                 out.append(None)
                 continue
-            d = p.data
+            d = p._data
             if pg.shape != d.shape:
-                pg = function.sum_to(pg, d.shape)
+                pg = sum_to(pg, d.shape)
             if pg.dtype is not d.dtype and pg.dtype != d.dtype:
                 pg = pg.to(d.dtype) if isinstance(pg, Tensor) else pg.astype(d.dtype)
             out.append(pg)
@@ -271,28 +317,46 @@ class Tensor:
             return
         if self.grad is None:
             # a fresh copy: the array may be shared with another gradient, a view, or the user's
-            if type(g) is np.ndarray and g.dtype is self.data.dtype:
+            if type(g) is np.ndarray and g.dtype is self._data.dtype:
                 self.grad = Tensor._wrap(g.copy(order="K"))
             else:
-                self.grad = Tensor._wrap(np.array(g, dtype=self.data.dtype, copy=True))
+                self.grad = Tensor._wrap(np.array(g, dtype=self._data.dtype, copy=True))
         else:
-            self.grad = Tensor._wrap(self.grad.data + g)
+            self.grad = Tensor._wrap(self.grad._data + g)
 
     def _release(self):
-        self._prev = FREED
-        self._fn = _FREED_FN
+        """Free what backward saved, keep the structure: the op's name, and parents as ``_ghost()``s, so
+        the graph can still be drawn while the intermediate arrays go."""
+        self._fn = _freed(self._fn.name)
+        self._prev = prev = FreedParents(p._ghost() for p in self._prev)
+        if self._ghost_of is not None:
+            self._ghost_of._prev = prev
+
+    def _ghost(self):
+        """What a freed graph keeps of this tensor: itself for a leaf that requires grad (parameters stay
+        recognisable), else an array-free stand-in with its op, shape and dtype."""
+        if self._fn is None and self.requires_grad:
+            return self
+        g = self._ghost_of
+        if g is None:
+            g = self._ghost_of = Tensor._wrap(_placeholder(self._data))
+            g.label = self.label
+            if self._fn is not None:
+                g._fn, g.requires_grad = _freed(self._fn.name), True
+        return g
 
     def _as_grad(self, g, create_graph):
         if isinstance(g, Tensor):
             return g
-        return Tensor._wrap(np.array(g, dtype=self.data.dtype, copy=True))
+        return Tensor._wrap(np.array(g, dtype=self._data.dtype, copy=True))
 
     # -- display ---------------------------------------------------------------------------------
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        """``tensor([...], dtype=..., grad_fn=<...>)``, as torch prints it."""
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype not in (np.float32, np.int64, np.bool_):
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype not in (np.float32, np.int64, np.bool_):
+            extra += f", dtype={self._data.dtype}"
         if self._fn is not None:
             extra += f", grad_fn=<{self._fn.name}>"
         elif self.requires_grad:
@@ -300,12 +364,48 @@ class Tensor:
         return f"tensor({body}{extra})"
 
 
-function.Tensor = Tensor
+
+
+_FREED = {}
+
+
+def _freed(name):
+    """One shared ``Freed`` marker per op name."""
+    f = _FREED.get(name)
+    if f is None:
+        f = _FREED[name] = Freed(name)
+    return f
+
+
+def _placeholder(a):
+    """``a`` itself when tiny (drawings show the data of tiny tensors), else a zero-memory broadcast
+    view with its shape and dtype."""
+    if a.size <= 6:
+        return a.copy()
+    return np.broadcast_to(np.zeros((), dtype=a.dtype), a.shape)
+
+
+def _check_versions(node, fn, prev):
+    """torch's error when a tensor the rule of ``fn`` reads was changed in place after it was saved."""
+    if fn.saves_inputs:
+        versions = fn._versions
+        for i, p in enumerate(prev):
+            vc = p._vcount
+            if vc and vc[0] != (versions[i] if versions else 0):
+                _version_error(p, f"input {i}", fn, versions[i] if versions else 0)
+    if fn.saves_output and node._vcount and node._vcount[0] != fn._out_version:
+        _version_error(node, "output 0", fn, fn._out_version)
+
+
+def _version_error(t, what, fn, expected):
+    shape = ", ".join(map(str, t.shape))
+    raise RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype} tensor of shape [{shape}]], which is {what} of {fn.name}, is at version "
+        f"{t._version}; expected version {expected} instead. Hint: use the out-of-place operation, or "
+        f".clone() the tensor before changing it in place")
 
 
 def tensor(data, requires_grad=False, dtype=None):
     """Same as ``Tensor(data, requires_grad, dtype)``."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
-
-
-from . import tensor_methods  # noqa: E402,F401  (operators and methods, defined with the ops)

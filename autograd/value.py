@@ -15,7 +15,7 @@ import math
 import numbers
 
 from . import ieee
-from .engine import FREED, run_backward
+from .engine import FREED, freed_rule as _freed, run_backward
 from .grad_mode import _state as _grad_state
 
 _new = object.__new__
@@ -25,22 +25,13 @@ def _data(x):
     return x.data if isinstance(x, Value) else x
 
 
-def _freed(*args):
-    raise RuntimeError(
-        "Trying to backward through the graph a second time: the first backward(retain_graph=False) "
-        "freed it; pass retain_graph=True to the first call")
-
-
-_freed.op = "freed"
-
-
 def _node(data, a, b, rule):
     """A new Value computed by ``rule``'s op from parents ``a`` and ``b`` (``b`` None for unary ops)."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out._deps = None
-    if _grad_state["enabled"]:
+    if _grad_state.enabled:
         out._a, out._b, out._rule = a, b, rule
     else:
         out._a = out._b = out._rule = None

@@ -1,16 +1,17 @@
 """Tensor engine against other NumPy autodiff libraries: MyGrad and HIPS autograd.
 
-The step is bench_tensor's MLP training step at its small and mid sizes (same weights, inputs and
-targets from its ``_init``): Linear-ReLU-Linear-ReLU-Linear, softmax cross-entropy, backward and an
-SGD update, in float32, written idiomatically in each library:
+The step is bench_tensor's MLP training step in plain tensor ops at its small and mid sizes (same
+weights, inputs and targets from its ``init``, W of shape (in, out)): Linear-ReLU-Linear-ReLU-Linear,
+softmax cross-entropy, backward and an SGD update, in float32, at 1 and 2 threads, written idiomatically
+in each library:
 
-* chainrule with ``autograd`` tensors (bench_tensor's ``_chainrule_step``);
-* MyGrad: ``x @ W.T + b``, ``mygrad.nnet.relu``, ``mygrad.nnet.softmax_crossentropy``,
+* chainrule with ``autograd`` tensors (bench_tensor's ``plain_step``);
+* MyGrad: ``x @ W + b``, ``mygrad.nnet.relu``, ``mygrad.nnet.softmax_crossentropy``,
   ``loss.backward()``, ``W.data -= lr * W.grad``; once with its defaults and once with memory guarding
   off (``mygrad.mem_guard_off``, the switch its documentation gives for speed);
 * HIPS autograd: a loss function of the parameter list over ``autograd.numpy``, ``value_and_grad``,
   ``p -= lr * g``;
-* torch eager (bench_tensor's ``_torch_step``), for reference.
+* torch eager (bench_tensor's ``plain_step``), for reference.
 
 HIPS autograd's import name is ``autograd``, as ours, so it runs in a subprocess: it is installed (once,
 with pip, without dependencies so it uses this NumPy) into ``.venv/peers/hips``, and a worker script runs
@@ -28,13 +29,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks import bench_tensor as bt
+from benchmarks.harness import (QUICK_TIMING, THREADS, Load, Timing, dist_version, interleaved, ratio,
+                                thread_label, threads, torch_version)
 
 ROOT = Path(__file__).resolve().parent.parent
 HIPS_DIR = ROOT / ".venv" / "peers" / "hips"
@@ -44,7 +45,7 @@ INSTALL_TIMEOUT = 180  # seconds
 WORKER_TIMEOUT = 300
 
 LABELS = {
-    "chainrule": "chainrule, `autograd` tensors",
+    "chainrule": "chainrule, plain tensor ops",
     "mygrad": "MyGrad {mygrad}",
     "mygrad_noguard": "MyGrad {mygrad}, memory guarding off",
     "hips": "HIPS autograd {hips}",
@@ -57,13 +58,13 @@ def _mygrad_step(params, x, y, guard=True):
     import mygrad as mg
     from mygrad.nnet.activations import relu
     from mygrad.nnet.losses import softmax_crossentropy
-    W1, b1, W2, b2, W3, b3 = ps = [mg.Tensor(p) for p in params]  # mg.Tensor copies its data
+    W1, b1, W2, b2, W3, b3 = ps = [mg.Tensor(p) for p in bt.in_out(params)]  # W (in, out)
     lr = bt.LR
 
     def step():
-        h = relu(x @ W1.T + b1)
-        h = relu(h @ W2.T + b2)
-        loss = softmax_crossentropy(h @ W3.T + b3, y)
+        h = relu(x @ W1 + b1)
+        h = relu(h @ W2 + b2)
+        loss = softmax_crossentropy(h @ W3 + b3, y)
         loss.backward()
         for p in ps:
             p.data -= lr * p.grad
@@ -117,9 +118,9 @@ for name, steps in config["sizes"]:
 
     def loss_fn(ps):
         W1, b1, W2, b2, W3, b3 = ps
-        h = anp.maximum(x @ W1.T + b1, 0.0)
-        h = anp.maximum(h @ W2.T + b2, 0.0)
-        z = h @ W3.T + b3
+        h = anp.maximum(x @ W1 + b1, 0.0)
+        h = anp.maximum(h @ W2 + b2, 0.0)
+        z = h @ W3 + b3
         s = z - anp.max(z, axis=1, keepdims=True)
         logp = s - anp.log(anp.sum(anp.exp(s), axis=1, keepdims=True))
         return -anp.mean(logp[rows, y])
@@ -138,7 +139,7 @@ for name, steps in config["sizes"]:
     per_round, times = max(1, steps // config["rounds"]), []
     for r in range(config["rounds"]):
         time.sleep(config["pause"])
-        for _ in range(config["warmup"] if r == 0 else 2):
+        for _ in range(config["warmup"] if r == 0 else 1):
             step()
         for _ in range(per_round):
             t0 = time.perf_counter()
@@ -172,21 +173,21 @@ def _install_hips():
     return None
 
 
-def _run_hips(data, sizes, threads, warmup_of):
-    """Time HIPS autograd in a subprocess. Returns (result dict, None) or (None, why not)."""
-    why = _install_hips()
-    if why:
-        return None, why
-    config = {"lr": bt.LR, "threads": threads, "rounds": bt.ROUNDS, "pause": bt.PAUSE,
-              "sizes": [[name, steps] for name, steps in sizes], "warmup": max(3, warmup_of)}
+def run_hips(data, sizes, n_threads, timing, hips_dir=HIPS_DIR):
+    """Time HIPS autograd, installed in ``hips_dir``, in a subprocess at ``n_threads`` on ``data`` (the
+    arrays ``{size}_p0..5``, ``{size}_x``, ``{size}_y`` for every (size, steps) in ``sizes``).
+    Returns (result dict, None) or (None, why not)."""
+    config = {"lr": bt.LR, "threads": n_threads, "rounds": timing.rounds, "pause": timing.pause,
+              "sizes": [[name, steps] for name, steps in sizes],
+              "warmup": max(timing.warmup, max((steps for _, steps in sizes), default=0) // 10)}
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
+        env[var] = str(n_threads)
     with tempfile.TemporaryDirectory(prefix="chainrule-peers-") as tmp:
         path = os.path.join(tmp, "data.npz")
         np.savez(path, **data)
         try:
-            cmd = [sys.executable, "-I", "-c", WORKER, str(HIPS_DIR), path, json.dumps(config)]
+            cmd = [sys.executable, "-I", "-c", WORKER, str(hips_dir), path, json.dumps(config)]
             proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True,
                                   timeout=WORKER_TIMEOUT)
         except (OSError, subprocess.TimeoutExpired) as e:
@@ -196,115 +197,95 @@ def _run_hips(data, sizes, threads, warmup_of):
         return None, f"the HIPS autograd worker failed (exit {proc.returncode}): {err[-1] if err else ''}"
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     if not out["sizes"]:
-        return None, f"the worker imported `autograd` from {out['file']}, not from {HIPS_DIR}"
+        return None, f"the worker imported `autograd` from {out['file']}, not from {hips_dir}"
     return out, None
 
 
 # -- the benchmark -----------------------------------------------------------------------------------
-def _cpu_busy():
-    """bench_tensor's (CPU seconds of all processes, of this one), this one counting its finished
-    children (the HIPS worker); None off Linux."""
-    busy = bt._cpu_busy()
-    if busy is None:
-        return None
-    t = os.times()
-    return busy[0], busy[1] + t.children_user + t.children_system
-
-
-def _version(dist):
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return None
-
-
 def _losses(make, n=2):
     step = make()
     return [float(step().item()) for _ in range(n)]
 
 
-def run(quick=False, threads=None):
-    """Time every contender at bench_tensor's small and mid sizes; return the BENCHMARKS.md section and
-    the key numbers. ``threads`` defaults to $CHAINRULE_BENCH_THREADS, else torch's default."""
-    import torch
-    threads = threads or int(os.environ.get("CHAINRULE_BENCH_THREADS", 0)) or torch.get_num_threads()
-    has_mygrad = _version("mygrad") is not None
-    used, undo = bt._set_threads(threads)
-    try:
-        cpu0, wall0 = _cpu_busy(), time.perf_counter()
-        rows, losses, data, hips_sizes = {}, {}, {}, []
-        for name, batch, widths, steps in bt.SIZES:
-            if name not in PEER_SIZES:
-                continue
-            if quick:
-                steps = max(bt.ROUNDS, steps // 10)
-            params, x, y = bt._init(widths, batch)
-            makers = {"chainrule": lambda: bt._chainrule_step(params, x, y)[0],
-                      "torch": lambda: bt._torch_step(params, x, y)[0]}
-            if has_mygrad:
-                makers["mygrad"] = lambda: _mygrad_step(params, x, y)
-                makers["mygrad_noguard"] = lambda: _mygrad_step(params, x, y, guard=False)
+def _makers(params, x, y, has_mygrad):
+    """The in-process contenders' makers: name -> () -> step."""
+    makers = {"chainrule": lambda: bt.plain_step(bt.library("chainrule"), params, x, y)[0],
+              "torch": lambda: bt.plain_step(bt.library("torch"), params, x, y)[0]}
+    if has_mygrad:
+        makers["mygrad"] = lambda: _mygrad_step(params, x, y)
+        makers["mygrad_noguard"] = lambda: _mygrad_step(params, x, y, guard=False)
+    return makers
+
+
+def run(quick=False, sizes=None, thread_counts=THREADS, with_hips=True):
+    """Time every contender at bench_tensor's small and mid sizes (or ``sizes``, bench_tensor.SIZES
+    entries) at every thread count; return the BENCHMARKS.md section and the key numbers. HIPS autograd
+    is installed when missing, unless ``with_hips`` is false (then it is left out)."""
+    sizes = sizes or [s for s in bt.SIZES if s[0] in PEER_SIZES]
+    timing = QUICK_TIMING if quick else Timing()
+    has_mygrad = dist_version("mygrad") is not None
+    rows, losses, data, hips_sizes, described, hips = {}, {}, {}, [], {}, {}
+    hips_error = _install_hips() if with_hips else "left out of this run"
+    with Load() as load:
+        for name, batch, widths, steps in sizes:
+            steps = max(timing.rounds, steps // bt.QUICK_DIVISOR) if quick else steps
+            params, x, y = bt.init(widths, batch)
+            makers = _makers(params, x, y, has_mygrad)
             losses[name] = {k: _losses(make) for k, make in makers.items()}
-            steps_fns = {k: make() for k, make in makers.items()}
-            rows[name] = bt._time(steps_fns, steps, warmup=max(3, steps // 10))
-            rows[name]["steps"] = steps
-            data.update({f"{name}_p{i}": p for i, p in enumerate(params)})
+            rows[name] = {"steps": steps}
+            for n in thread_counts:
+                with threads(n) as described[n]:
+                    fns = {k: make() for k, make in makers.items()}
+                    rows[name][n] = interleaved(fns, steps, Timing(timing.rounds, timing.pause,
+                                                                   max(timing.warmup, steps // 10)))
+            data.update({f"{name}_p{i}": p for i, p in enumerate(bt.in_out(params))})
             data.update({f"{name}_x": x, f"{name}_y": y})
             hips_sizes.append((name, steps))
-        hips, hips_error = _run_hips(data, hips_sizes, threads, max(s for _, s in hips_sizes) // 10)
-        cpu1, wall = _cpu_busy(), time.perf_counter() - wall0
-    finally:
-        for fn in undo:
-            fn()
-    others = None  # share of the machine's CPU time used by processes other than this one and its worker
-    if cpu0 and cpu1:
-        others = max(0.0, (cpu1[0] - cpu0[0]) - (cpu1[1] - cpu0[1])) / (wall * (os.cpu_count() or 1))
-    if hips:
-        for name, r in hips["sizes"].items():
-            rows[name]["hips"] = r["ms"]
+        for n in thread_counts:
+            if hips_error is None:
+                hips[n], hips_error = run_hips(data, hips_sizes, n, timing)
+    for n, out in hips.items():
+        for name, r in ((out or {}).get("sizes") or {}).items():
+            rows[name][n]["hips"] = r["ms"]
             losses[name]["hips"] = r["losses"]
-    return _report(rows, losses, used, hips, hips_error, has_mygrad, others)
+    return _report(rows, losses, sizes, thread_counts, described, hips, hips_error, has_mygrad, load)
 
 
-def _report(rows, losses, used, hips, hips_error, has_mygrad, others):
-    versions = {"mygrad": _version("mygrad"), "hips": hips and hips["version"],
-                "torch": bt._torch_version()}
+def _agreeing(losses):
+    """{size: {library: its first losses agree with torch's}}."""
+    def agrees(a, b):
+        return bool(np.allclose(a, b, rtol=LOSS_RTOL, atol=LOSS_ATOL))
+    return {name: {k: agrees(v, ls["torch"]) for k, v in ls.items()} for name, ls in losses.items()}
+
+
+def _report(rows, losses, sizes, thread_counts, described, hips, hips_error, has_mygrad, load):
+    any_hips = next((h for h in hips.values() if h), None)
+    versions = {"mygrad": dist_version("mygrad"), "hips": any_hips and any_hips["version"],
+                "torch": torch_version()}
     order = ["chainrule", "mygrad", "mygrad_noguard", "hips", "torch"]
-    sizes = [s for s in bt.SIZES if s[0] in rows]
-    result = {"threads": used, "versions": versions, "hips_error": hips_error, "sizes": {},
-              "other_processes_cpu": others,
-              "hips_grad_dtype": hips and {n: r["grad_dtype"] for n, r in hips["sizes"].items()}}
-    bad = []
+    agree = _agreeing(losses)
+    result = {"threads": described, "versions": versions, "hips_error": hips_error,
+              "other_processes_cpu": load.others, "sizes": {}}
     for name, *_ in sizes:
-        ref = losses[name]["torch"]
-        entry = result["sizes"][name] = {"steps": rows[name]["steps"]}
-        for key in order:
-            if key not in rows[name]:
-                continue
-            ok = bool(np.allclose(losses[name][key], ref, rtol=LOSS_RTOL, atol=LOSS_ATOL))
-            entry[key] = {"ms": rows[name][key], "vs_chainrule": rows[name][key] / rows[name]["chainrule"],
-                          "losses": losses[name][key], "agrees_with_torch": ok}
-            if not ok:
-                bad.append((name, key))
+        result["sizes"][name] = {"steps": rows[name]["steps"], "agrees_with_torch": agree[name],
+                                 **{n: rows[name][n] for n in thread_counts}}
+    bad = [(name, k) for name, a in agree.items() for k, ok in a.items() if not ok]
     lines = [
         "## Tensor engine against other NumPy autodiff libraries",
         "",
-        "bench_tensor's MLP training step (Linear-ReLU-Linear-ReLU-Linear, softmax cross-entropy, backward, "
-        "SGD, float32, same weights and data) written idiomatically with each library; median ms/step "
-        "(warm-up, then interleaved blocks of steps). *vs chainrule* is the library's time over ours "
+        "bench_tensor's MLP training step in plain tensor ops (`x @ W + b` with W (in, out), ReLU, softmax "
+        "cross-entropy, backward, SGD, float32, same weights and data) written idiomatically with each "
+        "library; median ms/step of interleaved blocks. *vs chainrule* is the library's time over ours "
         "(above 1: slower than chainrule). HIPS autograd runs in a subprocess (its import name is "
         "`autograd`, as ours) with the same NumPy, BLAS threads and timing; the others in this process. "
-        "The first two losses of every library are checked against torch's (rtol "
-        f"{LOSS_RTOL:g}).",
+        f"The first two losses of every library are checked against torch's (rtol {LOSS_RTOL:g}).",
         "",
-        f"Threads: torch {used['torch']}, NumPy BLAS {used['numpy_blas']}"
-        + (f"; HIPS autograd worker: NumPy {hips['numpy']}, BLAS {hips['blas'] or 'not reported'}." if hips
-           else "."),
+        *[f"Threads at {thread_label(n)}: {described[n]}"
+          + (f"; HIPS autograd worker: NumPy {hips[n]['numpy']}, BLAS {hips[n]['blas'] or 'not reported'}."
+             if hips.get(n) else ".") for n in thread_counts],
         "",
+        *load.warning(),
     ]
-    if others is not None and others > 0.1:
-        lines += [f"**Warning**: other processes used {100 * others:.0f}% of the machine's CPU time "
-                  "during this run; the timings are perturbed.", ""]
     if hips_error:
         lines += [f"HIPS autograd: not measured ({hips_error}).", ""]
     if not has_mygrad:
@@ -312,21 +293,21 @@ def _report(rows, losses, used, hips, hips_error, has_mygrad, others):
     if bad:
         lines += ["**Warning**: losses disagree with torch's for "
                   + ", ".join(f"{LABELS[k].split(' ')[0]} ({n})" for n, k in bad) + ".", ""]
-    head = " | ".join(f"{name} ms/step | vs chainrule" for name, *_ in sizes)
-    lines += [
-        "; ".join(f"**{name}**: batch {batch}, layers {'-'.join(map(str, widths))}, "
-                  f"{rows[name]['steps']} timed steps" for name, batch, widths, _ in sizes) + ".",
-        "",
-        f"| | {head} |",
-        "|---|" + "---:|---:|" * len(sizes),
-    ]
-    for key in order:
-        if not all(key in rows[name] for name, *_ in sizes):
-            continue
-        cells = " | ".join(f"{rows[name][key]:.3f} | {rows[name][key] / rows[name]['chainrule']:.2f}x"
-                           for name, *_ in sizes)
-        lines.append(f"| {LABELS[key].format(**versions)} | {cells} |")
-    lines.append("")
+    for name, batch, widths, _ in sizes:
+        lines += [
+            f"**{name}**: batch {batch}, layers {'-'.join(map(str, widths))}, {rows[name]['steps']} timed "
+            "steps per library and thread count.",
+            "",
+            "| | " + " | ".join(f"{thread_label(n)}: ms | vs chainrule" for n in thread_counts) + " |",
+            "|---|" + "---:|---:|" * len(thread_counts),
+        ]
+        for key in order:
+            if not all(key in rows[name][n] for n in thread_counts):
+                continue
+            cells = " | ".join(f"{r[key]:.3f} | {ratio(r[key], r['chainrule'])}"
+                               for r in (rows[name][n] for n in thread_counts))
+            lines.append(f"| {LABELS[key].format(**versions)} | {cells} |")
+        lines.append("")
     result["markdown"] = "\n".join(lines)
     return result
 

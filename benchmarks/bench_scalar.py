@@ -4,16 +4,19 @@
    SVM max-margin loss ``mean((1 + -y * score).relu())`` plus ``1e-4 * sum(p * p)``, backward, SGD with
    the notebook's schedule ``lr = 1.0 - 0.9 * k / 100``. The same code builds the same graph with
    ``micrograd.engine.Value`` and with ``autograd.Value`` (the class is an argument), from identical
-   initial weights, in one process, under Python's default garbage collector for both; the losses of
-   the two engines must agree to 1e-9 at every step.
+   initial weights, in one process; the losses of the two engines must agree to 1e-9 at every step.
+   Timed under Python's default garbage collector (the engines taking turns in blocks), and as a
+   diagnostic with the collector off during each timed step only (alternating step by step).
 2. Deep chains ``x = x * w + b`` of 10^5 and 10^6 nodes, forward plus backward (micrograd's recursive
    topological sort cannot go past ~1000 nodes), with the time spent inside Python's (untouched)
    cyclic collector shown apart, and the memory a graph node costs (tracemalloc).
 
+Pure Python: the thread count does not apply, so unlike the tensor benchmarks this runs once.
 ``run()`` returns ``{"markdown": ..., ...}`` with the section for BENCHMARKS.md and the key numbers;
 ``python -m benchmarks.bench_scalar`` prints the section.
 """
 import gc
+import itertools
 import math
 import statistics
 import time
@@ -22,14 +25,20 @@ import tracemalloc
 import numpy as np
 
 import autograd
+from benchmarks.harness import Load, target, verdict
 
 SEED = 1337
 N_POINTS = 100
 SIZES = (2, 16, 16, 1)
 ALPHA = 1e-4
-TIMED_STEPS = 10
-RATIO_TARGET = 10.0       # micrograd time / ours, per training step
-LINEARITY_TARGET = 12.0   # time(10^6 nodes) / time(10^5 nodes)
+BLOCKS, BLOCK_STEPS = 3, 4        # default collector: blocks per engine, timed steps per block
+COLLECTOR_OFF_STEPS = 10
+CHAIN_SIZES, CHAIN_ROUNDS = (100_000, 1_000_000), 3
+MEMORY_NODES = 100_000
+QUICK = {"blocks": 1, "block_steps": 2, "collector_off_steps": 3, "chain_sizes": (10_000, 100_000),
+         "chain_rounds": 1}
+RATIO_TARGET = 15.0       # micrograd time / ours, per training step, default collector
+LINEARITY_TARGET = 11.0   # time outside the collector, 10^6 nodes over 10^5 nodes
 LOSS_TOL = 1e-9
 
 
@@ -92,17 +101,52 @@ def train_step(model, value_cls, xs, ys, k):
     return total.data
 
 
-def time_training(value_cls, xs, ys, steps=TIMED_STEPS):
-    """Seconds per step (one warm-up step first) and the loss of every step."""
-    model = MLP(value_cls, init_weights())
+def trainer(value_cls, xs, ys):
+    """A call that runs the next step of micrograd's demo on a fresh model of ``value_cls``; returns the
+    step's loss."""
+    model, ks = MLP(value_cls, init_weights()), itertools.count()
+    return lambda: train_step(model, value_cls, xs, ys, next(ks))
+
+
+def time_default_collector(trainers, blocks, steps):
+    """Seconds per step and every loss, for each trainer, under Python's default collector.
+
+    The engines take turns in blocks (A, B, A, B, ...): each block starts from a collected heap with one
+    untimed step (whose garbage the timed steps then carry, as in a training loop), then ``steps`` timed
+    steps, so no engine pays for collecting the other's garbage.
+    """
+    times, losses = {name: [] for name in trainers}, {name: [] for name in trainers}
+    clock = time.perf_counter
+    for _ in range(blocks):
+        for name, step in trainers.items():
+            gc.collect()
+            losses[name].append(step())
+            for _ in range(steps):
+                t0 = clock()
+                losses[name].append(step())
+                times[name].append(clock() - t0)
     gc.collect()
-    losses = [train_step(model, value_cls, xs, ys, 0)]
-    times = []
-    for k in range(1, steps + 1):
-        t0 = time.perf_counter()
-        losses.append(train_step(model, value_cls, xs, ys, k))
-        times.append(time.perf_counter() - t0)
-    del model
+    return times, losses
+
+
+def time_collector_off(trainers, steps):
+    """Seconds per step and every loss, for each trainer, with the collector off during each timed step
+    only (``gc.disable()``, restored right after, then a full collection outside the timing); the
+    engines alternate step by step."""
+    times, losses = {name: [] for name in trainers}, {name: [] for name in trainers}
+    clock = time.perf_counter
+    for _ in range(steps):
+        for name, step in trainers.items():
+            gc.collect()
+            was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                t0 = clock()
+                losses[name].append(step())
+                times[name].append(clock() - t0)
+            finally:
+                if was_enabled:
+                    gc.enable()
     gc.collect()
     return times, losses
 
@@ -144,15 +188,17 @@ class CollectorClock:
 
 def time_chains(sizes, rounds):
     """For each size, the median over runs of (forward s, backward s, s inside the collector, full
-    collections). The sizes take turns, ``rounds`` times, so a slow spell on the machine hits all of them
-    alike; the smaller sizes run more often per round (as many times as they are smaller, up to 3)."""
+    collections), and the number of runs. The sizes take turns, ``rounds`` times, so a slow spell on
+    the machine hits all of them alike; the smaller sizes run more often per round (as many times as
+    they are smaller, up to 3)."""
     runs = {n: [] for n in sizes}
     for _ in range(rounds):
         for n in sizes:
             for _ in range(min(3, max(sizes) // n)):
                 runs[n].append(_time_chain_once(n))
     gc.collect()
-    return {n: tuple(statistics.median(column) for column in zip(*r)) for n, r in runs.items()}
+    medians = {n: tuple(statistics.median(column) for column in zip(*r)) for n, r in runs.items()}
+    return medians, {n: len(r) for n, r in runs.items()}
 
 
 def _time_chain_once(n):
@@ -214,102 +260,156 @@ def bytes_per_node(value_cls, n=100_000):
 
 
 # -- report -----------------------------------------------------------------------------------------
-def run(quick=False):
-    """Time micrograd's demo step with both engines, and the deep chains; return the report."""
+def run(quick=False, points=N_POINTS, **overrides):
+    """Time micrograd's demo step with both engines (default collector, then collector off), the deep
+    chains and the memory per node; return the report. ``overrides`` replace settings (the keys of
+    ``QUICK``, and ``memory_nodes``), for tests."""
+    cfg = {"blocks": BLOCKS, "block_steps": BLOCK_STEPS, "collector_off_steps": COLLECTOR_OFF_STEPS,
+           "chain_sizes": CHAIN_SIZES, "chain_rounds": CHAIN_ROUNDS, "memory_nodes": MEMORY_NODES,
+           **(QUICK if quick else {}), **overrides}
+    with Load() as load:
+        result = _measure(cfg, points)
+    result["other_processes_cpu"] = load.others
+    result["markdown"] = "\n".join(_training_lines(result, cfg, points, load.warning())
+                                   + _chain_lines(result, cfg))
+    return result
+
+
+def _measure(cfg, points):
+    """Every number of the section, and its rows of the targets' summary."""
     from micrograd.engine import Value as MicrogradValue
 
-    xs, ys = make_moons(N_POINTS)
-    steps = 3 if quick else TIMED_STEPS
-    ours_t, ours_loss = time_training(autograd.Value, xs, ys, steps)
-    mg_t, mg_loss = time_training(MicrogradValue, xs, ys, steps)
-    loss_diff = max(abs(a - b) for a, b in zip(ours_loss, mg_loss))
+    xs, ys = make_moons(points)
+    engines = {"chainrule": autograd.Value, "micrograd": MicrogradValue}
+    fresh = lambda: {name: trainer(cls, xs, ys) for name, cls in engines.items()}  # noqa: E731
+    default = time_default_collector(fresh(), cfg["blocks"], cfg["block_steps"])
+    off = time_collector_off(fresh(), cfg["collector_off_steps"])
+    loss_diff = max(_loss_difference(*default[1].values()), _loss_difference(*off[1].values()))
     if not loss_diff <= LOSS_TOL:
-        raise AssertionError(f"the two engines disagree: losses {ours_loss} vs {mg_loss}")
-    ours_mean, mg_mean = statistics.mean(ours_t), statistics.mean(mg_t)
-    ratio = mg_mean / ours_mean
+        raise AssertionError(f"the two engines disagree: losses {default[1]} and {off[1]}")
+    step = {label: {name: statistics.median(ts) for name, ts in times.items()}
+            for label, (times, _) in (("default", default), ("collector_off", off))}
+    ratio = step["default"]["micrograd"] / step["default"]["chainrule"]
+    off_ratio = step["collector_off"]["micrograd"] / step["collector_off"]["chainrule"]
 
-    sizes = [10_000, 100_000] if quick else [100_000, 1_000_000]
-    chains = time_chains(sizes, rounds=3)
-    small, big = chains[sizes[0]], chains[sizes[1]]
+    small_n, big_n = cfg["chain_sizes"]
+    chains, runs = time_chains(cfg["chain_sizes"], rounds=cfg["chain_rounds"])
+    small, big = chains[small_n], chains[big_n]
     linearity = (big[0] + big[1]) / (small[0] + small[1])
     backward_linearity = big[1] / small[1]
     engine_linearity = (big[0] + big[1] - big[2]) / (small[0] + small[1] - small[2])
-    bare = {n: time_bare_chain(n, 5 if n <= 100_000 else 3) for n in sizes}
-    bare_linearity = bare[sizes[1]] / bare[sizes[0]]
-    held, peak = bytes_per_node(autograd.Value)
-    mg_held, _ = bytes_per_node(MicrogradValue, n=100_000)
+    bare = {n: time_bare_chain(n, 5 if n <= small_n else 3) for n in cfg["chain_sizes"]}
+    bare_linearity = bare[big_n] / bare[small_n]
+    held, peak = bytes_per_node(autograd.Value, cfg["memory_nodes"])
+    mg_held, _ = bytes_per_node(MicrogradValue, cfg["memory_nodes"])
 
     result = {
-        "ours_step_s": ours_mean, "ours_step_min_s": min(ours_t),
-        "micrograd_step_s": mg_mean, "micrograd_step_min_s": min(mg_t),
-        "speedup_vs_micrograd": ratio, "speedup_target": RATIO_TARGET,
-        "speedup_target_met": ratio >= RATIO_TARGET,
-        "max_loss_difference": loss_diff, "final_loss": ours_loss[-1],
+        "step_seconds": step, "speedup_vs_micrograd": ratio, "speedup_target": RATIO_TARGET,
+        "speedup_target_met": ratio >= RATIO_TARGET, "collector_off_speedup": off_ratio,
+        "max_loss_difference": loss_diff,
         "chain_seconds": {n: {"forward": f, "backward": b, "total": f + b, "inside_collector": c,
-                              "full_gc_collections": k} for n, (f, b, c, k) in chains.items()},
+                              "full_gc_collections": k, "runs": runs[n]}
+                          for n, (f, b, c, k) in chains.items()},
         "chain_linearity": linearity, "backward_linearity": backward_linearity,
-        "outside_collector_linearity": engine_linearity,
-        "linearity_target": LINEARITY_TARGET,
-        "linearity_target_met": linearity <= LINEARITY_TARGET,
+        "outside_collector_linearity": engine_linearity, "linearity_target": LINEARITY_TARGET,
+        "linearity_target_met": engine_linearity <= LINEARITY_TARGET,
         "bare_object_chain_seconds": bare, "bare_object_linearity": bare_linearity,
         "bytes_per_node": held, "peak_bytes_per_node": peak, "micrograd_bytes_per_node": mg_held,
     }
-    met = "met" if result["speedup_target_met"] else "NOT met"
-    lin_met = "met" if result["linearity_target_met"] else "NOT met"
-    lines = [
+    result["targets"] = [
+        target("scalar: micrograd's demo step, default collector", f">= {RATIO_TARGET:g}x micrograd",
+               [(None, result["speedup_target_met"], f"{ratio:.1f}x; collector off: {off_ratio:.2f}x")]),
+        target(f"scalar: deep chains, {cfg['chain_sizes'][1]:,} over {cfg['chain_sizes'][0]:,} nodes",
+               f"<= {LINEARITY_TARGET:g} outside the collector",
+               [(None, result["linearity_target_met"], f"{engine_linearity:.1f}; in total {linearity:.1f}")]),
+    ]
+    return result
+
+
+def _loss_difference(a, b):
+    return max(abs(x - y) for x, y in zip(a, b))
+
+
+def _training_lines(r, cfg, points, warning):
+    step = r["step_seconds"]
+    timed = cfg["blocks"] * cfg["block_steps"]
+    return [
         "## Scalar engine: micrograd's demo training step",
         "",
-        f"micrograd's `demo.ipynb` step: MLP {'-'.join(map(str, SIZES))} on {N_POINTS} two-moons points, "
+        f"micrograd's `demo.ipynb` step: MLP {'-'.join(map(str, SIZES))} on {points} two-moons points, "
         "max-margin loss + L2 (alpha 1e-4), backward, SGD (lr 1.0 - 0.9k/100). The same code builds the "
-        "same graph with each engine's `Value` from identical weights, in one process, with Python's "
-        f"default garbage collector. {steps} timed steps after one warm-up step.",
+        "same graph with each engine's `Value` from identical weights, in one process. Pure Python: the "
+        "thread count does not apply, so this section runs once.",
         "",
-        "| engine | mean s/step | min s/step |",
+        f"With Python's default garbage collector (the target's condition): median of {timed} timed steps "
+        f"per engine, the engines taking turns in {cfg['blocks']} block{'s' * (cfg['blocks'] != 1)} of one "
+        f"untimed and "
+        f"{cfg['block_steps']} timed steps, each block from a collected heap. Diagnostic: the collector "
+        "off (`gc.disable()`) during each timed step only, restored after it and a full collection run "
+        f"outside the timing; median of {cfg['collector_off_steps']} steps per engine, alternating step by "
+        "step.",
+        "",
+        *warning,
+        "| engine | default collector s/step | collector off s/step |",
         "|---|---:|---:|",
-        f"| micrograd {_version('micrograd')} | {mg_mean:.4f} | {min(mg_t):.4f} |",
-        f"| chainrule `autograd.Value` | {ours_mean:.4f} | {min(ours_t):.4f} |",
+        f"| micrograd {_version('micrograd')} | {step['default']['micrograd']:.4f} | "
+        f"{step['collector_off']['micrograd']:.4f} |",
+        f"| chainrule `autograd.Value` | {step['default']['chainrule']:.4f} | "
+        f"{step['collector_off']['chainrule']:.4f} |",
+        f"| speed-up (micrograd / chainrule) | **{r['speedup_vs_micrograd']:.1f}x** | "
+        f"{r['collector_off_speedup']:.2f}x |",
         "",
-        f"Speed-up: **{ratio:.1f}x** (target >= {RATIO_TARGET:g}x: {met}). Both engines give the same loss "
-        f"at every step (largest difference {loss_diff:.1e}, tolerance {LOSS_TOL:g}); loss after "
-        f"{steps + 1} steps: {ours_loss[-1]:.6f}.",
+        f"Target >= {RATIO_TARGET:g}x micrograd with the default collector: "
+        f"{verdict(r['speedup_target_met'])}. Both engines give the same loss at every step (largest "
+        f"difference {r['max_loss_difference']:.1e}, tolerance {LOSS_TOL:g}).",
         "",
+    ]
+
+
+def _chain_lines(r, cfg):
+    small_n, big_n = cfg["chain_sizes"]
+    chains = r["chain_seconds"]
+    lines = [
         "## Scalar engine: deep chains",
         "",
         "`x = x * w + b` repeated, forward then `backward()` at Python's default recursion limit "
-        "(micrograd's recursive topological sort stops at ~1000 nodes).",
+        "(micrograd's recursive topological sort stops at ~1000 nodes), with Python's default collector; "
+        "its time is read through `gc.callbacks`.",
         "",
         "| nodes | forward s | backward s | total s | of which inside Python's collector | full "
-        "collections |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "collections | runs |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for n, (f, b, c, k) in chains.items():
-        lines.append(f"| {n:,} | {f:.3f} | {b:.3f} | {f + b:.3f} | {c:.3f} ({c / (f + b):.0%}) | {k:g} |")
+    for n, c in chains.items():
+        lines.append(f"| {n:,} | {c['forward']:.3f} | {c['backward']:.3f} | {c['total']:.3f} | "
+                     f"{c['inside_collector']:.3f} ({c['inside_collector'] / c['total']:.0%}) | "
+                     f"{c['full_gc_collections']:g} | {c['runs']} |")
+    bare = r["bare_object_chain_seconds"]
     lines += [
         "",
-        f"Time for {sizes[1]:,} nodes / time for {sizes[0]:,} (medians of 9 and 3 runs, the sizes taking "
-        "turns): "
-        f"**{linearity:.1f}** (proportional would be {sizes[1] // sizes[0]}; target <= "
-        f"{LINEARITY_TARGET:g}: {lin_met}). Backward alone: **{backward_linearity:.1f}**. Everything "
-        f"outside the collector (forward and backward): **{engine_linearity:.1f}**.",
+        f"Time for {big_n:,} nodes over time for {small_n:,} (medians, the sizes taking turns; "
+        f"proportional would be {big_n // small_n}): outside the collector (forward and backward) "
+        f"**{r['outside_collector_linearity']:.1f}** (target <= {LINEARITY_TARGET:g}: "
+        f"{verdict(r['linearity_target_met'])}); in total **{r['chain_linearity']:.1f}**; backward alone "
+        f"{r['backward_linearity']:.1f}.",
         "",
         "The collector runs with its default settings throughout (nothing in chainrule or in this "
-        "benchmark tunes or pauses it; its time is read through `gc.callbacks`). Every graph node is a "
-        "live, tracked Python object, and CPython runs a full collection, a walk over every tracked "
-        "object, whenever the objects that survived the young generations have grown by 25% since the "
-        "last one. On a small heap that rule fires at every check, so the bigger graph is walked many "
-        "more times per node (last column), while the cost of one visit stays about the same: that "
-        "schedule, not the engine, is the part of the time that grows faster than the node count.",
+        "benchmark tunes or pauses it). Every graph node is a live, tracked Python object, and CPython "
+        "runs a full collection, a walk over every tracked object, whenever the objects that survived the "
+        "young generations have grown by 25% since the last one, so the bigger graph is walked more times "
+        "per node (the full-collections column): that schedule, not the engine, is the part of the total "
+        "that grows faster than the node count.",
         "",
-        f"For scale, CPython alone: linking {sizes[0]:,} and {sizes[1]:,} bare two-slot objects "
-        f"(no arithmetic, no autograd) takes {bare[sizes[0]]:.3f} s and {bare[sizes[1]]:.3f} s, a ratio of "
-        f"**{bare_linearity:.1f}**.",
+        f"For scale, CPython alone: linking {small_n:,} and {big_n:,} bare two-slot objects (no arithmetic, "
+        f"no autograd) takes {bare[small_n]:.3f} s and {bare[big_n]:.3f} s, a ratio of "
+        f"**{r['bare_object_linearity']:.1f}**.",
         "",
-        f"Memory (tracemalloc, {100_000:,}-node chain): the graph holds **{held:.0f} bytes per node** "
-        f"(micrograd: {mg_held:.0f}); peak through forward and backward {peak:.0f} bytes per node.",
+        f"Memory (tracemalloc, {cfg['memory_nodes']:,}-node chain): the graph holds "
+        f"**{r['bytes_per_node']:.0f} bytes per node** (micrograd: {r['micrograd_bytes_per_node']:.0f}); "
+        f"peak through forward and backward {r['peak_bytes_per_node']:.0f} bytes per node.",
         "",
     ]
-    result["markdown"] = "\n".join(lines)
-    return result
+    return lines
 
 
 def _version(dist):

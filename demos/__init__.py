@@ -16,8 +16,8 @@ DEMOS = {
     "digits": ("demos.digits", "sklearn's 8x8 digits: an MLP and a small CNN (--vs-torch: the same run "
                                "in PyTorch)"),
     "scratch": ("demos.scratch", "the scalar engine: a micrograd-style MLP of Values trained on moons"),
-    "csv": ("demos.csv_demo", "train on any numeric CSV: python -m demos csv FILE --target COLUMN "
-                              "[--predict NEW.csv]"),
+    "csv": ("demos.csv_demo", "your own CSV file: python -m demos csv FILE --target COLUMN; later "
+                              "python -m demos csv --model results/model.npz --predict NEW.csv"),
     "graph": ("demos.graph", "draw computation graphs with autograd.draw_graph (neuron.svg, mlp.svg)"),
 }
 
@@ -25,6 +25,13 @@ DEMOS = {
 class DemoError(Exception):
     """A problem with the user's input (a missing file, a bad column...): the CLI prints the message
     as one line on stderr and exits with status 2."""
+
+
+def check_out_dir(out_dir):
+    """A ``DemoError`` when ``out_dir`` names something that is not a folder (an existing file)."""
+    import os
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise DemoError(f"--out {out_dir}: is a file, not a folder; name a folder for the results")
 
 
 def load(name):

@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from . import DEMOS, DemoError, load
+from . import DEMOS, DemoError, check_out_dir, load
 
 USAGE = "python -m demos NAME [--epochs N --lr X --batch-size N --seed N --out DIR --quick --quiet]"
 
@@ -35,13 +35,19 @@ def _extra_arguments(name, p):
                        help="also train the same architecture in PyTorch from the same initial weights "
                             "and compare accuracy and time")
     elif name == "csv":
-        p.add_argument("path", metavar="FILE", help="a CSV file with a header row and numeric cells")
-        p.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
+        p.add_argument("path", nargs="?", metavar="FILE",
+                       help="a CSV file with a header row (default with no --model: demos/data/fruit.csv)")
+        p.add_argument("--target", metavar="COLUMN", help="the column to predict")
         p.add_argument("--predict", metavar="NEW_CSV",
                        help="a CSV with the same feature columns (target optional): write predictions.csv")
+        p.add_argument("--model", metavar="MODEL_NPZ",
+                       help="predict --predict's rows with a model saved by an earlier run (its model.npz)")
+        p.add_argument("--missing", choices=("error", "drop", "mean"), default="error",
+                       help="empty or NA cells: stop with the rows named (default), drop those rows, or "
+                            "fill them with the column's training mean")
         p.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
-                       help="auto: classification when the target is integer-valued with few distinct "
-                            "values (default)")
+                       help="auto: classification for a text target or an integer-valued one with few "
+                            "distinct values (default)")
         p.add_argument("--hidden", type=_positive(int), metavar="N", help="hidden units per layer")
     elif name == "scratch":
         p.add_argument("--samples", type=_positive(int), metavar="N", help="number of moons points")
@@ -82,22 +88,15 @@ def list_demos():
     return "\n".join(lines)
 
 
-def _run_graph(out_dir, quiet, quick):
-    """``demos.graph.main`` wrapped so that it too ends with a report and report.json."""
-    from .common import Run
-    run = Run("graph", out_dir, quick=quick, quiet=quiet)
-    result = load("graph").main(out_dir, quiet) or {}
-    metrics = {}
-    for key, value in result.items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            metrics[key] = value
-        for path in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(path, str) and os.path.isfile(path):
-                run.add_file(path)
-    for filename in sorted(os.listdir(out_dir)):
-        if filename != "report.json":
-            run.add_file(os.path.join(out_dir, filename))
-    return run.finish(metrics, {}, summary=DEMOS["graph"][1])
+def missing_dependencies_hint(name, error):
+    """One line for a Python that lacks what the demos need (``error``: the ``ImportError``)."""
+    missing = getattr(error, "name", None) or str(error)
+    if missing == "torch":
+        return (f"python -m demos {name}: this needs PyTorch, which this Python ({sys.executable}) does not "
+                "have; `make test` installs it into .venv (the version in constraints.txt)")
+    return (f"python -m demos {name}: this Python ({sys.executable}) has no module {missing!r}; run "
+            f"`make demo DEMO={name}` (it creates .venv with the demos' dependencies), or "
+            f"`.venv/bin/python -m demos {name}` once .venv exists")
 
 
 def main(argv=None):
@@ -114,10 +113,19 @@ def main(argv=None):
     name = options.pop("demo")
     out_dir = options.pop("out")
     try:
-        if name == "graph":
-            _run_graph(out_dir, options["quiet"], options["quick"])
-        else:
-            load(name).main(out_dir, **options)
+        check_out_dir(out_dir)
+        module = load(name)
+    except ImportError as e:  # the system Python, without the demos' dependencies
+        print(missing_dependencies_hint(name, e), file=sys.stderr)
+        return 1
+    except DemoError as e:
+        print(f"python -m demos {name}: error: {e}", file=sys.stderr)
+        return 2
+    try:
+        module.main(out_dir, **options)
+    except ImportError as e:  # an optional dependency, such as torch for --vs-torch
+        print(missing_dependencies_hint(name, e), file=sys.stderr)
+        return 1
     except DemoError as e:
         print(f"python -m demos {name}: error: {e}", file=sys.stderr)
         return 2

@@ -15,9 +15,12 @@ import matplotlib
 matplotlib.use("Agg")  # headless: the demos only ever write files
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 
 import autograd  # noqa: E402
 from autograd import Tensor, Value, no_grad  # noqa: E402
+
+from . import check_out_dir  # noqa: E402
 
 # One palette for every plot: class k is drawn in CLASS_COLORS[k].
 CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
@@ -59,7 +62,6 @@ def progress(iterable, desc="", quiet=False, total=None):
     """A tqdm progress bar over ``iterable`` (on stderr), or a silent stand-in when ``quiet``."""
     if quiet:
         return _NoBar(iterable)
-    from tqdm import tqdm
     return tqdm(iterable, desc=desc, total=total, dynamic_ncols=True, leave=False, file=sys.stderr)
 
 
@@ -112,6 +114,26 @@ def predict(model, x, batch_size=4096):
         for i in range(0, len(x), batch_size):
             out.append(model(Tensor(np.asarray(x[i:i + batch_size], dtype=np.float32))).numpy())
     return np.concatenate(out)
+
+
+def probabilities(model, x):
+    """Class probabilities of ``model`` on the array ``x``: ``(M,)`` class-1 probabilities (the
+    library's sigmoid) for one output column, else ``(M, K)`` (the library's softmax over dim 1)."""
+    logits = Tensor(predict(model, x))
+    if logits.ndim == 1 or logits.shape[1] == 1:
+        return logits.sigmoid().numpy().reshape(-1)
+    return logits.softmax(1).numpy()
+
+
+def record_epoch(history, model, evaluate, **values):
+    """Append ``values`` and ``evaluate(model)`` (in eval mode, under ``no_grad``) to the lists of
+    ``history``; leaves the model in train mode."""
+    model.eval()
+    with no_grad():
+        values.update(evaluate(model))
+    model.train()
+    for name, value in values.items():
+        history.setdefault(name, []).append(float(value))
 
 
 def classification_metrics(model, loss_fn, x, y, prefix):
@@ -213,7 +235,8 @@ def plot_curves(panels, path, title="", xlabel="epoch"):
     return save_figure(fig, path)
 
 
-def draw_decision_boundary(ax, predict_proba, x, y, title="", resolution=200, margin=0.5):
+def draw_decision_boundary(ax, predict_proba, x, y, title="", resolution=200, margin=0.5,
+                           xlabel="feature 1 (x1)", ylabel="feature 2 (x2)"):
     """Shade the plane by ``predict_proba(grid)`` and scatter the points ``(x, y)`` on ``ax``.
 
     ``predict_proba`` maps an ``(M, 2)`` array to class-1 probabilities ``(M,)`` (binary: shaded
@@ -248,6 +271,8 @@ def draw_decision_boundary(ax, predict_proba, x, y, title="", resolution=200, ma
                    linewidths=0.4, label=f"class {c}")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
 
@@ -271,13 +296,19 @@ def plot_confusion(cm, path, title="", labels=None):
             if cm[i, j]:
                 ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
                         color="white" if cm[i, j] > cm.max() / 2 else "black")
-    ax.set_xticks(range(n), labels)
+    long = max(len(str(label)) for label in labels) > 3
+    ax.set_xticks(range(n), labels, rotation=45 if long else 0, ha="right" if long else "center")
     ax.set_yticks(range(n), labels)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+GRAPHVIZ_MISSING = ("Graphviz's `dot` program is not installed, so the graphs were written as DOT text "
+                    "(.dot) instead of SVG pictures: install it (`apt-get install graphviz`, `brew install "
+                    "graphviz` or `conda install graphviz`) and run the demo again")
 
 
 def save_graph(dot, path):
@@ -311,7 +342,9 @@ class Run:
         self.config = dict(config or {})
         self.files = []
         self.timings = {}
+        self.notes = []
         self.start = time.perf_counter()
+        check_out_dir(out_dir)
         os.makedirs(out_dir, exist_ok=True)
 
     def path(self, filename):
@@ -326,8 +359,12 @@ class Run:
         return path
 
     def save_graph(self, dot, filename):
-        """``save_graph`` into the output folder; records the file actually written."""
-        return self.add_file(save_graph(dot, os.path.join(self.out_dir, filename)))
+        """``save_graph`` into the output folder; records the file actually written (a ``.dot`` file
+        and a note saying how to install Graphviz when its ``dot`` program is missing)."""
+        path = save_graph(dot, os.path.join(self.out_dir, filename))
+        if path.endswith(".dot") and GRAPHVIZ_MISSING not in self.notes:
+            self.notes.append(GRAPHVIZ_MISSING)
+        return self.add_file(path)
 
     def log(self, message):
         """Print a line of progress unless quiet."""
@@ -368,7 +405,7 @@ class Run:
             "time_s": round(time.perf_counter() - self.start, 2),
             "timings_s": self.timings,
             "files": self.files,
-            "notes": list(notes),
+            "notes": self.notes + list(notes),
         }
         with open(report_path, "w") as f:
             json.dump(report, f, indent=2)

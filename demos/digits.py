@@ -13,6 +13,7 @@ are alike, not identical).
 import time
 
 import numpy as np
+from sklearn.datasets import load_digits
 
 import nn
 from nn.data import DataLoader, Standardizer, TensorDataset, train_test_split
@@ -40,7 +41,6 @@ def build(kind, lib=nn):
 
 def load_data(seed, samples=None):
     """Standardised digits as ``(x_train, x_test, y_train, y_test)``, ``x`` of shape ``(n, 64)``."""
-    from sklearn.datasets import load_digits
     digits = load_digits()
     x, y = digits.data.astype(np.float32), digits.target.astype(np.int64)
     if samples is not None:
@@ -136,5 +136,5 @@ def train_torch(kind, initial, x_train, y_train, x_test, y_test, cfg, seed, quie
 
 
 def _array(batch):
-    return np.ascontiguousarray(batch.data if hasattr(batch, "data") and not isinstance(batch, np.ndarray)
-                                else batch)
+    """A batch (an array, or a Tensor that does not require grad) as a contiguous array for torch."""
+    return np.ascontiguousarray(np.asarray(batch))

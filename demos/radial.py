@@ -2,7 +2,8 @@
 softmax outputs (``CrossEntropyLoss`` takes the logits), on a radial dataset (one class inside a
 ring of the other).
 
-Trained twice from the same initial weights: per-sample SGD (batch size 1, as the scripts do), then
+Trained twice from the same initial weights by ``train``, the loop written out with the from-scratch
+lines each step replaces: per-sample SGD (batch size 1, as the scripts do), then
 mini-batch SGD with the learning rate scaled by half the batch size; both decay the learning rate
 along a cosine (``CosineAnnealingLR``), which stops the late spikes a fixed rate gives. Writes
 ``loss_curve.png`` (both runs' curves in one plot), ``decision_boundary.png`` (both models side by
@@ -53,8 +54,8 @@ def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, qu
         optimizer = nn.optim.SGD(model.parameters(), lr=rate)
         scheduler = nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg["epochs"])
         t0 = time.perf_counter()
-        hist = common.fit(model, loss_fn, optimizer, loader, cfg["epochs"], evaluate=evaluate,
-                          quiet=quiet, desc=f"radial {key}", scheduler=scheduler)
+        hist = train(model, loss_fn, optimizer, scheduler, loader, cfg["epochs"], evaluate,
+                     common.progress(range(cfg["epochs"]), desc=f"radial {key}", quiet=quiet))
         run.timings[f"{key}_train"] = round(time.perf_counter() - t0, 3)
         runs[key] = (label, hist)
         state = {k: v.copy() for k, v in model.state_dict().items()}
@@ -82,13 +83,44 @@ def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, qu
     return run.finish(metrics, QUICK_TARGETS if quick else TARGETS, summary=SUMMARY)
 
 
+def train(model, loss_fn, optimizer, scheduler, loader, epochs, evaluate, bar):
+    """The training loop, written out: ``epochs`` passes over ``loader``; returns the history
+    (``name -> list``, one entry per epoch: ``batch_loss`` and whatever ``evaluate`` measures).
+
+    The from-scratch scripts do these steps by hand for this very network (W1 of shape (2, 4), W2 of
+    shape (4, 2), one sample at a time); the comments give their lines.
+    """
+    hist = {}
+    model.train()
+    for epoch in bar:
+        total, count = 0.0, 0
+        for xb, yb in loader:
+            xb, yb = common.as_tensor(xb), common.as_tensor(yb)
+            # forward: z1 = x @ W1 + b1; a1 = sigmoid(z1); z2 = a1 @ W2 + b2
+            logits = model(xb)
+            # loss: p = softmax(z2); L = -mean(log p[y]) (CrossEntropyLoss takes z2 and applies a
+            # stable log_softmax itself)
+            loss = loss_fn(logits, yb)
+            # dW1 = dW2 = 0: the gradients of the previous step must not add up with this one's
+            optimizer.zero_grad()
+            # backprop by hand: dz2 = (p - onehot(y)) / n; dW2 = a1.T @ dz2; db2 = dz2.sum(0);
+            # da1 = dz2 @ W2.T; dz1 = da1 * a1 * (1 - a1); dW1 = x.T @ dz1; db1 = dz1.sum(0)
+            loss.backward()
+            # gradient descent: W1 -= lr * dW1; b1 -= lr * db1; W2 -= lr * dW2; b2 -= lr * db2
+            optimizer.step()
+            total += loss.item() * len(xb)
+            count += len(xb)
+        scheduler.step()  # the learning rate decays along a cosine, epoch by epoch
+        common.record_epoch(hist, model, evaluate, batch_loss=total / count)
+        bar.set_postfix(loss=f"{hist['batch_loss'][-1]:.4f}", test_acc=f"{hist['test_acc'][-1]:.3f}",
+                        refresh=False)
+    bar.close()
+    model.eval()
+    return hist
+
+
 def _predictor(state):
-    """Class-1 probabilities of a 2-4-2 network with the weights ``state``."""
+    """Class-1 probabilities of a 2-4-2 network with the weights ``state`` (the library's softmax)."""
     model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 2))
     model.load_state_dict(state)
-
-    def predict_proba(grid):
-        logits = common.predict(model, grid)
-        z = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return z[:, 1] / z.sum(axis=1)
-    return predict_proba
+    return lambda grid: common.probabilities(model, grid)[:, 1]

@@ -9,7 +9,7 @@ one input, the nodes nearest the output, drawn with ``draw_graph(max_nodes=...)`
 """
 import numpy as np
 
-from autograd import Value, draw_graph
+from autograd import Tensor, Value, draw_graph
 from nn.data import make_moons
 
 from . import common
@@ -150,7 +150,7 @@ def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, qu
     final_loss, final_acc = loss_and_accuracy(model, x, y, cfg["alpha"])
 
     common.plot_decision_boundary(
-        lambda g: 1 / (1 + np.exp(-2 * model.numpy_forward(g.astype(np.float64)))), x, y01,
+        lambda g: Tensor(2 * model.numpy_forward(g.astype(np.float64))).sigmoid().numpy(), x, y01,
         run.path("decision_boundary.png"),
         title=f"scalar-engine MLP on moons: training accuracy {final_acc:.0%}")
     common.plot_curves({"loss (hinge + L2)": {"train": history["loss"]},

@@ -42,13 +42,8 @@ def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, qu
                           scheduler=scheduler,
                           quiet=quiet, desc="spiral", show=("train_acc", "test_acc"))
 
-    def proba(grid):
-        logits = common.predict(model, grid)
-        z = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return z / z.sum(axis=1, keepdims=True)
-
     common.plot_decision_boundary(
-        proba, x_train, y_train, run.path("decision_boundary.png"),
+        lambda grid: common.probabilities(model, grid), x_train, y_train, run.path("decision_boundary.png"),
         title=f"spiral, training set: accuracy {hist['train_acc'][-1]:.1%} (test {hist['test_acc'][-1]:.1%})")
     common.plot_curves({"loss (cross-entropy)": {"train": hist["train_loss"], "test": hist["test_loss"]},
                         "accuracy": {"train": hist["train_acc"], "test": hist["test_acc"]}},

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from autograd import Tensor
+from autograd.dtypes import as_array
 from autograd.creation import generator
 
 
@@ -29,12 +30,7 @@ def _rng(seed):
 
 
 def _array(a):
-    """A NumPy array from an array, a chainrule Tensor (shared), a torch tensor or a number."""
-    if isinstance(a, Tensor):
-        return a.detach().numpy()
-    if hasattr(a, "detach") and hasattr(a, "cpu"):  # a torch tensor
-        return np.asarray(a.detach().cpu())
-    return np.asarray(a)
+    return as_array(a)
 
 
 # -- datasets ------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from autograd import no_grad
+from autograd.ops import array as _array
 from autograd.creation import generator
 
 
@@ -51,7 +52,7 @@ def _fan(tensor, mode):
 
 def _fill(tensor, values):
     with no_grad():
-        tensor.data[...] = values
+        _array(tensor)[...] = values
     return tensor
 
 

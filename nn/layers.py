@@ -4,12 +4,12 @@ import math
 
 import numpy as np
 
-from autograd import Tensor, no_grad
-from autograd.ops import nn_ops as _P
+from autograd import Tensor, no_grad, ops
+from autograd.ops import array as _array
+from autograd.ops import pair as _pair
 
 from . import functional as F
 from . import init
-from .functional import _pair
 from .module import Module, Parameter, Sequential
 
 
@@ -48,10 +48,8 @@ class Linear(Module):
             _uniform_bias(self.bias, self.in_features)
 
     def forward(self, x):
-        if type(x) is Tensor:  # the common case, straight to the primitive (it checks the shapes)
-            b = self.bias
-            return _P.Linear.apply(x, self.weight) if b is None else _P.Linear.apply(x, self.weight, b)
-        return F.linear(x, self.weight, self.bias)
+        return ops.linear(x, self.weight, self.bias) if isinstance(x, Tensor) else F.linear(x, self.weight,
+                                                                                             self.bias)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -217,11 +215,11 @@ class BatchNorm1d(Module):
             d = x - mean
             var = (d * d).mean(dims, keepdim=True)
             if self.training and self.track_running_stats:
-                self._update_stats(mean.data.reshape(-1), var.data.reshape(-1) * (n / (n - 1)))
+                self._update_stats(_array(mean).reshape(-1), _array(var).reshape(-1) * (n / (n - 1)))
             y = d / (var + self.eps).sqrt()
         else:
-            rm = self.running_mean.data.reshape(shape).astype(x.dtype, copy=False)
-            rv = self.running_var.data.reshape(shape).astype(x.dtype, copy=False)
+            rm = _array(self.running_mean).reshape(shape).astype(x.dtype, copy=False)
+            rv = _array(self.running_var).reshape(shape).astype(x.dtype, copy=False)
             y = (x - rm) * (1.0 / np.sqrt(rv + self.eps))
         if self.weight is not None:
             y = y * self.weight.reshape(shape)
@@ -231,9 +229,9 @@ class BatchNorm1d(Module):
 
     def _update_stats(self, mean, var):
         with no_grad():
-            self.num_batches_tracked.data = self.num_batches_tracked.data + 1
-            m = 1.0 / float(self.num_batches_tracked.data) if self.momentum is None else self.momentum
-            rm, rv = self.running_mean.data, self.running_var.data
+            self.num_batches_tracked.data = _array(self.num_batches_tracked) + 1
+            m = 1.0 / float(_array(self.num_batches_tracked)) if self.momentum is None else self.momentum
+            rm, rv = _array(self.running_mean), _array(self.running_var)
             rm *= 1 - m
             rm += m * mean.astype(rm.dtype, copy=False)
             rv *= 1 - m
@@ -319,19 +317,6 @@ class LogSoftmax(Softmax):
     def forward(self, x):
         return F.log_softmax(x, self.dim)
 
-
-def _linear_relu(linear, relu, x):
-    """``relu(linear(x))`` as one node, unless either module's ``forward`` was replaced on the instance."""
-    d = linear.__dict__
-    if "forward" in d or "forward" in relu.__dict__:
-        return relu(linear(x))
-    if type(x) is Tensor:
-        b = d["bias"]
-        return _P.LinearRelu.apply(x, d["weight"]) if b is None else _P.LinearRelu.apply(x, d["weight"], b)
-    return F._linear_relu(x, linear.weight, linear.bias)
-
-
-Sequential._fusions[(Linear, ReLU)] = _linear_relu
 
 _ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "gelu": GELU, "leaky_relu": LeakyReLU,
                 "identity": Identity, "linear": Identity}

@@ -1,5 +1,7 @@
 """Loss modules: ``loss_fn = nn.CrossEntropyLoss(); loss = loss_fn(logits, targets)``; each wraps the
 function of ``nn.functional`` with the same ``reduction`` ("mean", "sum" or "none")."""
+from autograd import ops
+
 from . import functional as F
 from .module import Module
 
@@ -7,7 +9,7 @@ from .module import Module
 class _Loss(Module):
     def __init__(self, reduction="mean"):
         super().__init__()
-        F._check_reduction(reduction)
+        ops.check_reduction(reduction)
         self.reduction = reduction
 
     def extra_repr(self):

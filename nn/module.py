@@ -108,10 +108,6 @@ class Module:
                 output = result
         return output
 
-    def _has_hooks(self):
-        d = self.__dict__
-        return bool(d["_forward_pre_hooks"] or d["_forward_hooks"])
-
     # -- registration ----------------------------------------------------------------------------
     # Registered parameters, buffers and modules live in ``_parameters``/``_buffers``/``_modules`` (as
     # torch) and are mirrored in the instance ``__dict__`` so that ``self.weight`` is a plain attribute
@@ -396,7 +392,10 @@ class Module:
             raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                  + "\n\t".join(errors))
         for target, value in updates:  # all checked first: a failed load changes nothing
-            _array(target)[...] = value
+            if _array(target).shape == ():
+                target.data = np.array(value, dtype=_array(target).dtype)
+            else:
+                _array(target)[...] = value
         return IncompatibleKeys(missing, unexpected)
 
     # -- display ---------------------------------------------------------------------------------------
@@ -518,24 +517,9 @@ class Sequential(Module):
             for i, m in enumerate(modules):
                 self.add_module(str(i), m)
 
-    # (type(a), type(b)) -> fn(a, b, x) computing b(a(x)) in one fused step; filled in by layers.py
-    # (Linear followed by ReLU becomes one graph node: same values and gradients, less overhead)
-    _fusions = {}
-
     def forward(self, x):
-        mods = tuple(self._modules.values())
-        n, i = len(mods), 0
-        fusions = self._fusions
-        while i < n:
-            m = mods[i]
-            if i + 1 < n:
-                fused = fusions.get((type(m), type(mods[i + 1])))
-                if fused is not None and not (m._has_hooks() or mods[i + 1]._has_hooks()):
-                    x = fused(m, mods[i + 1], x)
-                    i += 2
-                    continue
+        for m in self._modules.values():
             x = m(x)
-            i += 1
         return x
 
     def __len__(self):

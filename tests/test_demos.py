@@ -17,7 +17,7 @@ if ROOT not in sys.path:  # demos/ is not installed; it runs from the repository
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-from demos import DEMOS, DemoError, run  # noqa: E402
+from demos import DEMOS, run  # noqa: E402
 from demos.__main__ import main as cli  # noqa: E402
 
 DATA = os.path.join(ROOT, "demos", "data")
@@ -73,10 +73,29 @@ def check_report(report, out_dir, name):
     return saved
 
 
+def labelled_figures(monkeypatch):
+    """Make every figure a demo saves pass through a check: each panel has axis labels and a title
+    (its own or the figure's); returns the list of paths checked."""
+    from demos import common
+    saved, original = [], common.save_figure
+
+    def checked(fig, path):
+        suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+        for ax in fig.axes:
+            assert ax.get_xlabel() and ax.get_ylabel(), (path, ax.get_title())
+            assert ax.get_title() or suptitle, path
+        saved.append(os.path.basename(path))
+        return original(fig, path)
+    monkeypatch.setattr(common, "save_figure", checked)
+    return saved
+
+
 @pytest.mark.parametrize("name", sorted(QUICK_TARGETS))
-def test_demo_quick(name, tmp_path):
+def test_demo_quick(name, tmp_path, monkeypatch):
     out = str(tmp_path / name)
+    figures = labelled_figures(monkeypatch)
     report = run(name, out, quick=True, quiet=True)
+    assert {f for f in EXPECTED_FILES[name] if f.endswith(".png")} == set(figures)
     saved = check_report(report, out, name)
     for metric, target in QUICK_TARGETS[name].items():
         assert saved["metrics"][metric] >= target, (metric, saved["metrics"][metric], target)
@@ -110,94 +129,11 @@ def test_listing(capsys):
 
 
 @pytest.mark.parametrize("argv", [["nope"], ["moons", "--epochs", "0"], ["moons", "--lr", "abc"],
-                                  ["csv", os.path.join(DATA, "fruit.csv")]])
+                                  ["csv", "--missing", "guess"]])
 def test_bad_options_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as e:
         cli(argv)
     assert e.value.code == 2
-
-
-# ----------------------------------------------------------------------------------------- csv
-def test_csv_classification_with_predictions(tmp_path, capsys):
-    import nn
-    out = tmp_path / "csv"
-    assert cli(["csv", os.path.join(DATA, "fruit.csv"), "--target", "kind", "--predict",
-                os.path.join(DATA, "new.csv"), "--quick", "--quiet", "--out", str(out)]) == 0
-    report = json.loads((out / "report.json").read_text())
-    assert report["config"]["task"] == "classification"
-    assert report["metrics"]["test_acc"] >= 0.8
-    for path in report["files"]:
-        check_file(path)
-    lines = (out / "predictions.csv").read_text().splitlines()
-    assert lines[0].startswith("weight_g,length_cm,width_cm,sugar_pct,predicted_kind,p_0,p_1,p_2")
-    assert len(lines) == 1 + 12
-    assert {line.split(",")[4] for line in lines[1:]} <= {"0", "1", "2"}
-    state = nn.load(str(out / "model.npz"))
-    model = nn.MLP(json.loads((out / "model.json").read_text())["sizes"])
-    model.load_state_dict(state)
-
-
-def test_csv_regression(tmp_path, capsys):
-    rng = np.random.default_rng(0)
-    x = rng.uniform(-2, 2, size=(300, 3))
-    y = np.sin(x[:, 0]) + 0.5 * x[:, 1] ** 2 - x[:, 2] + 0.05 * rng.standard_normal(300)
-    path = tmp_path / "reg.csv"
-    np.savetxt(path, np.column_stack([x, y]), delimiter=",", header="a,b,c,y", comments="", fmt="%.5f")
-    assert cli(["csv", str(path), "--target", "y", "--quick", "--quiet", "--out", str(tmp_path)]) == 0
-    report = json.loads((tmp_path / "report.json").read_text())
-    assert report["config"]["task"] == "regression"
-    assert report["metrics"]["test_r2"] >= 0.5
-
-
-def _csv_error(argv, capsys):
-    code = cli(argv)
-    err = capsys.readouterr().err
-    assert code == 2
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    return lines[0]
-
-
-def test_csv_missing_file(tmp_path, capsys):
-    line = _csv_error(["csv", str(tmp_path / "absent.csv"), "--target", "y", "--out", str(tmp_path)], capsys)
-    assert "absent.csv" in line and "no such file" in line
-
-
-def test_csv_missing_column(tmp_path, capsys):
-    line = _csv_error(["csv", os.path.join(DATA, "fruit.csv"), "--target", "colour", "--out", str(tmp_path)],
-                      capsys)
-    assert "colour" in line and "kind" in line  # names the column and lists the real ones
-
-
-def test_csv_non_numeric_cell(tmp_path, capsys):
-    path = tmp_path / "bad.csv"
-    rows = ["a,b,y"] + [f"{i},{i % 3},{i % 2}" for i in range(30)]
-    rows[7] = "6,oops,0"
-    path.write_text("\n".join(rows) + "\n")
-    line = _csv_error(["csv", str(path), "--target", "y", "--out", str(tmp_path)], capsys)
-    assert "bad.csv" in line and "oops" in line
-
-
-def test_csv_empty_file(tmp_path, capsys):
-    path = tmp_path / "empty.csv"
-    path.write_text("")
-    line = _csv_error(["csv", str(path), "--target", "y", "--out", str(tmp_path)], capsys)
-    assert "empty" in line
-
-
-def test_csv_prediction_file_missing_column(tmp_path, capsys):
-    path = tmp_path / "new.csv"
-    path.write_text("weight_g,length_cm\n1,2\n")
-    line = _csv_error(["csv", os.path.join(DATA, "fruit.csv"), "--target", "kind", "--predict", str(path),
-                       "--out", str(tmp_path)], capsys)
-    assert "width_cm" in line
-
-
-def test_csv_error_is_a_demo_error(tmp_path):
-    from demos import csv_demo
-    with pytest.raises(DemoError):
-        csv_demo.main(str(tmp_path), path=str(tmp_path / "absent.csv"), target="y")
 
 
 def test_python_m_demos_subprocess(tmp_path):
@@ -209,3 +145,64 @@ def test_python_m_demos_subprocess(tmp_path):
                            "--target", "y"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "no such file" in done.stderr
+
+
+# ----------------------------------------------------------------------------------------- no Graphviz
+DRAWING = {"moons": "graph", "scratch": "forward_graph", "graph": "neuron"}
+
+
+@pytest.mark.parametrize("name", sorted(DRAWING))
+def test_without_graphviz_the_report_says_so_and_lists_real_files(name, tmp_path, monkeypatch):
+    from demos.common import GRAPHVIZ_MISSING
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # no `dot` anywhere
+    out = tmp_path / "out"
+    report = run(name, str(out), quick=True, quiet=True)
+    assert GRAPHVIZ_MISSING in report["notes"]
+    assert "apt-get install graphviz" in GRAPHVIZ_MISSING and "brew install graphviz" in GRAPHVIZ_MISSING
+    listed = {os.path.basename(p) for p in report["files"]}
+    assert listed == set(os.listdir(out))  # every file listed was written, and nothing else was
+    assert f"{DRAWING[name]}.dot" in listed
+    assert not any(f.endswith(".svg") for f in listed)
+    assert "digraph" in (out / f"{DRAWING[name]}.dot").read_text()
+
+
+def test_with_graphviz_there_is_no_note(tmp_path):
+    report = run("graph", str(tmp_path), quick=True, quiet=True)
+    assert report["notes"] == []
+    assert {os.path.basename(p) for p in report["files"]} == {"neuron.svg", "mlp.svg", "report.json"}
+
+
+# ----------------------------------------------------------------------------------------- system Python
+BLOCK_IMPORTS = r"""
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("matplotlib", "graphviz", "tqdm"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Block())
+from demos.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_python_without_the_dependencies_gets_a_one_line_hint(tmp_path):
+    done = subprocess.run([sys.executable, "-c", BLOCK_IMPORTS, "spiral", "--out", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "make demo DEMO=spiral" in lines[0] and ".venv/bin/python -m demos spiral" in lines[0]
+    listing = subprocess.run([sys.executable, "-c", BLOCK_IMPORTS], cwd=ROOT, capture_output=True, text=True,
+                             timeout=60)
+    assert listing.returncode == 0 and "spiral" in listing.stdout  # listing needs none of them
+
+
+def test_no_demo_writes_its_own_sigmoid_or_softmax():
+    """The demos use the library's sigmoid and softmax (a comment may show the from-scratch line)."""
+    for filename in os.listdir(os.path.join(ROOT, "demos")):
+        if filename.endswith(".py"):
+            with open(os.path.join(ROOT, "demos", filename)) as f:
+                code = [line.split("#")[0] for line in f]
+            assert not [line for line in code if "np.exp(" in line or "1 / (1 +" in line], filename

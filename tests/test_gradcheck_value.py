@@ -7,6 +7,7 @@ import pytest
 import autograd
 from autograd import GradcheckError, Value, gradcheck
 from autograd import value as value_mod
+from autograd.gradcheck import gradgradcheck
 
 CORRECT = [
     (lambda x: x * x * x - 2 * x, [0.7]),
@@ -155,7 +156,7 @@ def test_tensor_wrong_gradient_names_element():
     a = Tensor(np.array([[0.5, -1.0], [2.0, 0.25]]), requires_grad=True)
 
     def fn(x):  # x * stop_gradient(x): the analytical gradient misses one term
-        return x * Tensor(x.data.copy())
+        return x * Tensor(x.detach().numpy().copy())
     with pytest.raises(GradcheckError) as info:
         gradcheck(fn, [a])
     err = info.value
@@ -164,10 +165,15 @@ def test_tensor_wrong_gradient_names_element():
 
 
 @needs_tensor
-def test_tensor_float32_is_rejected():
+def test_tensor_float32_is_checked_in_a_float64_copy():
+    # the contract changed (API.md): float32 inputs are checked in float64 copies, with a warning;
+    # a float32 *output* still cannot be checked
     a = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    with pytest.warns(UserWarning, match="float64 copies"):
+        assert gradcheck(lambda x: x * 2, [a])
+    b = Tensor(np.ones(3), requires_grad=True)
     with pytest.raises(TypeError, match="float64"):
-        gradcheck(lambda x: x * 2, [a])
+        gradcheck(lambda x: x.float() * 2, [b])
 
 
 @needs_tensor
@@ -175,3 +181,41 @@ def test_tensor_grad_attributes_untouched():
     a = Tensor(np.array([0.5, 1.5]), requires_grad=True)
     gradcheck(lambda x: x * x, [a])
     assert a.grad is None
+
+
+# -- beyond torch's gradcheck, on Values ------------------------------------------------------------
+def test_fast_mode_on_values_names_the_same_input_as_full_mode(monkeypatch):
+    fn = lambda a, b: a * 2 + b.tanh()  # noqa: E731
+    inputs = [Value(0.5, "x"), Value(0.8, "weight")]
+    assert gradcheck(fn, inputs, fast_mode=True)
+    monkeypatch.setattr(value_mod, "_tanh_rule", wrong_tanh_rule)
+    with pytest.raises(GradcheckError) as full:
+        gradcheck(fn, inputs)
+    with pytest.raises(GradcheckError) as fast:
+        gradcheck(fn, inputs, fast_mode=True)
+    assert str(fast.value) == str(full.value) and fast.value.label == "weight"
+
+
+def test_tuple_of_value_outputs():
+    fn = lambda a, b: (a * b, a.tanh() - b.exp())  # noqa: E731
+    assert gradcheck(fn, [Value(0.3), Value(-0.6)], order=2)
+    with pytest.raises(GradcheckError, match="input 1"):
+        gradcheck(lambda a, b: (a * b, a * Value(b.data)), [Value(0.3), Value(-0.6)])
+
+
+def test_second_order_of_a_value_rule_written_on_floats(monkeypatch):
+    # a rule that is right at first order but builds no graph: the second order sees a constant
+    def flat_tanh_rule(g, out, a):
+        return (g * (1.0 - math.tanh(_plain(a)) ** 2),)
+
+    def _plain(a):
+        return a.data if isinstance(a, Value) else a
+    flat_tanh_rule.op = "tanh"
+    monkeypatch.setattr(value_mod, "_tanh_rule", flat_tanh_rule)
+    fn = lambda a: a.tanh() * 3  # noqa: E731
+    assert gradcheck(fn, [Value(0.4)])
+    with pytest.raises(GradcheckError, match="wrong second-order gradient for input 0") as info:
+        gradcheck(fn, [Value(0.4)], order=2)
+    assert info.value.order == 2
+    with pytest.raises(GradcheckError, match="second-order"):
+        gradgradcheck(fn, [Value(0.4)])

@@ -363,11 +363,18 @@ def test_big_scalar_mlp_graph():
 
 
 # ------------------------------------------------------------------------------------- freed graphs
-def test_freed_tensor_graph_error():
+def test_tensor_graph_drawable_after_backward():
+    # as torchviz users expect: backward() frees the saved arrays, not the structure
+    model, _, before = small_model()
+    expected = parse(draw_graph(before, params=dict(model.named_parameters())))[0]
     model, _, loss = small_model()
     loss.backward()
-    with pytest.raises(RuntimeError, match=r"freed by backward.*retain_graph=True"):
-        draw_graph(loss, params=dict(model.named_parameters()))
+    nodes, edges = parse(draw_graph(loss, params=dict(model.named_parameters())))
+    assert len(nodes) == len(expected)
+    w = model[0].weight
+    assert f"grad norm {float(np.linalg.norm(w.grad.numpy())):.4f}" in node_with(nodes, "0.weight")[1]
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        loss.backward()  # the saved arrays are gone
     _, _, loss = small_model()
     loss.backward(retain_graph=True)
     assert "linear" in draw_graph(loss).source

@@ -10,7 +10,7 @@ from nn.data import (DataLoader, Standardizer, TensorDataset, load_csv, make_cir
 
 
 def _ids(loader):
-    return np.concatenate([b[0].data for b in loader])
+    return np.concatenate([b[0].detach().numpy() for b in loader])
 
 
 def test_tensor_dataset():
@@ -33,8 +33,8 @@ def test_each_sample_once_per_epoch(shuffle, n, bs):
         ids = _ids(batches)
         assert sorted(ids.tolist()) == list(range(n))
         assert all(isinstance(t, Tensor) for b in batches for t in b)
-        for x, y in batches:
-            np.testing.assert_array_equal(y.data, x.data * 10.0)  # fields stay aligned
+        for x, y in batches:  # fields stay aligned
+            np.testing.assert_array_equal(y.detach().numpy(), x.detach().numpy() * 10.0)
     if not shuffle:
         np.testing.assert_array_equal(_ids(loader), np.arange(n))
 
@@ -74,7 +74,7 @@ def test_any_indexable_dataset():
 
     batches = list(DataLoader(Squares(), batch_size=3))
     assert [b[0].shape for b in batches] == [(3,), (3,), (1,)]
-    np.testing.assert_array_equal(batches[1][1].data, [[9, -3], [16, -4], [25, -5]])
+    np.testing.assert_array_equal(batches[1][1].detach().numpy(), [[9, -3], [16, -4], [25, -5]])
     single = list(DataLoader(list(range(5)), batch_size=2))  # single samples: a Tensor per batch
     assert all(isinstance(b, Tensor) for b in single)
     np.testing.assert_array_equal(single[0].detach().numpy(), [0, 1])

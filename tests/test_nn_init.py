@@ -46,10 +46,10 @@ FAN_IN, FAN_OUT = 250, 400
 def test_distributions(fn, kw, bound, std, mean):
     autograd.manual_seed(0)
     p = nn.Parameter(np.zeros(SHAPE, dtype=np.float32))
-    data = p.data
+    data = p.detach().numpy()
     assert fn(p, **kw) is p
-    assert p.data is data and p.dtype == np.float32 and p.is_leaf and p.grad is None  # in place
-    x = p.data.astype(np.float64)
+    assert p.detach().numpy() is data and p.dtype == np.float32 and p.is_leaf and p.grad is None  # in place
+    x = p.detach().numpy().astype(np.float64)
     if bound is not None:
         lo, hi = bound if isinstance(bound, tuple) else (-bound, bound)
         assert x.min() >= lo and x.max() <= hi
@@ -66,13 +66,13 @@ def test_distributions(fn, kw, bound, std, mean):
 def test_constants_and_seeding():
     p = nn.Parameter(np.zeros((3, 4)))
     init.ones_(p)
-    assert np.all(p.data == 1)
+    assert np.all(p.detach().numpy() == 1)
     init.constant_(p, 2.5)
-    assert np.all(p.data == 2.5)
+    assert np.all(p.detach().numpy() == 2.5)
     init.zeros_(p)
-    assert np.all(p.data == 0)
+    assert np.all(p.detach().numpy() == 0)
     autograd.manual_seed(3)
-    a = init.normal_(nn.Parameter(np.zeros(5))).data.copy()
+    a = init.normal_(nn.Parameter(np.zeros(5))).detach().numpy().copy()
     autograd.manual_seed(3)
     np.testing.assert_array_equal(init.normal_(nn.Parameter(np.zeros(5))).data, a)
 
@@ -81,18 +81,18 @@ def test_default_layer_initialisation_is_torchs():
     autograd.manual_seed(0)
     lin = nn.Linear(300, 200)
     k = 1 / math.sqrt(300)
-    for t in (lin.weight.data, lin.bias.data):
+    for t in (lin.weight.detach().numpy(), lin.bias.detach().numpy()):
         assert t.dtype == np.float32 and np.abs(t).max() <= k and np.abs(t).max() > 0.97 * k
-    assert abs(lin.weight.data.std() / (k / math.sqrt(3)) - 1) < 0.02
+    assert abs(lin.weight.detach().numpy().std() / (k / math.sqrt(3)) - 1) < 0.02
     conv = nn.Conv2d(4, 64, 5)
     k = 1 / math.sqrt(4 * 25)
-    assert np.abs(conv.weight.data).max() <= k and np.abs(conv.bias.data).max() <= k
-    assert abs(conv.weight.data.std() / (k / math.sqrt(3)) - 1) < 0.03
-    emb = nn.Embedding(1000, 50).weight.data
+    assert np.abs(conv.weight.detach().numpy()).max() <= k and np.abs(conv.bias.detach().numpy()).max() <= k
+    assert abs(conv.weight.detach().numpy().std() / (k / math.sqrt(3)) - 1) < 0.03
+    emb = nn.Embedding(1000, 50).weight.detach().numpy()
     assert abs(emb.mean()) < 0.02 and abs(emb.std() - 1) < 0.02
     ln, bn = nn.LayerNorm(6), nn.BatchNorm1d(6)
     for m in (ln, bn):
-        assert np.all(m.weight.data == 1) and np.all(m.bias.data == 0)
-    assert np.all(bn.running_mean.data == 0) and np.all(bn.running_var.data == 1)
+        assert np.all(m.weight.detach().numpy() == 1) and np.all(m.bias.detach().numpy() == 0)
+    assert np.all(bn.running_mean.detach().numpy() == 0) and np.all(bn.running_var.detach().numpy() == 1)
     autograd.manual_seed(0)
-    np.testing.assert_array_equal(nn.Linear(300, 200).weight.data, lin.weight.data)  # reproducible
+    np.testing.assert_array_equal(nn.Linear(300, 200).weight.detach().numpy(), lin.weight.detach().numpy())  # reproducible

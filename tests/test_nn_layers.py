@@ -35,15 +35,15 @@ def check(ours, theirs, x, *, train=True, atol=1e-10, rtol=1e-7, grad_input=True
     xo = Tensor(x, requires_grad=grad_input and x.dtype.kind == "f")
     xt = torch.tensor(x, requires_grad=grad_input and x.dtype.kind == "f")
     out, tout = ours(xo), theirs(xt)
-    np.testing.assert_allclose(out.data, _np(tout), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(out.detach().numpy(), _np(tout), rtol=rtol, atol=atol)
     go = np.random.default_rng(seed).standard_normal(out.shape)
     out.backward(go)
     tout.backward(torch.tensor(go))
     if xo.requires_grad:
-        np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(xo.grad.detach().numpy(), xt.grad.numpy(), rtol=rtol, atol=atol)
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.data, theirs_params[name].grad.numpy(), rtol=rtol, atol=atol,
+        np.testing.assert_allclose(p.grad.detach().numpy(), theirs_params[name].grad.numpy(), rtol=rtol, atol=atol,
                                    err_msg=name)
     return out, tout
 
@@ -106,8 +106,8 @@ def test_maxpool2d_propagates_nan_like_torch():
     x = rng.standard_normal((1, 1, 4, 4))
     x[0, 0, 1, 1] = np.nan
     out, tout = nn.MaxPool2d(2)(Tensor(x)), TNN.MaxPool2d(2)(torch.tensor(x))
-    np.testing.assert_array_equal(np.isnan(out.data), np.isnan(_np(tout)))
-    np.testing.assert_allclose(out.data, _np(tout))
+    np.testing.assert_array_equal(np.isnan(out.detach().numpy()), np.isnan(_np(tout)))
+    np.testing.assert_allclose(out.detach().numpy(), _np(tout))
 
 
 def test_flatten():
@@ -161,11 +161,11 @@ def test_embedding_with_repeated_indices():
     ours, theirs = twin(nn.Embedding(10, 3), TNN.Embedding(10, 3))
     idx = np.array([[1, 2, 1], [9, 1, 0]])
     out, tout = ours(idx), theirs(torch.tensor(idx))
-    np.testing.assert_allclose(out.data, _np(tout))
+    np.testing.assert_allclose(out.detach().numpy(), _np(tout))
     go = rng.standard_normal(out.shape)
     out.backward(go)
     tout.backward(torch.tensor(go))
-    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy())
+    np.testing.assert_allclose(ours.weight.grad.detach().numpy(), theirs.weight.grad.numpy())
     with pytest.raises(IndexError, match="out of range for 10 embeddings"):
         ours(np.array([10]))
     with pytest.raises(TypeError, match="integer"):
@@ -208,15 +208,15 @@ def test_dropout_eval_is_identity_and_train_scales_survivors():
     x = Tensor(np.ones((200, 500)), requires_grad=True)
     assert drop.eval()(x) is x
     y = drop.train()(x)
-    kept = y.data != 0
+    kept = y.detach().numpy() != 0
     assert abs(kept.mean() - 0.7) < 0.01  # 100000 Bernoulli(0.7) draws: sd 0.0014
-    np.testing.assert_allclose(y.data[kept], 1 / 0.7)
+    np.testing.assert_allclose(y.detach().numpy()[kept], 1 / 0.7)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, kept / 0.7)  # gradient flows through survivors only
+    np.testing.assert_allclose(x.grad.detach().numpy(), kept / 0.7)  # gradient flows through survivors only
     autograd.manual_seed(0)
-    np.testing.assert_array_equal(drop(x).data, y.data)  # the seeded generator makes it reproducible
+    np.testing.assert_array_equal(drop(x).detach().numpy(), y.detach().numpy())  # the seeded generator makes it reproducible
     assert nn.Dropout(0.0)(x) is x
-    assert np.all(nn.Dropout(1.0)(x).data == 0)
+    assert np.all(nn.Dropout(1.0)(x).detach().numpy() == 0)
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(1.5)
 
@@ -231,7 +231,7 @@ def test_cnn_model_end_to_end():
 
 
 @pytest.mark.parametrize("bias", [True, False])
-def test_sequential_fuses_linear_relu_with_the_same_results(bias):
+def test_sequential_runs_each_module_as_written(bias):
     def make(m):
         return m.Sequential(m.Linear(4, 6, bias=bias), m.ReLU(), m.Linear(6, 5), m.ReLU(), m.ReLU(),
                             m.Linear(5, 2))
@@ -239,13 +239,15 @@ def test_sequential_fuses_linear_relu_with_the_same_results(bias):
     x = rng.standard_normal((7, 4))
     check(ours, theirs, x)
     out = ours(Tensor(x))
-    assert out.grad_fn.name == "linear"
-    assert out._prev[0].grad_fn.name == "relu" and out._prev[0]._prev[0].grad_fn.name == "linear_relu"
+    # no hidden rewriting: the graph has one node per module call, in order
+    ops = []
+    node = out
+    while node._prev:
+        ops.append(node.grad_fn.name)
+        node = node._prev[0]
+    assert ops == ["linear", "relu", "relu", "linear", "relu", "linear"]
     ours[0].forward = lambda x: nn.functional.linear(x, ours[0].weight, ours[0].bias) * 0.0
     assert np.all(ours[:2](Tensor(x)).data == 0)  # an instance's own forward is respected
-    _second_order(lambda a, w, b: nn.functional._linear_relu(a * a, w, b),
-                  lambda a, w, b: torch.relu(torch.nn.functional.linear(a * a, w, b)),
-                  x, rng.standard_normal((3, 4)), rng.standard_normal(3))
 
 
 def test_mlp_is_a_sequential_of_linears():
@@ -272,16 +274,16 @@ def _second_order(fn_ours, fn_torch, *arrays, atol=1e-9):
     g1 = autograd.grad((out * w).sum(), ours, create_graph=True)
     t1 = torch.autograd.grad((tout * torch.tensor(w)).sum(), theirs, create_graph=True)
     for a, b in zip(g1, t1):
-        np.testing.assert_allclose(a.data, _np(b), atol=atol, rtol=1e-7)
+        np.testing.assert_allclose(a.detach().numpy(), _np(b), atol=atol, rtol=1e-7)
     s = sum((g * g).sum() for g in g1)
     ts = sum((g * g).sum() for g in t1)
     g2 = autograd.grad(s, ours, allow_unused=True)
     t2 = torch.autograd.grad(ts, theirs, allow_unused=True)
     for a, b in zip(g2, t2):
         if b is None or a is None:  # unused: one library may say None where the other has zeros
-            assert (a is None or np.allclose(a.data, 0)) and (b is None or np.allclose(_np(b), 0))
+            assert (a is None or np.allclose(a.detach().numpy(), 0)) and (b is None or np.allclose(_np(b), 0))
         else:
-            np.testing.assert_allclose(a.data, _np(b), atol=atol, rtol=1e-7)
+            np.testing.assert_allclose(a.detach().numpy(), _np(b), atol=atol, rtol=1e-7)
 
 
 def test_second_order_linear():

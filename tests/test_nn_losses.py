@@ -23,13 +23,13 @@ def _compare(ours_fn, torch_fn, x, target, *, target_grad=False, atol=1e-10, rto
         to, tt = target, torch.tensor(target)
     out, tout = ours_fn(xo, to), torch_fn(xt, tt)
     assert out.shape == tuple(tout.shape)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=rtol, atol=atol)
     go = rng.standard_normal(out.shape) if out.ndim else np.array(1.7)
     out.backward(go)
     tout.backward(torch.tensor(go))
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(xo.grad.detach().numpy(), xt.grad.numpy(), rtol=rtol, atol=atol)
     if target_grad:
-        np.testing.assert_allclose(to.grad.data, tt.grad.numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(to.grad.detach().numpy(), tt.grad.numpy(), rtol=rtol, atol=atol)
     return out
 
 
@@ -55,8 +55,8 @@ def test_bce_clamps_log_at_minus_100_like_torch():
     p = np.array([0.0, 1.0, 0.0, 1.0, 1e-300, 0.5])
     t = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.5])
     out = _compare(nn.BCELoss(reduction="none"), torch.nn.BCELoss(reduction="none"), p, t)
-    assert out.data[0] == 100.0 and out.data[1] == 100.0
-    assert np.all(np.isfinite(out.data))
+    assert out.detach().numpy()[0] == 100.0 and out.detach().numpy()[1] == 100.0
+    assert np.all(np.isfinite(out.detach().numpy()))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -79,7 +79,7 @@ def test_bce_with_logits_extreme_logits(pos_weight):
         theirs = torch.nn.BCEWithLogitsLoss(
             reduction="none", pos_weight=None if pos_weight is None else torch.tensor(pos_weight))
         out = _compare(ours, theirs, x, t, target_grad=True, atol=1e-12)
-        assert np.all(np.isfinite(out.data))
+        assert np.all(np.isfinite(out.detach().numpy()))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -131,10 +131,10 @@ def test_cross_entropy_extreme_logits(reduction):
     t = np.array([1, 2, 2, 0])
     out = _compare(nn.CrossEntropyLoss(reduction=reduction), torch.nn.CrossEntropyLoss(reduction=reduction),
                    x, t)
-    assert np.all(np.isfinite(out.data))
+    assert np.all(np.isfinite(out.detach().numpy()))
     out = _compare(lambda a, b: F.cross_entropy(a, b, reduction=reduction, label_smoothing=0.1),
                    lambda a, b: TF.cross_entropy(a, b, reduction=reduction, label_smoothing=0.1), x, t)
-    assert np.all(np.isfinite(out.data))
+    assert np.all(np.isfinite(out.detach().numpy()))
 
 
 def test_float32_cross_entropy_matches_torch_and_keeps_dtype():
@@ -148,7 +148,7 @@ def test_float32_cross_entropy_matches_torch_and_keeps_dtype():
     tl.backward()
     assert loss.dtype == np.float32 and xo.grad.dtype == np.float32
     np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(xo.grad.detach().numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 def test_targets_are_cast_to_the_input_dtype():
@@ -161,11 +161,11 @@ def _second(fn_ours, fn_torch, x, t):
     xo, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     (g,) = autograd.grad(fn_ours(xo, t), [xo], create_graph=True)
     (tg,) = torch.autograd.grad(fn_torch(xt, torch.tensor(t)), [xt], create_graph=True)
-    np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-7, atol=1e-12)
     v = rng.standard_normal(x.shape)
     (h,) = autograd.grad((g * g * v).sum(), [xo])
     (th,) = torch.autograd.grad((tg * tg * torch.tensor(v)).sum(), [xt])
-    np.testing.assert_allclose(h.data, th.numpy(), rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(h.detach().numpy(), th.numpy(), rtol=1e-7, atol=1e-12)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])

@@ -89,7 +89,7 @@ def test_trajectory_matches_torch(name, kw):
         opt.step()
         topt.step()
         for (n, p), tp in zip(ours.named_parameters(), theirs.parameters()):
-            np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-9, atol=1e-11,
+            np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-9, atol=1e-11,
                                        err_msg=f"{n} after step {step + 1}")
 
 
@@ -150,7 +150,7 @@ def test_params_without_grad_are_skipped_and_zero_grad():
     opt = nn.optim.Adam([a, b], lr=0.1)
     (a * 3.0).sum().backward()
     opt.step()
-    assert np.all(a.data < 1) and np.all(b.data == 1) and b not in opt.state
+    assert np.all(a.detach().numpy() < 1) and np.all(b.detach().numpy() == 1) and b not in opt.state
     opt.zero_grad()
     assert a.grad is None
 
@@ -169,7 +169,7 @@ def test_param_groups_like_torch():
         opt.step()
         topt.step()
     for p, tp in zip(ours.parameters(), theirs.parameters()):
-        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-10)
+        np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-10)
 
 
 def test_optimizer_state_dict_round_trip():

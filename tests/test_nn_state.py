@@ -58,14 +58,14 @@ def test_non_persistent_buffers_are_not_saved():
     m = WithBuffers()
     assert list(m.state_dict()) == ["kept"] and len(list(m.buffers())) == 2
     m.load_state_dict({"kept": np.full(2, 5.0)})
-    assert np.all(m.kept.data == 5.0)
+    assert np.all(m.kept.detach().numpy() == 5.0)
 
 
 def test_state_dict_values_are_copies():
     lin = nn.Linear(2, 2)
     sd = lin.state_dict()
     sd["weight"][...] = 42.0
-    assert not np.any(lin.weight.data == 42.0)
+    assert not np.any(lin.weight.detach().numpy() == 42.0)
 
 
 def test_load_torch_state_dict_directly_and_outputs_agree():
@@ -76,7 +76,7 @@ def test_load_torch_state_dict_directly_and_outputs_agree():
     theirs.eval()
     ours.load_state_dict(theirs.state_dict())
     ours.eval()
-    assert ours[5].num_batches_tracked.data == 1
+    assert ours[5].num_batches_tracked.detach().numpy() == 1
     np.testing.assert_allclose(ours(Tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5,
                                atol=1e-6)
     # and back: torch loads ours (arrays as tensors)
@@ -92,7 +92,7 @@ def test_loading_keeps_parameter_dtype_and_identity():
     w = lin.weight
     lin.load_state_dict({"weight": np.ones((2, 2)), "bias": [1, 2]})  # float64 and a list
     assert lin.weight is w and w.dtype == np.float32
-    np.testing.assert_array_equal(lin.bias.data, [1, 2])
+    np.testing.assert_array_equal(lin.bias.detach().numpy(), [1, 2])
 
 
 def test_bad_state_dicts():
@@ -116,7 +116,7 @@ def test_bad_state_dicts():
     np.testing.assert_array_equal(lin.state_dict()["0.weight"], before["0.weight"])  # nothing half-loaded
     result = lin.load_state_dict({"0.weight": np.zeros((3, 2)), "other": 1}, strict=False)
     assert result.missing_keys == ["0.bias"] and result.unexpected_keys == ["other"]
-    assert np.all(lin[0].weight.data == 0)
+    assert np.all(lin[0].weight.detach().numpy() == 0)
     with pytest.raises(RuntimeError, match="size mismatch"):
         lin.load_state_dict({"0.weight": np.zeros((1, 1))}, strict=False)
 

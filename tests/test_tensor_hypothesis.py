@@ -149,18 +149,18 @@ def test_inputs_unchanged_and_grads_not_aliased(name, data):
     v = np.random.default_rng(0).standard_normal(out.shape)
     v0 = v.copy()
     out.backward(gradient=v)
-    np.testing.assert_array_equal(a.data, a0)
-    np.testing.assert_array_equal(b.data, b0)
+    np.testing.assert_array_equal(a.detach().numpy(), a0)
+    np.testing.assert_array_equal(b.detach().numpy(), b0)
     np.testing.assert_array_equal(v, v0)
     assert a.grad.shape == a.shape and b.grad.shape == b.shape and out.grad.shape == out.shape
-    assert_no_aliasing({"a.data": a.data, "b.data": b.data, "a.grad": a.grad.data, "b.grad": b.grad.data,
-                        "out.grad": out.grad.data, "gradient": v, "out.data": out.data})
+    assert_no_aliasing({"a.data": a.detach().numpy(), "b.data": b.detach().numpy(), "a.grad": a.grad.detach().numpy(), "b.grad": b.grad.detach().numpy(),
+                        "out.grad": out.grad.detach().numpy(), "gradient": v, "out.data": out.detach().numpy()})
     # a second backward accumulates into fresh arrays, never into the previous gradient in place
-    first = a.grad.data
+    first = a.grad.detach().numpy()
     first0 = first.copy()
     fn(a, b).backward(gradient=v)
     np.testing.assert_array_equal(first, first0)
-    np.testing.assert_allclose(a.grad.data, 2 * first0)
+    np.testing.assert_allclose(a.grad.detach().numpy(), 2 * first0)
 
 
 @SETTINGS
@@ -172,11 +172,11 @@ def test_grads_of_a_reduction_not_aliased(data):
     h = x * 1.0
     h.retain_grad()
     h.sum().backward()  # the gradient of a sum is a broadcast view of one number
-    np.testing.assert_array_equal(x.data, x0)
-    assert x.grad.data.flags.writeable and h.grad.data.flags.writeable
-    assert not np.shares_memory(x.grad.data, h.grad.data)
-    x.grad.data[...] = 0.0  # writable and owned: must not change h.grad
-    np.testing.assert_array_equal(h.grad.data, np.ones(shape))
+    np.testing.assert_array_equal(x.detach().numpy(), x0)
+    assert x.grad.detach().numpy().flags.writeable and h.grad.detach().numpy().flags.writeable
+    assert not np.shares_memory(x.grad.detach().numpy(), h.grad.detach().numpy())
+    x.grad.detach().numpy()[...] = 0.0  # writable and owned: must not change h.grad
+    np.testing.assert_array_equal(h.grad.detach().numpy(), np.ones(shape))
 
 
 @SETTINGS
@@ -189,6 +189,6 @@ def test_autograd_grad_results_not_aliased(data):
     v = Tensor(np.ones(out.shape))
     ga, gb = autograd.grad(out, [a, b], grad_outputs=v)
     for g in (ga, gb):
-        for other in (a.data, b.data, v.data):
-            assert not np.shares_memory(g.data, other)
-    assert not np.shares_memory(ga.data, gb.data)
+        for other in (a.detach().numpy(), b.detach().numpy(), v.detach().numpy()):
+            assert not np.shares_memory(g.detach().numpy(), other)
+    assert not np.shares_memory(ga.detach().numpy(), gb.detach().numpy())

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import autograd
-from autograd.function import Function, data
+from autograd.primitive import Primitive as Function, array as data
 from autograd.testing import assert_grads_match_torch, module_of
 
 torch = pytest.importorskip("torch")

@@ -1,9 +1,15 @@
-"""Small shared helpers for the ops: dimension arguments and scalar operands."""
+"""Small helpers shared by the op families: dimension and shape arguments, operands, IEEE quiet."""
 import numbers
 
 import numpy as np
 
-from ..tensor import Tensor, _to_array
+from ..dtypes import to_array
+from ..primitive import TensorBase
+
+
+def quiet():
+    """IEEE results (inf, nan) without NumPy warnings, like torch."""
+    return np.errstate(all="ignore")
 
 
 def norm_dims(dim, ndim):
@@ -25,6 +31,11 @@ def norm_dims(dim, ndim):
     return tuple(sorted(out))
 
 
+def one_dim(dim, ndim):
+    """A single ``dim`` as a non-negative axis (0 for a 0-d tensor, which accepts 0 and -1)."""
+    return norm_dims(dim, ndim)[0] if ndim else 0
+
+
 def reduce_dims(dim, ndim):
     """The axes a reduction covers: ``norm_dims``, except that an empty ``dim`` (``()`` or ``[]``) means
     every dimension, as in torch (``x.sum(dim=())`` is ``x.sum()``, not NumPy's "reduce nothing")."""
@@ -38,17 +49,42 @@ def keepdim_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def shape_args(shape):
+    """``f(2, 3)`` or ``f((2, 3))`` as the tuple ``(2, 3)``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
 def operand(x, like):
-    """``x`` as a Tensor for a binary op with Tensor ``like``.
+    """``x`` as a Tensor for a binary op with Tensor ``like`` (``None`` when ``x`` is not numeric).
 
     Python numbers follow NumPy 2's weak-scalar rule: ``float32 * 2.0`` stays ``float32``.
     """
-    if isinstance(x, Tensor):
+    if isinstance(x, TensorBase):
         return x
     if isinstance(x, (bool, int, float)) or (isinstance(x, numbers.Number) and not isinstance(x, np.generic)):
-        return Tensor._wrap(np.asarray(x, dtype=np.result_type(like.data, x)))
+        return like._wrap(np.asarray(x, dtype=np.result_type(like._data, x)))
     if isinstance(x, (np.ndarray, np.generic)):
-        return Tensor._wrap(np.asarray(x))
+        return like._wrap(np.asarray(x))
     if isinstance(x, (list, tuple)):
-        return Tensor._wrap(_to_array(x))
+        return like._wrap(to_array(x))
     return None
+
+
+def first_tensor(args, fn):
+    """The first Tensor among ``args`` (the one whose class makes the others), or torch's TypeError."""
+    for a in args:
+        if isinstance(a, TensorBase):
+            return a
+    raise TypeError(f"{fn}(): expected at least one Tensor argument, got "
+                    f"{', '.join(type(a).__name__ for a in args)}")
+
+
+def pair(v, name):
+    """An int or a pair of ints (``kernel_size=3`` or ``(3, 2)``) as a pair of ints."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
+        return int(v[0]), int(v[1])
+    return int(v), int(v)

@@ -1,19 +1,23 @@
-"""Elementwise primitives. Each rule may return gradients in the broadcast shape of the output;
-``Tensor._vjp`` sums them back to the inputs' shapes."""
+"""Elementwise ops: arithmetic, unary math, activations, comparisons, ``where``, ``maximum``/``minimum``.
+
+Each primitive's forward and gradient rule sit side by side; a rule may return gradients in the
+broadcast shape of the output (the engine sums them back to the inputs' shapes). Wherever a rule zeroes
+a gradient it selects with ``Where``, never multiplies by a mask, so an ``inf``/``nan`` upstream
+gradient stays out of the masked elements, as in torch.
+"""
+import math
+import numbers
+
 import numpy as np
 
-from ..function import Function, data, unary
-from ..function import where as _where
-from ..tensor import Tensor
-from ._util import operand
-
-def _quiet():
-    """IEEE results (inf, nan) without NumPy warnings, like torch."""
-    return np.errstate(all="ignore")
+from ..dtypes import as_dtype
+from ..primitive import Primitive, TensorBase, array, call
+from ._util import first_tensor, operand, quiet
 
 
-class Add(Function):
+class Add(Primitive):
     name = "add"
+    saves_inputs = False
 
     def forward(self, a, b):
         return a + b
@@ -22,8 +26,9 @@ class Add(Function):
         return g, g
 
 
-class Sub(Function):
+class Sub(Primitive):
     name = "sub"
+    saves_inputs = False
 
     def forward(self, a, b):
         return a - b
@@ -32,7 +37,7 @@ class Sub(Function):
         return g, (-g if self.needs[1] else None)
 
 
-class Mul(Function):
+class Mul(Primitive):
     name = "mul"
 
     def forward(self, a, b):
@@ -43,58 +48,61 @@ class Mul(Function):
         return (g * b if needs[0] else None), (g * a if needs[1] else None)
 
 
-class Div(Function):
+class Div(Primitive):
     name = "div"
+    saves_output = True
 
     def forward(self, a, b):
-        with _quiet():
+        with quiet():
             return a / b
 
     def backward(self, g, out, a, b):
         needs = self.needs
-        with _quiet():
+        with quiet():
             return ((g / b if needs[0] else None),
                     (-g * (out / b) if needs[1] else None))  # torch: -g * ((a / b) / b)
 
 
-class Pow(Function):
-    """``a ** b`` with a tensor exponent; torch's masks where the math has no gradient."""
+class Pow(Primitive):
+    """``a ** b`` with a tensor exponent; torch's zeros where the math has no gradient."""
 
     name = "pow"
+    saves_output = True
 
     def forward(self, a, b):
-        with _quiet():
+        with quiet():
             return np.power(a, b)
 
     def backward(self, g, out, a, b):
-        ad, bd = data(a), data(b)
+        ad, bd = array(a), array(b)
         ga = gb = None
-        with _quiet():
+        with quiet():
             if self.needs[0]:
-                ga = _where(bd == 0, 0.0, g * b * a ** (b - 1.0))
+                ga = call(Where, bd == 0, 0.0, g * (b * a ** (b - 1.0)))
             if self.needs[1]:
-                gb = _where((ad == 0) & (bd >= 0), 0.0, g * (out * unary("log", a)))
+                gb = call(Where, (ad == 0) & (bd >= 0), 0.0, g * (out * call(Log, a)))
         return ga, gb
 
 
-class PowScalar(Function):
+class PowScalar(Primitive):
     """``a ** k`` for a Python number ``k``."""
 
     name = "pow"
 
     def forward(self, a):
-        with _quiet():
+        with quiet():
             return np.power(a, self.k) if self.k != 2 else a * a
 
     def backward(self, g, out, a):
-        if self.k == 0:
-            return (g * 0.0,)
-        with _quiet():
-            return (g * self.k * a ** (self.k - 1.0),)
+        if self.k == 0:  # torch: zeros shaped like g, even where g is inf or nan
+            return (call(Where, False, g, 0.0),)
+        with quiet():
+            return (g * (self.k * a ** (self.k - 1.0)),)
 
 
-class Neg(Function):
+class Neg(Primitive):
     name = "neg"
+    saves_inputs = False
 
     def forward(self, a):
         return -a
@@ -103,73 +111,79 @@ class Neg(Function):
         return (-g,)
 
 
-class Exp(Function):
+class Exp(Primitive):
     name = "exp"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, a):
-        with _quiet():
+        with quiet():
             return np.exp(a)
 
     def backward(self, g, out, a):
         return (g * out,)
 
 
-class Log(Function):
+class Log(Primitive):
     name = "log"
 
     def forward(self, a):
-        with _quiet():
+        with quiet():
             return np.log(a)
 
     def backward(self, g, out, a):
-        with _quiet():
+        with quiet():
             return (g / a,)
 
 
-class Sqrt(Function):
+class Sqrt(Primitive):
     name = "sqrt"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, a):
-        with _quiet():
+        with quiet():
             return np.sqrt(a)
 
     def backward(self, g, out, a):
-        with _quiet():
+        with quiet():
             return (g / (2.0 * out),)
 
 
-class Abs(Function):
+class Abs(Primitive):
     name = "abs"
 
     def forward(self, a):
         return np.abs(a)
 
     def backward(self, g, out, a):
-        return (g * np.sign(data(a)),)
+        return (g * np.sign(array(a)),)  # torch multiplies by sgn too: 0 at 0
 
 
-class Sin(Function):
+class Sin(Primitive):
     name = "sin"
 
     def forward(self, a):
         return np.sin(a)
 
     def backward(self, g, out, a):
-        return (g * unary("cos", a),)
+        return (g * call(Cos, a),)
 
 
-class Cos(Function):
+class Cos(Primitive):
     name = "cos"
 
     def forward(self, a):
         return np.cos(a)
 
     def backward(self, g, out, a):
-        return (-g * unary("sin", a),)
+        return (-g * call(Sin, a),)
 
 
-class Tanh(Function):
+class Tanh(Primitive):
     name = "tanh"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, a):
         return np.tanh(a)
@@ -178,52 +192,74 @@ class Tanh(Function):
         return (g * (1.0 - out * out),)
 
 
-class Sigmoid(Function):
+class Sigmoid(Primitive):
     name = "sigmoid"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, a):
-        with _quiet():  # exp(-x) overflows to inf for very negative x: 1 / inf = 0, as it should
+        with quiet():  # exp(-x) overflows to inf for very negative x: 1 / inf = 0, as it should
             return 1.0 / (1.0 + np.exp(-a))
 
     def backward(self, g, out, a):
         return (g * (1.0 - out) * out,)
 
 
-class Relu(Function):
+class Relu(Primitive):
     name = "relu"
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, a):
         return np.maximum(a, 0) if a.dtype.kind == "f" else np.maximum(a, 0).astype(a.dtype)
 
     def backward(self, g, out, a):
-        # out is 0, positive or nan: "!= 0" lets a nan input pass its gradient on, as in torch (not
-        # "> 0"), in one comparison instead of two
-        return (g * (data(out) != 0),)
+        # torch's threshold rule: zero where the output is <= 0; a nan passes its gradient on
+        return (call(Where, array(out) <= 0, 0.0, g),)
 
 
-class Clamp(Function):
+class LeakyRelu(Primitive):
+    name = "leaky_relu"
+
+    def forward(self, a):
+        return np.where(a > 0, a, a * self.slope)
+
+    def backward(self, g, out, a):
+        return (call(Where, array(a) > 0, g, g * self.slope),)
+
+
+class Softplus(Primitive):
+    """``log(1 + exp(x))``, stable for any ``x``: ``max(x, 0) + log1p(exp(-|x|))``."""
+
+    name = "softplus"
+
+    def forward(self, a):
+        with quiet():
+            return np.maximum(a, 0) + np.log1p(np.exp(-np.abs(a)))
+
+    def backward(self, g, out, a):
+        return (g * call(Sigmoid, a),)
+
+
+class Clamp(Primitive):
     name = "clamp"
 
     def forward(self, a):
         return np.clip(a, self.min, self.max)
 
     def backward(self, g, out, a):
-        x = data(a)
-        mask = np.ones(x.shape, dtype=bool)
+        x = array(a)
+        inside = np.ones(x.shape, dtype=bool)
         if self.min is not None:
-            mask &= x >= self.min
+            inside &= x >= self.min
         if self.max is not None:
-            mask &= x <= self.max
-        return (g * mask,)
+            inside &= x <= self.max
+        return (call(Where, inside, g, 0.0),)
 
 
-def _tie_share(ad, bd):
-    """1 where the operands differ, 0.5 where they tie (torch splits the gradient at ties)."""
-    return np.where(ad == bd, 0.5, 1.0).astype(ad.dtype if ad.dtype.kind == "f" else np.float32)
-
-
-class Maximum(Function):
-    """Elementwise max; at ties each input gets half the gradient, as in torch."""
+class Maximum(Primitive):
+    """Elementwise max; at ties each input gets half the gradient, as in torch; a nan operand passes
+    the gradient on to both."""
 
     name = "maximum"
 
@@ -231,39 +267,53 @@ class Maximum(Function):
         return np.maximum(a, b)
 
     def backward(self, g, out, a, b):
-        ad, bd = data(a), data(b)
-        share = _tie_share(ad, bd)
-        # written as "not less" so that a nan operand passes the gradient on to both, as in torch
-        return g * (share * ~(ad < bd)), g * (share * ~(bd < ad))
+        ad, bd = array(a), array(b)
+        shared = call(Where, ad == bd, g / 2.0, g)
+        return call(Where, ad < bd, 0.0, shared), call(Where, ad > bd, 0.0, shared)
 
 
-class Minimum(Function):
+class Minimum(Primitive):
     name = "minimum"
 
     def forward(self, a, b):
         return np.minimum(a, b)
 
     def backward(self, g, out, a, b):
-        ad, bd = data(a), data(b)
-        share = _tie_share(ad, bd)
-        return g * (share * ~(ad > bd)), g * (share * ~(bd > ad))
+        ad, bd = array(a), array(b)
+        shared = call(Where, ad == bd, g / 2.0, g)
+        return call(Where, ad > bd, 0.0, shared), call(Where, ad < bd, 0.0, shared)
 
 
-class Where(Function):
+class Where(Primitive):
     name = "where"
 
     def forward(self, cond, a, b):
         return np.where(cond, a, b)
 
     def backward(self, g, out, cond, a, b):
-        c = data(cond)
-        return None, _where(c, g, 0.0), _where(c, 0.0, g)
+        c = array(cond)
+        return None, call(Where, c, g, 0.0), call(Where, c, 0.0, g)
 
 
-class Cast(Function):
-    """Change of dtype; ``Tensor._vjp`` casts the gradient back to the input's dtype."""
+class Clone(Primitive):
+    """A copy that keeps the graph (torch's ``clone``)."""
+
+    name = "clone"
+    saves_inputs = False
+    saves_inputs = False
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, g, out, a):
+        return (g,)
+
+
+class Cast(Primitive):
+    """Change of dtype; the engine casts the gradient back to the input's dtype."""
 
     name = "to"
+    saves_inputs = False
 
     def forward(self, a):
         return a.astype(self.dtype)
@@ -272,16 +322,62 @@ class Cast(Function):
         return (g,)
 
 
-# -- module functions ----------------------------------------------------------------------------
-def _pair(a, b, opname):
-    like = a if isinstance(a, Tensor) else b
-    ta, tb = operand(a, like), operand(b, like)
-    if ta is None or tb is None:
-        bad = a if ta is None else b
-        raise TypeError(f"{opname}: unsupported operand type {type(bad).__name__}")
-    return ta, tb
+class Erf(Primitive):
+    name = "erf"
+
+    def forward(self, a):
+        return erf_array(a)
+
+    def backward(self, g, out, a):
+        return (g * (call(Exp, -(a * a)) * (2.0 / math.sqrt(math.pi))),)
 
 
+# -- erf on arrays ---------------------------------------------------------------------------------
+_ERF = {}
+_ERF_WIDTH, _ERF_DEG, _ERF_END = 0.5, 12, 6.0
+
+
+def _erf_table():
+    """Chebyshev coefficients of ``erf(a) / a`` on ``[k w, (k+1) w]`` for ``a`` in ``[0, 6]``, fitted once
+    to ``math.erf`` (relative error ~2e-15). ``erf(a)`` rounds to 1.0 in float64 from a = 5.93 on."""
+    if "table" not in _ERF:
+        from numpy.polynomial import chebyshev
+        erf1 = np.frompyfunc(math.erf, 1, 1)
+        n = int(round(_ERF_END / _ERF_WIDTH))
+        table = np.zeros((_ERF_DEG + 1, n + 1))
+        for i in range(n):
+            lo = i * _ERF_WIDTH
+
+            def f(t, lo=lo):
+                a = lo + (t + 1) * (_ERF_WIDTH / 2)
+                return erf1(a).astype(np.float64) / a
+            table[:, i] = chebyshev.chebinterpolate(f, _ERF_DEG)
+        _ERF["table"], _ERF["n"] = table, n
+    return _ERF["table"], _ERF["n"]
+
+
+def erf_array(x):
+    """``erf`` of a NumPy array, vectorised (piecewise Chebyshev, Clenshaw's recurrence)."""
+    table, n = _erf_table()
+    x = np.asarray(x)
+    x64 = x.astype(np.float64).reshape(-1)
+    a = np.fmin(np.abs(x64), _ERF_END)  # NaN -> 6, restored below
+    idx = (a * (1.0 / _ERF_WIDTH)).astype(np.intp)
+    t2 = (a - idx * _ERF_WIDTH) * (4.0 / _ERF_WIDTH) - 2.0  # 2t, t in [-1, 1] on the piece
+    b1, b2 = np.take(table[_ERF_DEG], idx), 0.0
+    for k in range(_ERF_DEG - 1, 0, -1):
+        b1, b2 = np.take(table[k], idx) + t2 * b1 - b2, b1
+    y = (np.take(table[0], idx) + 0.5 * t2 * b1 - b2) * a
+    y[idx == n] = 1.0
+    y = np.copysign(y, x64)
+    nan = np.isnan(x64)
+    if nan.any():
+        y[nan] = np.nan
+    y = y.reshape(x.shape)
+    return y.astype(x.dtype, copy=False) if x.dtype.kind == "f" else y
+
+
+# -- Tensor methods --------------------------------------------------------------------------------
 def binary(cls, a, b):
     """Apply a broadcasting binary primitive, with a clear error when shapes do not broadcast."""
     try:
@@ -295,22 +391,235 @@ def binary(cls, a, b):
         raise
 
 
+def _compare(ufunc, symbol, a, other):
+    b = operand(other, a)
+    if b is None:
+        return NotImplemented
+    try:
+        return a._wrap(ufunc(a._data, b._data))
+    except ValueError:
+        raise ValueError(f"{symbol}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+
+
+def _is_number(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_, TensorBase))
+
+
+class ElementwiseMethods:
+    """``Tensor``'s elementwise operators and methods (NumPy broadcasting between operands)."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        """``self + other``, broadcast."""
+        b = operand(other, self)
+        return NotImplemented if b is None else binary(Add, self, b)
+
+    def __radd__(self, other):
+        """``other + self``, broadcast."""
+        a = operand(other, self)
+        return NotImplemented if a is None else binary(Add, a, self)
+
+    def __sub__(self, other):
+        """``self - other``, broadcast."""
+        b = operand(other, self)
+        return NotImplemented if b is None else binary(Sub, self, b)
+
+    def __rsub__(self, other):
+        """``other - self``, broadcast."""
+        a = operand(other, self)
+        return NotImplemented if a is None else binary(Sub, a, self)
+
+    def __mul__(self, other):
+        """``self * other``, broadcast."""
+        b = operand(other, self)
+        return NotImplemented if b is None else binary(Mul, self, b)
+
+    def __rmul__(self, other):
+        """``other * self``, broadcast."""
+        a = operand(other, self)
+        return NotImplemented if a is None else binary(Mul, a, self)
+
+    def __truediv__(self, other):
+        """``self / other``, broadcast (IEEE: ``x / 0`` is ``inf`` or ``nan``)."""
+        b = operand(other, self)
+        return NotImplemented if b is None else binary(Div, self, b)
+
+    def __rtruediv__(self, other):
+        """``other / self``, broadcast."""
+        a = operand(other, self)
+        return NotImplemented if a is None else binary(Div, a, self)
+
+    def __pow__(self, exponent):
+        """``self ** exponent``: a number, or a tensor (gradient flows to both)."""
+        if _is_number(exponent):
+            k = float(exponent)
+            return PowScalar.apply(self, k=int(k) if k.is_integer() else k)
+        b = operand(exponent, self)
+        return NotImplemented if b is None else binary(Pow, self, b)
+
+    def __rpow__(self, base):
+        """``base ** self``."""
+        a = operand(base, self)
+        return NotImplemented if a is None else binary(Pow, a, self)
+
+    def __neg__(self):
+        """``-self``."""
+        return Neg.apply(self)
+
+    def __pos__(self):
+        """``+self`` (the tensor itself)."""
+        return self
+
+    def __abs__(self):
+        """``abs(self)``."""
+        return Abs.apply(self)
+
+    def __lt__(self, other):
+        """``self < other``: a bool tensor without grad."""
+        return _compare(np.less, "<", self, other)
+
+    def __le__(self, other):
+        """``self <= other``: a bool tensor without grad."""
+        return _compare(np.less_equal, "<=", self, other)
+
+    def __gt__(self, other):
+        """``self > other``: a bool tensor without grad."""
+        return _compare(np.greater, ">", self, other)
+
+    def __ge__(self, other):
+        """``self >= other``: a bool tensor without grad."""
+        return _compare(np.greater_equal, ">=", self, other)
+
+    def __eq__(self, other):
+        """``self == other`` elementwise: a bool tensor without grad."""
+        return _compare(np.equal, "==", self, other)
+
+    def __ne__(self, other):
+        """``self != other`` elementwise: a bool tensor without grad."""
+        return _compare(np.not_equal, "!=", self, other)
+
+    __hash__ = object.__hash__
+
+    def add(self, other, *, alpha=1):
+        """``self + alpha * other``, broadcast."""
+        return self.__add__(other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        """``self - alpha * other``, broadcast."""
+        return self.__sub__(other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        """``self * other``, broadcast."""
+        return self.__mul__(other)
+
+    def div(self, other, rounding_mode=None):
+        """``self / other``, broadcast; ``rounding_mode`` "trunc" or "floor" rounds (bitwise.py)."""
+        if rounding_mode is None:
+            return self.__truediv__(other)
+        return self._div_rounded(other, rounding_mode)
+
+    def pow(self, exponent):
+        """``self ** exponent``."""
+        return self.__pow__(exponent)
+
+    def neg(self):
+        """``-self``."""
+        return Neg.apply(self)
+
+    def exp(self):
+        """``e ** self``, elementwise."""
+        return Exp.apply(self)
+
+    def log(self):
+        """Natural logarithm (IEEE: ``log(0) = -inf``, ``log(-1) = nan``)."""
+        return Log.apply(self)
+
+    def sqrt(self):
+        """Square root (IEEE: ``sqrt(-1) = nan``)."""
+        return Sqrt.apply(self)
+
+    def abs(self):
+        """Absolute value; gradient ``sign(x)`` (0 at 0, as torch)."""
+        return Abs.apply(self)
+
+    def sin(self):
+        """Sine, elementwise."""
+        return Sin.apply(self)
+
+    def cos(self):
+        """Cosine, elementwise."""
+        return Cos.apply(self)
+
+    def tanh(self):
+        """Hyperbolic tangent, elementwise."""
+        return Tanh.apply(self)
+
+    def sigmoid(self):
+        """``1 / (1 + exp(-x))``, stable for large ``|x|``."""
+        return Sigmoid.apply(self)
+
+    def relu(self):
+        """``max(x, 0)``; the gradient is 0 where the output is 0."""
+        return Relu.apply(self)
+
+    def clamp(self, min=None, max=None):
+        """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max`` (as torch)."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        if isinstance(min, TensorBase) or isinstance(max, TensorBase):
+            return self._clamp_tensors(min, max)  # pointwise.py
+        return Clamp.apply(self, min=min, max=max)
+
+    def to(self, dtype):
+        """A copy with ``dtype`` (``self`` when it already has it); gradients flow back through it."""
+        dtype = as_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        if self.requires_grad and dtype.kind != "f":
+            return self._wrap(self._data.astype(dtype))
+        return Cast.apply(self, dtype=dtype)
+
+    def clone(self):
+        """A copy of the data that stays in the graph (gradient flows back unchanged)."""
+        return Clone.apply(self)
+
+    def float(self):
+        """``self.to(float32)``."""
+        return self.to(np.float32)
+
+    def double(self):
+        """``self.to(float64)``."""
+        return self.to(np.float64)
+
+    def long(self):
+        """``self.to(int64)`` (no gradient)."""
+        return self.to(np.int64)
+
+
+# -- module functions ------------------------------------------------------------------------------
+def _pair(a, b, opname):
+    like = first_tensor((a, b), opname)
+    ta, tb = operand(a, like), operand(b, like)
+    if ta is None or tb is None:
+        bad = a if ta is None else b
+        raise TypeError(f"{opname}: unsupported operand type {type(bad).__name__}")
+    return ta, tb
+
+
 def where(condition, input, other):
     """``condition ? input : other`` elementwise (like ``torch.where``); no gradient to ``condition``."""
-    if not isinstance(condition, Tensor):
-        condition = Tensor._wrap(np.asarray(condition, dtype=bool))
-    elif condition.dtype != np.bool_:
-        condition = Tensor._wrap(condition.data.astype(bool))
-    like = input if isinstance(input, Tensor) else other
-    if not isinstance(like, Tensor):
-        like = Tensor._wrap(np.asarray(input if isinstance(input, np.ndarray) else np.float32(0)))
+    like = first_tensor((input, other, condition), "where")
+    cond = like._wrap(np.asarray(array(condition), dtype=bool))
+    if not isinstance(input, TensorBase) and not isinstance(other, TensorBase):  # scalars: float32
+        like = like._wrap(np.asarray(input if isinstance(input, np.ndarray) else np.float32(0)))
     a, b = operand(input, like), operand(other, like)
     try:
-        np.broadcast_shapes(condition.shape, a.shape, b.shape)
+        np.broadcast_shapes(cond.shape, a.shape, b.shape)
     except ValueError:
-        raise ValueError(f"where: shapes {condition.shape}, {a.shape} and {b.shape} cannot be broadcast "
+        raise ValueError(f"where: shapes {cond.shape}, {a.shape} and {b.shape} cannot be broadcast "
                          "together") from None
-    return Where.apply(condition, a, b)
+    return Where.apply(cond, a, b)
 
 
 def maximum(input, other):

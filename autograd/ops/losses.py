@@ -1,0 +1,316 @@
+"""Losses: cross-entropy, negative log-likelihood, binary cross-entropy (on probabilities and on
+logits), mean squared and absolute error, with torch's names, arguments and ``reduction`` rules.
+
+Class targets are integer indices (an array, a Tensor or a torch tensor); the input's class dim is 1
+(or 0 for a single unbatched sample).
+"""
+import warnings
+
+import numpy as np
+
+from ..dtypes import as_array
+from ..primitive import Primitive, TensorBase, call
+from ._util import quiet
+from .elementwise import Clamp, Log, Sigmoid, Softplus
+from .reduce import Softmax, log_softmax_array
+from .shape import Gather, Reshape
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(reduction):
+    """A ``ValueError`` unless ``reduction`` is "mean", "sum" or "none"."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _like(target, x):
+    """``target`` as a Tensor of ``x``'s float dtype (it keeps its graph when it is a Tensor)."""
+    if isinstance(target, TensorBase):
+        return target if target.dtype == x.dtype else target.to(x.dtype)
+    return x._wrap(as_array(target, dtype=x.dtype))
+
+
+def _same_shape(name, x, t):
+    if x.shape != t.shape:
+        raise ValueError(f"{name}: target shape {t.shape} differs from input shape {x.shape}; "
+                         "use the same shape (for example reshape the target to (N, 1))")
+
+
+class CrossEntropy(Primitive):
+    """Mean or summed (or per-sample) softmax cross-entropy with class-index targets, one node.
+
+    ``target`` (int array, the input's shape without the class dim 1) is an attribute; the gradient
+    is ``softmax(x) - onehot(target)`` times the incoming gradient.
+    """
+
+    name = "cross_entropy"
+
+    def forward(self, x):
+        cdim = 0 if x.ndim == 1 else 1
+        self.cdim = cdim
+        logp = log_softmax_array(x, cdim)
+        if x.ndim == 2:
+            loss = logp[np.arange(len(x)), self.target]
+        else:
+            loss = np.take_along_axis(logp, np.expand_dims(self.target, cdim), cdim).squeeze(cdim)
+        if self.reduction == "mean":
+            return np.asarray(-np.add.reduce(loss, None) / loss.size, dtype=x.dtype)
+        if self.reduction == "sum":
+            return np.asarray(-np.add.reduce(loss, None), dtype=x.dtype)
+        return -loss
+
+    def _onehot(self, shape, dtype):
+        oh = np.zeros(shape, dtype=dtype)
+        if oh.ndim == 2:
+            oh[np.arange(shape[0]), self.target] = 1
+            return oh
+        np.put_along_axis(oh, np.expand_dims(self.target, self.cdim), 1, self.cdim)
+        return oh
+
+    def _scale(self, g):
+        if self.reduction == "none":
+            return call(Reshape, g, shape=np.expand_dims(self.target, self.cdim).shape)
+        return g * (1.0 / self.target.size) if self.reduction == "mean" else g
+
+    def backward(self, g, out, x):
+        # (softmax(x) - onehot(target)) times the incoming gradient (divided by N for "mean")
+        p = call(Softmax, x, dim=self.cdim) - self._onehot(x.shape, x.dtype)
+        return (p * self._scale(g),)
+
+
+class BinaryCrossEntropy(Primitive):
+    """Elementwise ``-(t log x + (1 - t) log(1 - x))`` with each log clamped at -100, as torch; torch's
+    gradient ``(x - t) / max(x (1 - x), 1e-12)`` stays finite at 0 and 1."""
+
+    name = "binary_cross_entropy"
+
+    def forward(self, x, t):
+        with quiet():
+            return -(t * np.maximum(np.log(x), -100.0) + (1 - t) * np.maximum(np.log(1 - x), -100.0))
+
+    def backward(self, g, out, x, t):
+        gx = gt = None
+        with quiet():
+            if self.needs[0]:
+                gx = g * (x - t) / call(Clamp, (1 - x) * x, min=1e-12, max=None)
+            if self.needs[1]:
+                gt = g * (call(Clamp, call(Log, 1 - x), min=-100.0, max=None)
+                          - call(Clamp, call(Log, x), min=-100.0, max=None))
+        return gx, gt
+
+
+class BCEWithLogits(Primitive):
+    """Elementwise ``max(x, 0) - x t + log(1 + exp(-|x|))``; with ``pos_weight`` p, torch's form
+    ``(1 - t) x + (1 + (p - 1) t) softplus(-x)``. Stable for any logit."""
+
+    name = "binary_cross_entropy_with_logits"
+
+    def forward(self, x, t):
+        with quiet():
+            if self.pos_weight is None:
+                return np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+            lw = (self.pos_weight - 1) * t + 1
+            return (1 - t) * x + lw * call(Softplus, -x)
+
+    def backward(self, g, out, x, t):
+        gx = gt = None
+        sig = call(Sigmoid, x)
+        pw = self.pos_weight
+        if self.needs[0]:
+            gx = g * (sig - t) if pw is None else g * ((1 - t) - ((pw - 1) * t + 1) * (1 - sig))
+        if self.needs[1]:
+            gt = -g * x if pw is None else g * ((pw - 1) * call(Softplus, -x) - x)
+        return gx, gt
+
+
+def _index_array(t, name):
+    arr = as_array(t)
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f" and arr.size and np.all(arr == np.round(arr)):
+            return arr.astype(np.int64)
+        raise TypeError(f"{name}: expected integer class indices, got dtype {arr.dtype}")
+    return arr
+
+
+# -- losses -------------------------------------------------------------------------------------------
+def mse_loss(input, target, reduction="mean"):
+    """Mean (or summed, or elementwise) squared error."""
+    check_reduction(reduction)
+    x = input
+    t = _like(target, x)
+    _warn_broadcast("mse_loss", x, t)
+    d = x - t
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """Mean (or summed, or elementwise) absolute error."""
+    check_reduction(reduction)
+    x = input
+    t = _like(target, x)
+    _warn_broadcast("l1_loss", x, t)
+    return _reduce((x - t).abs(), reduction)
+
+
+def _warn_broadcast(name, x, t):
+    if x.shape != t.shape:
+        warnings.warn(f"{name}: target shape {t.shape} differs from input shape {x.shape}; they will be "
+                      "broadcast, which is probably not what you want", UserWarning, stacklevel=3)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``p`` in [0, 1]; each log is clamped at
+    -100 as torch, so ``p`` = 0 or 1 gives a finite loss."""
+    check_reduction(reduction)
+    x = input
+    t = _like(target, x)
+    _same_shape("binary_cross_entropy", x, t)
+    if x._data.size and (x._data.min() < 0 or x._data.max() > 1):
+        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
+                         "(apply sigmoid first, or use binary_cross_entropy_with_logits on logits)")
+    loss = BinaryCrossEntropy.apply(x, t)
+    if weight is not None:
+        loss = loss * _like(weight, x)
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Sigmoid + binary cross-entropy in one stable step:
+    ``max(x, 0) - x t + log(1 + exp(-|x|))`` (``pos_weight`` weighs the positive term, as torch)."""
+    check_reduction(reduction)
+    x = input
+    t = _like(target, x)
+    _same_shape("binary_cross_entropy_with_logits", x, t)
+    pw = None if pos_weight is None else _like(pos_weight, x)._data
+    loss = BCEWithLogits.apply(x, t, pos_weight=pw)
+    if weight is not None:
+        loss = loss * _like(weight, x)
+    return _reduce(loss, reduction)
+
+
+def _class_target(target, x, name):
+    t = _index_array(target, name)
+    expected = x.shape[1:] if x.ndim == 1 else x.shape[:1] + x.shape[2:]
+    if x.ndim == 1:
+        expected = ()
+    if t.shape != expected:
+        raise ValueError(f"{name}: target of shape {t.shape} does not match input of shape {x.shape} "
+                         f"(expected class indices of shape {expected})")
+    return t
+
+
+def _check_range(t, n_classes, name):
+    if t.size and (t.min() < 0 or t.max() >= n_classes):
+        bad = t.min() if t.min() < 0 else t.max()
+        raise IndexError(f"{name}: target {bad} is out of bounds for {n_classes} classes")
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """``-input[n, target[n]]`` (log-probabilities in, class dim 1), weighted by ``weight[target]``;
+    ``mean`` divides by the total weight of the non-ignored targets, as torch."""
+    check_reduction(reduction)
+    x = input
+    if x.ndim == 0:
+        raise ValueError("nll_loss: input must have a class dimension")
+    cdim = 0 if x.ndim == 1 else 1
+    t = _class_target(target, x, "nll_loss")
+    ignored = t == ignore_index
+    safe = np.where(ignored, 0, t) if ignored.any() else t
+    _check_range(safe, x.shape[cdim], "nll_loss")
+    if weight is None:
+        w = (~ignored).astype(x.dtype)
+    else:
+        w = _like(weight, x)._data[safe] * ~ignored
+    loss = Gather.apply(x, index=safe, dim=cdim) * (-w)
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return _reduce(loss, reduction)
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy from logits (class dim 1): ``nll_loss(log_softmax(input, 1), target)``.
+
+    ``target``: class indices, or class probabilities of the input's shape. The common case (no
+    weight, no smoothing, no ignored target) is one fused node.
+    """
+    check_reduction(reduction)
+    x = input
+    if x.ndim == 0:
+        raise ValueError("cross_entropy: input must have a class dimension")
+    cdim = 0 if x.ndim == 1 else 1
+    n_classes = x.shape[cdim]
+    eps = float(label_smoothing)
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0 and 1, got {label_smoothing}")
+    if weight is None and eps == 0.0 and x._data.ndim == 2:  # the common case, checked cheaply
+        t = target._data if isinstance(target, TensorBase) else target
+        if type(t) is np.ndarray and t.dtype.kind in "iu" and t.shape == x._data.shape[:1] and t.size:
+            # a class >= n_classes makes the primitive's indexing raise IndexError: checked below
+            if np.minimum.reduce(t) >= 0 and (ignore_index < 0 or not (t == ignore_index).any()):
+                try:
+                    return CrossEntropy.apply(x, target=t, reduction=reduction)
+                except IndexError:
+                    pass
+    if _is_prob_target(target, x):
+        return _cross_entropy_probs(x, _like(target, x), weight, reduction, eps, cdim)
+    t = _class_target(target, x, "cross_entropy")
+    if weight is None and eps == 0.0 and not (t == ignore_index).any():
+        _check_range(t, n_classes, "cross_entropy")
+        return CrossEntropy.apply(x, target=t, reduction=reduction)
+    logp = x.log_softmax(cdim)
+    nll = nll_loss(logp, t, weight, ignore_index, reduction)
+    if eps == 0.0:
+        return nll
+    ignored = t == ignore_index
+    wc = _class_weights(weight, x, cdim)
+    smooth = -((logp * wc) if wc is not None else logp).sum(cdim) * (~ignored).astype(x.dtype)
+    if reduction == "none":
+        smooth_r = smooth
+    elif reduction == "sum":
+        smooth_r = smooth.sum()
+    else:
+        safe = np.where(ignored, 0, t)
+        denom = (~ignored).sum() if weight is None else (_like(weight, x)._data[safe] * ~ignored).sum()
+        smooth_r = smooth.sum() / float(denom)
+    return nll * (1.0 - eps) + smooth_r * (eps / n_classes)
+
+
+def _class_weights(weight, x, cdim):
+    if weight is None:
+        return None
+    w = _like(weight, x)._data
+    return w.reshape((-1,) + (1,) * (x.ndim - cdim - 1))
+
+
+def _is_prob_target(target, x):
+    dt = target.dtype if isinstance(target, (TensorBase, np.ndarray)) else getattr(target, "dtype", None)
+    kind = getattr(dt, "kind", None)
+    if kind is None and dt is not None:  # a torch dtype
+        kind = "f" if getattr(dt, "is_floating_point", False) else "i"
+    shape = tuple(getattr(target, "shape", np.shape(target)))
+    return kind == "f" and shape == x.shape
+
+
+def _cross_entropy_probs(x, t, weight, reduction, eps, cdim):
+    n_classes = x.shape[cdim]
+    if eps:
+        t = t * (1.0 - eps) + eps / n_classes
+    wc = _class_weights(weight, x, cdim)
+    prod = x.log_softmax(cdim) * t
+    if wc is not None:
+        prod = prod * wc
+    loss = -prod.sum(cdim)
+    if reduction == "mean":
+        return loss.sum() / float(max(x._data.size // n_classes, 1) if x._data.size else 0)
+    return _reduce(loss, reduction)
+
+
