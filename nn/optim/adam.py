@@ -44,10 +44,13 @@ class Adam(Optimizer):
                                       capturable=capturable, differentiable=differentiable, fused=fused,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
+    def _decoupled(self, group):
+        return group["decoupled_weight_decay"]
+
     def _update(self, p, g, state, group):
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         t = _next_step(state)
-        g = decay(p, g, lr, group["weight_decay"], group["decoupled_weight_decay"])
+        g = decay(p, g, lr, group["weight_decay"], self._decoupled(group))
         m, v = _moments(state, p, g, b1, b2)
         if group["amsgrad"]:
             v = state["max_exp_avg_sq"] = np.maximum(state.get("max_exp_avg_sq", 0.0), v).astype(p.dtype)
@@ -58,13 +61,18 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (``p *= 1 - lr * weight_decay`` before the step), as torch."""
+    """Adam with decoupled weight decay (``p *= 1 - lr * weight_decay`` before the step), as torch.
+    Its groups hold only its constructor's options (torch's also say ``decoupled_weight_decay=True``)."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
                  maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
-                         capturable=capturable, differentiable=differentiable, fused=fused,
-                         decoupled_weight_decay=True)
+        betas = _check_common(lr, eps, weight_decay, betas)
+        Optimizer.__init__(self, params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                              amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                                              capturable=capturable, differentiable=differentiable, fused=fused))
+
+    def _decoupled(self, group):
+        return True
 
 
 class Adamax(Optimizer):
