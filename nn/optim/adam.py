@@ -69,7 +69,8 @@ class AdamW(Adam):
         betas = _check_common(lr, eps, weight_decay, betas)
         Optimizer.__init__(self, params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                               amsgrad=amsgrad, maximize=maximize, foreach=foreach,
-                                              capturable=capturable, differentiable=differentiable, fused=fused))
+                                              capturable=capturable, differentiable=differentiable,
+                                              fused=fused))
 
     def _decoupled(self, group):
         return True
