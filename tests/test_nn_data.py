@@ -33,8 +33,8 @@ def test_each_sample_once_per_epoch(shuffle, n, bs):
         ids = _ids(batches)
         assert sorted(ids.tolist()) == list(range(n))
         assert all(isinstance(t, Tensor) for b in batches for t in b)
-        for x, y in batches:
-            np.testing.assert_array_equal(y.detach().numpy(), x.detach().numpy() * 10.0)  # fields stay aligned
+        for x, y in batches:  # fields stay aligned
+            np.testing.assert_array_equal(y.detach().numpy(), x.detach().numpy() * 10.0)
     if not shuffle:
         np.testing.assert_array_equal(_ids(loader), np.arange(n))
 
@@ -75,8 +75,9 @@ def test_any_indexable_dataset():
     batches = list(DataLoader(Squares(), batch_size=3))
     assert [b[0].shape for b in batches] == [(3,), (3,), (1,)]
     np.testing.assert_array_equal(batches[1][1].detach().numpy(), [[9, -3], [16, -4], [25, -5]])
-    single = list(DataLoader(list(range(5)), batch_size=2))
-    np.testing.assert_array_equal(single[0][0].detach().numpy(), [0, 1])
+    single = list(DataLoader(list(range(5)), batch_size=2))  # single samples: a Tensor per batch
+    assert all(isinstance(b, Tensor) for b in single)
+    np.testing.assert_array_equal(single[0].detach().numpy(), [0, 1])
 
 
 @pytest.mark.parametrize("make,kw,classes", [
@@ -180,3 +181,209 @@ def test_load_csv_errors(tmp_path, content, target, match):
     with pytest.raises(ValueError, match=match) as info:
         load_csv(p, target)
     assert "\n" not in str(info.value)
+
+
+# -- torch's Dataset / DataLoader semantics ----------------------------------------------------------------
+import collections  # noqa: E402
+
+import torch  # noqa: E402
+import torch.utils.data as tud  # noqa: E402
+
+from nn.data import (BatchSampler, ConcatDataset, Dataset, RandomSampler, SequentialSampler,  # noqa: E402
+                     Subset, SubsetRandomSampler, default_collate, default_convert, random_split)
+
+Point = collections.namedtuple("Point", ["x", "label"])
+
+
+def _plain(batch):
+    """A batch as nested Python containers of (dtype name, array), for ours and torch's alike."""
+    if isinstance(batch, Tensor):
+        return ("tensor", str(batch.dtype), batch.detach().numpy().tolist())
+    if isinstance(batch, torch.Tensor):
+        return ("tensor", str(batch.dtype).replace("torch.", ""), batch.numpy().tolist())
+    if isinstance(batch, dict):
+        return {k: _plain(v) for k, v in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return (type(batch).__name__, [_plain(v) for v in batch])
+    if isinstance(batch, (list, tuple)):
+        return (type(batch).__name__, [_plain(v) for v in batch])
+    return batch
+
+
+SAMPLES = {
+    "arrays": lambda i: np.array([i, -i], dtype=np.float32),
+    "tuples": lambda i: (np.full((2, 2), i, dtype=np.float64), i),
+    "dicts": lambda i: {"x": np.arange(3) * i, "y": float(i) / 2, "ok": i % 2 == 0, "name": f"s{i}"},
+    "numpy-scalars": lambda i: (np.float32(i) / 3, np.int16(i)),
+    "namedtuples": lambda i: Point(np.ones(2) * i, i),
+    "lists": lambda i: [i, [float(i), np.float64(i)]],
+    "floats": lambda i: i / 7.0,
+    "ints": lambda i: i,
+}
+
+
+class _Map(Dataset):
+    def __init__(self, make, n=7):
+        self.make, self.n = make, n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return self.make(i)
+
+
+class _TorchMap(tud.Dataset):
+    __init__, __len__, __getitem__ = _Map.__init__, _Map.__len__, _Map.__getitem__
+
+
+@pytest.mark.parametrize("kind", list(SAMPLES))
+@pytest.mark.parametrize("batch_size,drop_last", [(3, False), (3, True), (1, False), (None, False)])
+def test_default_collation_matches_torch(kind, batch_size, drop_last):
+    ours = DataLoader(_Map(SAMPLES[kind]), batch_size=batch_size, drop_last=drop_last)
+    theirs = tud.DataLoader(_TorchMap(SAMPLES[kind]), batch_size=batch_size, drop_last=drop_last)
+    assert len(ours) == len(theirs)
+    got, want = [_plain(b) for b in ours], [_plain(b) for b in theirs]
+    assert got == want
+
+
+@pytest.mark.parametrize("arrays", [
+    (np.arange(10.0).reshape(5, 2),),
+    (np.arange(10.0).reshape(5, 2), np.arange(5)),
+    (np.arange(5, dtype=np.float32), np.arange(5) % 2 == 0, np.ones((5, 2, 2))),
+])
+def test_tensor_dataset_batches_match_torch(arrays):
+    """A TensorDataset of one array gives a list of one Tensor, as torch (its samples are 1-tuples);
+    a plain dataset of single arrays gives the Tensor itself (fixed: it was a 1-tuple)."""
+    ours = DataLoader(TensorDataset(*arrays), batch_size=2)
+    theirs = tud.DataLoader(tud.TensorDataset(*[torch.tensor(a) for a in arrays]), batch_size=2)
+    assert [_plain(b) for b in ours] == [_plain(b) for b in theirs]
+    assert isinstance(TensorDataset(*arrays)[0], tuple)
+    single = DataLoader(_Map(lambda i: arrays[0][i], 5), batch_size=2)
+    assert all(isinstance(b, Tensor) for b in single)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_shuffle_with_a_torch_generator_gives_torch_order(seed, drop_last):
+    ds, tds = TensorDataset(np.arange(23)), tud.TensorDataset(torch.arange(23))
+    g, tg = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
+    ours = DataLoader(ds, batch_size=4, shuffle=True, generator=g, drop_last=drop_last)
+    theirs = tud.DataLoader(tds, batch_size=4, shuffle=True, generator=tg, drop_last=drop_last)
+    for _ in range(3):  # epochs differ, and each is torch's
+        assert [_plain(b) for b in ours] == [_plain(b) for b in theirs]
+
+
+def test_random_sampler_with_replacement_and_num_samples_as_torch():
+    for kw in (dict(replacement=True), dict(replacement=True, num_samples=70), dict(num_samples=30)):
+        g, tg = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+        ours = list(RandomSampler(range(10), generator=g, **kw))
+        assert ours == list(tud.RandomSampler(range(10), generator=tg, **kw))
+        assert len(RandomSampler(range(10), **kw)) == len(ours)
+    with pytest.raises(ValueError, match="num_samples should be a positive integer"):
+        RandomSampler(range(10), num_samples=0)
+    g, tg = torch.Generator().manual_seed(4), torch.Generator().manual_seed(4)
+    assert list(SubsetRandomSampler([5, 6, 9], g)) == list(tud.SubsetRandomSampler([5, 6, 9], tg))
+
+
+@pytest.mark.parametrize("lengths", [[3, 7], [0.5, 0.5], [0.3, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25], [10]])
+def test_random_split_matches_torch(lengths):
+    ds = list(range(10, 20))
+    ours = random_split(ds, lengths, generator=torch.Generator().manual_seed(1))
+    theirs = tud.random_split(ds, lengths, generator=torch.Generator().manual_seed(1))
+    assert [s.indices for s in ours] == [s.indices for s in theirs]
+    assert [[s[i] for i in range(len(s))] for s in ours] == [[s[i] for i in range(len(s))] for s in theirs]
+    parts = random_split(ds, lengths, generator=0)  # a NumPy seed: the same sizes, a reproducible order
+    assert [len(p) for p in parts] == [len(s) for s in theirs]
+    assert [p.indices for p in parts] == [p.indices for p in random_split(ds, lengths, generator=0)]
+    assert sorted(i for p in parts for i in p.indices) == list(range(10))
+
+
+def test_random_split_errors_and_empty_split_warning():
+    with pytest.raises(ValueError, match="Sum of input lengths"):
+        random_split(range(10), [3, 3])
+    with pytest.raises(ValueError, match="Sum of input lengths"):
+        tud.random_split(range(10), [3, 3])
+    with pytest.warns(UserWarning) as record:
+        random_split(range(2), [0.9, 0.05, 0.05], generator=0)
+    assert [str(w.message)[:29] for w in record] == [f"Length of split at index {i} is" for i in (1, 2)]
+
+
+def test_subset_concat_and_dataset_add():
+    a, b = _Map(lambda i: i, 3), _Map(lambda i: 10 + i, 4)
+    both = a + b
+    assert isinstance(both, ConcatDataset) and len(both) == 7 and both.cumulative_sizes == [3, 7]
+    assert [both[i] for i in range(7)] == [0, 1, 2, 10, 11, 12, 13] and both[-1] == 13 and both[-7] == 0
+    with pytest.raises(ValueError, match="should not exceed dataset length"):
+        both[-8]
+    with pytest.raises(IndexError, match="out of range"):
+        both[7]
+    with pytest.raises(ValueError, match="empty iterable"):
+        ConcatDataset([])
+    sub = Subset(both, [6, 0, 3])
+    assert len(sub) == 3 and [sub[i] for i in range(3)] == [13, 0, 10]
+    assert _plain(next(iter(DataLoader(sub, batch_size=3)))) == ("tensor", "int64", [13, 0, 10])
+    with pytest.raises(NotImplementedError):
+        Dataset()[0]
+
+
+def test_samplers_batch_samplers_and_collate_fn():
+    ds = TensorDataset(np.arange(6) * 10)
+    loader = DataLoader(ds, batch_size=2, sampler=[5, 0, 3])
+    assert [b[0].tolist() for b in loader] == [[50, 0], [30]] and len(loader) == 2
+    loader = DataLoader(ds, batch_sampler=[[1, 2, 3], [0]])
+    assert [b[0].tolist() for b in loader] == [[10, 20, 30], [0]]
+    assert list(BatchSampler(SequentialSampler(range(5)), 2, drop_last=True)) == [[0, 1], [2, 3]]
+    loader = DataLoader(ds, batch_size=4, collate_fn=lambda samples: len(samples))
+    assert list(loader) == [4, 2]
+    assert DataLoader(ds, pin_memory=True, num_workers=0).pin_memory
+    assert [x.tolist() for (x,) in DataLoader(ds, batch_size=None)][:2] == [0, 10]
+    assert _plain(default_convert((np.ones(2), 3))) == ("list", [("tensor", "float64", [1.0, 1.0]), 3])
+    assert _plain(default_collate([{"a": 1}, {"a": 2}])) == {"a": ("tensor", "int64", [1, 2])}
+
+
+@pytest.mark.parametrize("kw,error,match", [
+    (dict(num_workers=2), ValueError, "num_workers=2 is not supported"),
+    (dict(num_workers=-1), ValueError, "num_workers option should be non-negative"),
+    (dict(batch_size=2.5), ValueError, "batch_size should be a positive integer value"),
+    (dict(batch_size=0), ValueError, "batch_size should be a positive integer value"),
+    (dict(batch_size=-3), ValueError, "batch_size should be a positive integer value"),
+    (dict(batch_size="4"), ValueError, "batch_size should be a positive integer value"),
+    (dict(batch_size=None, drop_last=True), ValueError, "mutually exclusive with drop_last"),
+    (dict(sampler=[0, 1], shuffle=True), ValueError, "mutually exclusive with shuffle"),
+    (dict(batch_sampler=[[0]], batch_size=2), ValueError, "batch_sampler option is mutually exclusive"),
+    (dict(drop_last="yes"), ValueError, "drop_last should be a boolean"),
+    (dict(timeout=-1), ValueError, "timeout option should be non-negative"),
+    (dict(prefetch_factor=2), ValueError, "prefetch_factor option could only be specified"),
+    (dict(persistent_workers=True), ValueError, "persistent_workers option needs num_workers > 0"),
+])
+def test_loader_argument_errors(kw, error, match):
+    """The same error as torch for each bad argument (but workers, which chainrule does not have)."""
+    with pytest.raises(error, match=match):
+        DataLoader(TensorDataset(np.arange(4)), **kw)
+    if "num_workers=2" not in match:  # torch raises the same (it has workers)
+        with pytest.raises(error):
+            tud.DataLoader(tud.TensorDataset(torch.arange(4)), **kw)
+
+
+def test_a_positional_drop_last_of_the_old_signature_is_a_clear_error():
+    with pytest.raises(TypeError, match="pass drop_last= by keyword"):
+        DataLoader(TensorDataset(np.arange(4)), 2, False, True)
+
+
+@pytest.mark.parametrize("bad,match", [
+    ([np.array(["a", "b"])], "default_collate: batch must contain"),
+    ([object()], "default_collate: batch must contain"),
+])
+def test_collate_refuses_what_torch_refuses(bad, match):
+    with pytest.raises(TypeError, match=match):
+        default_collate(bad * 2)
+    with pytest.raises(TypeError, match=match):
+        tud.default_collate(bad * 2)
+
+
+def test_collate_unequal_sizes_raise_runtime_error():
+    with pytest.raises(RuntimeError, match="equal size"):
+        default_collate([np.ones(2), np.ones(3)])
+    with pytest.raises(RuntimeError, match="each element in list of batch should be of equal size"):
+        default_collate([(1, 2), (1,)])

@@ -1,0 +1,157 @@
+"""The Adam family with torch's update rules: ``Adam`` (``amsgrad``, ``decoupled_weight_decay``),
+``AdamW``, ``Adamax``, ``NAdam`` and ``RAdam``. ``foreach``/``capturable``/``differentiable``/``fused``
+are accepted and change nothing."""
+import math
+
+import numpy as np
+
+from .optimizer import Optimizer, check, check_betas, decay
+
+
+def _moments(state, p, g, b1, b2):
+    """Update and return torch's ``exp_avg`` (``lerp`` to ``g``) and ``exp_avg_sq`` (of ``g^2``)."""
+    if "exp_avg" not in state:
+        state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(p), np.zeros_like(p)
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    m += (g - m) * (1 - b1)
+    v *= b2
+    v += (1 - b2) * (g * g)
+    return m, v
+
+
+def _next_step(state):
+    state["step"] = state.get("step", 0.0) + 1.0
+    return state["step"]
+
+
+def _check_common(lr, eps, weight_decay, betas):
+    check("learning rate", lr)
+    check("epsilon value", eps)
+    check("weight_decay value", weight_decay)
+    return check_betas(betas)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with torch's bias correction; ``weight_decay`` adds ``wd * p`` to the gradient
+    (L2), or decays ``p`` directly with ``decoupled_weight_decay=True`` (AdamW)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        betas = _check_common(lr, eps, weight_decay, betas)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, foreach=foreach, maximize=maximize,
+                                      capturable=capturable, differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
+
+    def _decoupled(self, group):
+        return group["decoupled_weight_decay"]
+
+    def _update(self, p, g, state, group):
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        t = _next_step(state)
+        g = decay(p, g, lr, group["weight_decay"], self._decoupled(group))
+        m, v = _moments(state, p, g, b1, b2)
+        if group["amsgrad"]:
+            v = state["max_exp_avg_sq"] = np.maximum(state.get("max_exp_avg_sq", 0.0), v).astype(p.dtype)
+        denom = np.sqrt(v)
+        denom /= math.sqrt(1 - b2 ** t)
+        denom += eps
+        p -= (lr / (1 - b1 ** t)) * (m / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (``p *= 1 - lr * weight_decay`` before the step), as torch.
+    Its groups hold only its constructor's options (torch's also say ``decoupled_weight_decay=True``)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        betas = _check_common(lr, eps, weight_decay, betas)
+        Optimizer.__init__(self, params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                              amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                                              capturable=capturable, differentiable=differentiable,
+                                              fused=fused))
+
+    def _decoupled(self, group):
+        return True
+
+
+class Adamax(Optimizer):
+    """Adam with the infinity norm: ``u = max(beta2 * u, |g| + eps)``, ``p -= lr / (1 - beta1^t) * m / u``."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
+                 maximize=False, differentiable=False, capturable=False):
+        betas = _check_common(lr, eps, weight_decay, betas)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      foreach=foreach, maximize=maximize, differentiable=differentiable,
+                                      capturable=capturable))
+
+    def _update(self, p, g, state, group):
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        t = _next_step(state)
+        g = decay(p, g, lr, group["weight_decay"])
+        if "exp_avg" not in state:
+            state["exp_avg"], state["exp_inf"] = np.zeros_like(p), np.zeros_like(p)
+        m, u = state["exp_avg"], state["exp_inf"]
+        m += (g - m) * (1 - b1)
+        u *= b2
+        np.maximum(u, np.abs(g) + eps, out=u)
+        p -= (lr / (1 - b1 ** t)) * (m / u)
+
+
+class NAdam(Optimizer):
+    """Adam with Nesterov momentum and torch's momentum schedule
+    ``mu_t = beta1 (1 - 0.5 * 0.96^(t * momentum_decay))``."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False):
+        betas = _check_common(lr, eps, weight_decay, betas)
+        check("momentum_decay value", momentum_decay)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay, foreach=foreach,
+                                      maximize=maximize, capturable=capturable,
+                                      differentiable=differentiable))
+
+    def _update(self, p, g, state, group):
+        lr, (b1, b2), eps, psi = group["lr"], group["betas"], group["eps"], group["momentum_decay"]
+        t = _next_step(state)
+        g = decay(p, g, lr, group["weight_decay"], group["decoupled_weight_decay"])
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+        state["mu_product"] = mu_product = state.get("mu_product", 1.0) * mu
+        m, v = _moments(state, p, g, b1, b2)
+        denom = np.sqrt(v / (1 - b2 ** t))
+        denom += eps
+        p -= (lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
+        p -= (lr * mu_next / (1.0 - mu_product * mu_next)) * (m / denom)
+
+
+class RAdam(Optimizer):
+    """Rectified Adam: plain momentum SGD while the variance estimate is unreliable (``rho_t <= 5``),
+    then Adam scaled by torch's rectification term."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False):
+        betas = _check_common(lr, eps, weight_decay, betas)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay, foreach=foreach,
+                                      maximize=maximize, capturable=capturable,
+                                      differentiable=differentiable))
+
+    def _update(self, p, g, state, group):
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        t = _next_step(state)
+        g = decay(p, g, lr, group["weight_decay"], group["decoupled_weight_decay"])
+        m, v = _moments(state, p, g, b1, b2)
+        bc2 = 1 - b2 ** t
+        m_hat = m / (1 - b1 ** t)
+        rho_inf = 2 / (1 - b2) - 1
+        rho_t = rho_inf - 2 * t * (b2 ** t) / bc2
+        if rho_t > 5.0:
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            p -= m_hat * lr * (bc2 ** 0.5 / (np.sqrt(v) + eps)) * rect
+        else:
+            p -= m_hat * lr

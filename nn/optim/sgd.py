@@ -1,0 +1,34 @@
+"""``SGD`` with momentum, dampening, Nesterov, weight decay and ``maximize``, as ``torch.optim.SGD``."""
+import numpy as np
+
+from .optimizer import Optimizer, check, decay
+
+
+class SGD(Optimizer):
+    """``p -= lr * d`` with ``d = grad + weight_decay * p``, through a momentum buffer
+    ``b = momentum * b + (1 - dampening) * d`` (``b = d`` at the first step); ``nesterov`` uses
+    ``d + momentum * b``. ``foreach``/``differentiable``/``fused`` are accepted and change nothing."""
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        check("learning rate", lr)
+        check("momentum value", momentum)
+        check("weight_decay value", weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                                      foreach=foreach, differentiable=differentiable, fused=fused))
+
+    def _update(self, p, g, state, group):
+        lr, mom = group["lr"], group["momentum"]
+        g = decay(p, g, lr, group["weight_decay"])
+        if mom:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = np.array(g, copy=True)
+            else:
+                buf *= mom
+                buf += (1 - group["dampening"]) * g
+            g = g + mom * buf if group["nesterov"] else buf
+        p -= lr * g
