@@ -107,8 +107,8 @@ def first_tensor(args, fn):
     for a in args:
         if isinstance(a, TensorBase):
             return a
-    raise TypeError(f"{fn}(): expected at least one Tensor argument, got "
-                    f"{', '.join(type(a).__name__ for a in args)}")
+    raise TypeError(f"{fn}(): argument 'input' must be a Tensor, not {type(args[0]).__name__} (arguments: "
+                    f"{', '.join(type(a).__name__ for a in args)})")
 
 
 def pair(v, name):
