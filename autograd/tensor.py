@@ -14,6 +14,7 @@ from .dtypes import as_dtype, to_array
 from .engine import Freed, run_backward
 from .ops._util import operand
 from .ops.elementwise import ElementwiseMethods
+from .ops.indexing import IndexingMethods
 from .ops.inplace import InplaceMethods
 from .ops.linalg import LinalgMethods
 from .ops.reduce import ReduceMethods
@@ -23,7 +24,7 @@ from .primitive import TensorBase, sum_to
 _new = object.__new__
 
 
-class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, InplaceMethods, TensorBase):
+class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, IndexingMethods, LinalgMethods, InplaceMethods, TensorBase):
     """An n-dimensional array that records operations for backpropagation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``. ``.data`` is the ``np.ndarray``; ``.grad`` a
