@@ -284,6 +284,7 @@ class IndexingMethods:
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
         """``src`` reduced into a copy at ``index`` along ``dim``: ``reduce`` is ``"sum" "prod" "mean"
         "amax" "amin"``; ``self``'s values take part when ``include_self``."""
+        reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch accepts both spellings
         if reduce not in _UFUNCS:
             raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce!r}")
         x, d, idx, src = _scatter_args(self, dim, index, _operand(self, src), "scatter_reduce")
@@ -334,7 +335,8 @@ class IndexingMethods:
         if source.numel() < n:
             raise RuntimeError(f"masked_scatter: expected source to have at least {n} elements (the True values of "
                                f"the mask), got {source.numel()}")
-        return IndexPut.apply(self, source.reshape(-1)[:n].to(self.dtype), index=m)
+        flat = IndexPut.apply(self.reshape(-1), source.reshape(-1)[:n].to(self.dtype), index=m.reshape(-1))
+        return flat.reshape(self.shape)
 
     def take(self, index):
         """The elements of the flattened tensor at ``index`` (negative counts from the end): ``index``'s shape."""
@@ -351,12 +353,12 @@ class IndexingMethods:
         idx = _as_index(indices, "take_along_dim")
         if dim is None:
             return self.reshape(-1).gather(0, idx.reshape(-1))
+        if self.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         d = _dim(dim, self.ndim)
         if idx.ndim != self.ndim:
             raise RuntimeError(f"take_along_dim(): input and indices should have the same number of dimensions, "
                                f"but got {self.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
-        if self.ndim == 0:
-            return self.gather(0, idx)
         try:
             rest = np.broadcast_shapes(self.shape[:d] + (1,) + self.shape[d + 1:], idx.shape[:d] + (1,) + idx.shape[d + 1:])
         except ValueError:
@@ -371,7 +373,7 @@ class IndexingMethods:
         idx = _as_index(index, "put").reshape(-1)
         source = _operand(self, source)
         if source.numel() != idx.size:
-            raise RuntimeError(f"put(): Expected source and index to have the same number of elements, but got "
+            raise IndexError(f"put(): Expected source and index to have the same number of elements, but got "
                                f"source.numel() = {source.numel()}, index.numel() = {idx.size}")
         n = self.numel()
         if ((idx < -n) | (idx >= n)).any():
