@@ -235,8 +235,10 @@ class LinalgMethods:
     def slogdet(self):
         """``(sign, logabsdet)`` of each square matrix's determinant (a named tuple; ``sign`` has no grad)."""
         a = _square(self, "linalg.slogdet")
-        sign = np.linalg.slogdet(a._data)[0] if a._data.size or a.ndim > 2 else np.ones(a.shape[:-2], a.dtype)
-        return SlogdetResult(a._wrap(np.asarray(sign, dtype=a.dtype)), LogAbsDet.apply(a))
+        logabs = LogAbsDet.apply(a)
+        sign = a._wrap(np.asarray(np.linalg.slogdet(a._data)[0], dtype=a.dtype))
+        # in the graph with a zero gradient, as torch's sign
+        return SlogdetResult(Where.apply(a._wrap(np.zeros((), dtype=bool)), logabs, sign), logabs)
 
     def logdet(self):
         """``log(det)``: nan for a negative determinant, as torch."""
@@ -419,7 +421,11 @@ def _scaled_sum(input, product, beta, alpha, fn):
     """``beta * input + alpha * product``; ``input`` only broadcast to ``product``'s shape, and ignored
     (zero gradient, its nan/inf not propagated) when ``beta`` is 0."""
     input = _operand(input, product)
-    if np.broadcast_shapes(input.shape, product.shape) != product.shape:
+    try:
+        fits = np.broadcast_shapes(input.shape, product.shape) == product.shape
+    except ValueError:
+        fits = False
+    if not fits:
         raise RuntimeError(f"{fn}: the input of shape {list(input.shape)} can not be broadcast to the product's "
                            f"shape {list(product.shape)}")
     out = product if alpha == 1 else product * alpha
