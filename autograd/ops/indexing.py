@@ -156,7 +156,8 @@ class ScatterReduce(Primitive):
 
 def _int_identity(reduce, dtype):
     info = np.iinfo(dtype) if dtype.kind in "iu" else None
-    return {"amax": info.min if info else False, "amin": info.max if info else True}.get(reduce, _IDENTITY[reduce])
+    extremes = {"amax": info.min if info else False, "amin": info.max if info else True}
+    return extremes.get(reduce, _IDENTITY[reduce])
 
 
 # -- argument checks -----------------------------------------------------------------------------------
@@ -182,13 +183,15 @@ def _scatter_args(t, dim, index, src, fn):
     index = _as_index(index, fn)
     d = _dim(dim, t.ndim)
     if max(t.ndim, 1) != max(index.ndim, 1):
-        raise RuntimeError(f"{fn}(): Index tensor must have the same number of dimensions as input tensor, got "
+        raise RuntimeError(f"{fn}(): Index tensor must have the same number of dimensions as input "
+                           f"tensor, got "
                            f"index of shape {list(index.shape)} and input of shape {list(t.shape)}")
     t1 = t.reshape(1) if t.ndim == 0 else t
     index = index.reshape(index.shape or (1,))
     for i, n in enumerate(index.shape):
         if index.size and i != d and n > t1.shape[i]:
-            raise RuntimeError(f"{fn}(): Size does not match at dimension {i} expected index {list(index.shape)} to "
+            raise RuntimeError(f"{fn}(): Size does not match at dimension {i} expected index "
+                               f"{list(index.shape)} to "
                                f"be smaller than self {list(t.shape)} apart from dimension {d}")
         if index.size and src is not None and n > (src.shape or (1,))[i]:
             raise RuntimeError(f"{fn}(): Expected index {list(index.shape)} to be smaller than src "
@@ -214,7 +217,7 @@ def _value(t, value, fn):
 
 
 def _dim_index(t, dim, index, fn):
-    """``(d, full index)`` selecting ``index`` (1-D) along ``dim`` of ``t``; torch's IndexError when out of range."""
+    """``(d, full index)`` selecting ``index`` (1-D) along ``dim`` of ``t``; IndexError when out of range."""
     d = _dim(dim, t.ndim)
     index = _as_index(index, fn)
     if index.ndim > 1:
@@ -229,9 +232,10 @@ def _dim_index(t, dim, index, fn):
 
 def _source(t, d, index, source, fn):
     source = t._constant(source) if not isinstance(source, TensorBase) else source
-    want = t.shape[:d] + (index[-1].size,) + t.shape[d + 1:] if t.ndim else (index[-1].size,) * (source.ndim > 0)
+    want = t.shape[:d] + (index[-1].size,) + t.shape[d + 1:]
     if source.shape != want:
-        raise RuntimeError(f"{fn}(): source of shape {list(source.shape)} does not match the {list(want)} that the "
+        raise RuntimeError(f"{fn}(): source of shape {list(source.shape)} does not match the "
+                           f"{list(want)} that the "
                            f"input of shape {list(t.shape)} and {index[-1].size} indices along dim {d} need")
     return source
 
@@ -245,7 +249,8 @@ def _mask(t, mask, fn):
     except ValueError:
         ok = False
     if not ok:
-        raise RuntimeError(f"{fn}: the mask of shape {list(m.shape)} can not be broadcast to the input's shape "
+        raise RuntimeError(f"{fn}: the mask of shape {list(m.shape)} can not be broadcast to the input's "
+                           f"shape "
                            f"{list(t.shape)}")
     return m
 
@@ -279,14 +284,16 @@ class IndexingMethods:
     def scatter_add(self, dim, index, src):
         """A copy with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
         x, d, idx, src = _scatter_args(self, dim, index, _operand(self, src), "scatter_add")
-        return (x + ScatterAddDim.apply(src.to(self.dtype), index=idx, dim=d, shape=x.shape)).reshape(self.shape)
+        added = ScatterAddDim.apply(src.to(self.dtype), index=idx, dim=d, shape=x.shape)
+        return (x + added).reshape(self.shape)
 
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
         """``src`` reduced into a copy at ``index`` along ``dim``: ``reduce`` is ``"sum" "prod" "mean"
         "amax" "amin"``; ``self``'s values take part when ``include_self``."""
         reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch accepts both spellings
         if reduce not in _UFUNCS:
-            raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce!r}")
+            raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
+                               f"{reduce!r}")
         x, d, idx, src = _scatter_args(self, dim, index, _operand(self, src), "scatter_reduce")
         return ScatterReduce.apply(x, src.to(self.dtype), index=idx, dim=d, reduce=reduce,
                                    include_self=bool(include_self)).reshape(self.shape)
@@ -302,7 +309,7 @@ class IndexingMethods:
         """A copy with ``alpha * source`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
         x = self.reshape(1) if self.ndim == 0 else self
         d, full = _dim_index(x, dim, index, "index_add")
-        source = _source(x, d, full, source, "index_add").reshape(x.shape[:d] + (full[-1].size,) + x.shape[d + 1:])
+        source = _source(x, d, full, source, "index_add")
         if alpha != 1:
             source = source * alpha
         added = IndexAdd.apply(source.to(self.dtype), shape=x.shape, index=full, dtype=self.dtype)
@@ -312,14 +319,15 @@ class IndexingMethods:
         """A copy with ``source``'s slices written at ``index`` along ``dim``."""
         x = self.reshape(1) if self.ndim == 0 else self
         d, full = _dim_index(x, dim, index, "index_copy")
-        source = _source(x, d, full, source, "index_copy").reshape(x.shape[:d] + (full[-1].size,) + x.shape[d + 1:])
+        source = _source(x, d, full, source, "index_copy")
         return IndexPut.apply(x, source.to(self.dtype), index=full).reshape(self.shape)
 
     def index_fill(self, dim, index, value):
         """A copy with ``value`` (a number or a 0-d tensor) written at ``index`` along ``dim``."""
         x = self.reshape(1) if self.ndim == 0 else self
         d, full = _dim_index(x, dim, index, "index_fill")
-        full = full[:-1] + (np.unique(full[-1] % (x.shape[d] or 1)),)  # each element's gradient once, as torch
+        # each index once, so that the value's gradient counts each element once, as torch's
+        full = full[:-1] + (np.unique(full[-1] % (x.shape[d] or 1)),)
         return IndexPut.apply(x, _value(self, value, "index_fill"), index=full).reshape(self.shape)
 
     def masked_fill(self, mask, value):
@@ -333,17 +341,19 @@ class IndexingMethods:
         n = int(m.sum())
         source = _operand(self, source)
         if source.numel() < n:
-            raise RuntimeError(f"masked_scatter: expected source to have at least {n} elements (the True values of "
+            raise RuntimeError(f"masked_scatter: expected source to have at least {n} elements (the True "
+                               f"values of "
                                f"the mask), got {source.numel()}")
         flat = IndexPut.apply(self.reshape(-1), source.reshape(-1)[:n].to(self.dtype), index=m.reshape(-1))
         return flat.reshape(self.shape)
 
     def take(self, index):
-        """The elements of the flattened tensor at ``index`` (negative counts from the end): ``index``'s shape."""
+        """The elements of the flattened tensor at ``index`` (negatives count from the end)."""
         idx = _as_index(index, "take")
         n = self.numel()
         if ((idx < -n) | (idx >= n)).any():
-            raise IndexError(f"take(): out of range: tried to access index {idx[(idx < -n) | (idx >= n)][0]} on a "
+            bad = idx[(idx < -n) | (idx >= n)][0]
+            raise IndexError(f"take(): out of range: tried to access index {bad} on a "
                              f"tensor of {n} elements.")
         return self.reshape(-1)[idx]
 
@@ -357,12 +367,16 @@ class IndexingMethods:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         d = _dim(dim, self.ndim)
         if idx.ndim != self.ndim:
-            raise RuntimeError(f"take_along_dim(): input and indices should have the same number of dimensions, "
-                               f"but got {self.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
+            raise RuntimeError(f"take_along_dim(): input and indices should have the same number of "
+                               f"dimensions, "
+                               f"but got {self.ndim} dimensions for input, and {idx.ndim} dimensions for "
+                               f"indices")
         try:
-            rest = np.broadcast_shapes(self.shape[:d] + (1,) + self.shape[d + 1:], idx.shape[:d] + (1,) + idx.shape[d + 1:])
+            rest = np.broadcast_shapes(self.shape[:d] + (1,) + self.shape[d + 1:],
+                                       idx.shape[:d] + (1,) + idx.shape[d + 1:])
         except ValueError:
-            raise RuntimeError(f"take_along_dim(): shapes {list(self.shape)} and {list(idx.shape)} cannot be broadcast "
+            raise RuntimeError(f"take_along_dim(): shapes {list(self.shape)} and {list(idx.shape)} "
+                               f"cannot be broadcast "
                                f"apart from dimension {d}") from None
         x = self.expand(rest[:d] + (self.shape[d],) + rest[d + 1:])
         return x.gather(d, np.broadcast_to(idx, rest[:d] + (idx.shape[d],) + rest[d + 1:]))
@@ -377,7 +391,8 @@ class IndexingMethods:
                                f"source.numel() = {source.numel()}, index.numel() = {idx.size}")
         n = self.numel()
         if ((idx < -n) | (idx >= n)).any():
-            raise IndexError(f"put(): out of range: tried to access an index in {idx.tolist()} on a tensor of {n} "
+            raise IndexError(f"put(): out of range: tried to access an index in {idx.tolist()} on a "
+                             f"tensor of {n} "
                              f"elements.")
         flat, src = self.reshape(-1), source.reshape(-1).to(self.dtype)
         if accumulate:

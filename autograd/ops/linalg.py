@@ -18,7 +18,8 @@ from .elementwise import Where
 from .reduce import SumRows
 from .shape import Permute, Reshape, function_of, _many
 
-__all__ = ["einsum", "tensordot", "dot", "vdot", "mv", "mm", "bmm", "outer", "inner", "kron", "cross", "addmm",
+__all__ = ["einsum", "tensordot", "dot", "vdot", "mv", "mm", "bmm", "outer", "inner", "kron", "cross",
+           "addmm",
            "addmv", "baddbmm", "matmul", "det", "inverse", "slogdet", "logdet"]
 
 
@@ -150,7 +151,8 @@ class LinalgMethods:
         vec = _operand(vec, self)
         _expect_dims("mv", (self, 2), (vec, 1))
         if self.shape[1] != vec.shape[0]:
-            raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat ({self.shape[0]}x{self.shape[1]}), "
+            raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat "
+                               f"({self.shape[0]}x{self.shape[1]}), "
                                f"vec ({vec.shape[0]})")
         return MatMul.apply(self, vec)
 
@@ -159,7 +161,8 @@ class LinalgMethods:
         mat2 = _operand(mat2, self)
         _expect_dims("mm", (self, 2), (mat2, 2))
         if self.shape[1] != mat2.shape[0]:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x{self.shape[1]} and "
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                               f"({self.shape[0]}x{self.shape[1]} and "
                                f"{mat2.shape[0]}x{mat2.shape[1]})")
         return MatMul.apply(self, mat2)
 
@@ -168,7 +171,8 @@ class LinalgMethods:
         mat2 = _operand(mat2, self)
         _expect_dims("bmm", (self, 3), (mat2, 3))
         if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
-            raise RuntimeError(f"bmm: shapes {list(self.shape)} and {list(mat2.shape)} cannot be multiplied as "
+            raise RuntimeError(f"bmm: shapes {list(self.shape)} and {list(mat2.shape)} cannot be "
+                               f"multiplied as "
                                "batches of matrices")
         return MatMul.apply(self, mat2)
 
@@ -243,7 +247,8 @@ class LinalgMethods:
     def logdet(self):
         """``log(det)``: nan for a negative determinant, as torch."""
         sign, logabs = self.slogdet()
-        return Where.apply(sign._wrap(sign._data < 0), sign._wrap(np.asarray(np.nan, dtype=self.dtype)), logabs)
+        nan = sign._wrap(np.asarray(np.nan, dtype=self.dtype))
+        return Where.apply(sign._wrap(sign._data < 0), nan, logabs)
 
 
 def linear(input, weight, bias=None):
@@ -266,7 +271,8 @@ def _parse_einsum(equation, shapes):
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(shapes):
-        raise RuntimeError(f"einsum(): {len(terms)} operands in the equation {equation!r} but {len(shapes)} given")
+        raise RuntimeError(f"einsum(): {len(terms)} operands in the equation {equation!r} but "
+                           f"{len(shapes)} given")
     used = set(eq) - set(".,->")
     bad = [c for c in used if c not in string.ascii_letters]
     if bad:
@@ -276,7 +282,8 @@ def _parse_einsum(equation, shapes):
     for term, shape in zip(terms, shapes):
         named = len(term.replace("...", ""))
         if ("..." in term and named > len(shape)) or ("..." not in term and named != len(shape)):
-            raise RuntimeError(f"einsum(): the subscripts {term!r} do not match an operand of shape {tuple(shape)}")
+            raise RuntimeError(f"einsum(): the subscripts {term!r} do not match an operand of shape "
+                               f"{tuple(shape)}")
         ell_dims.append(len(shape) - named if "..." in term else 0)
     try:
         ell_shape = np.broadcast_shapes(*[tuple(s[term.index("..."):term.index("...") + k])
@@ -310,10 +317,12 @@ def _check_einsum_sizes(equation, inputs, output, shapes):
     for letters, shape in zip(inputs, shapes):
         for c, n in zip(letters, shape):
             if sizes.setdefault(c, n) != n:
-                raise RuntimeError(f"einsum(): subscript {c} has size {n} for an operand of shape {tuple(shape)} "
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for an operand of shape "
+                                   f"{tuple(shape)} "
                                    f"which does not match the previously seen size {sizes[c]} ({equation!r})")
     if len(set(output)) != len(output) or any(c not in sizes for c in output):
-        raise RuntimeError(f"einsum(): the output subscripts of {equation!r} must appear once and in an input")
+        raise RuntimeError(f"einsum(): the output subscripts of {equation!r} must appear once and in an "
+                           f"input")
 
 
 def _spell(inputs, output):
@@ -379,7 +388,8 @@ def tensordot(a, b, dims=2):
         da, db = ([d] if isinstance(d, numbers.Integral) else list(d) for d in dims)
         da, db = [one_dim(d, a.ndim) for d in da], [one_dim(d, b.ndim) for d in db]
     if len(da) != len(db) or any(a.shape[i] != b.shape[j] for i, j in zip(da, db)):
-        raise RuntimeError(f"tensordot: contracted dimensions {da} of shape {list(a.shape)} and {db} of shape "
+        raise RuntimeError(f"tensordot: contracted dimensions {da} of shape {list(a.shape)} and {db} of "
+                           f"shape "
                            f"{list(b.shape)} do not match")
     letters = iter(string.ascii_letters)
     ta = [next(letters) for _ in range(a.ndim)]
@@ -426,7 +436,8 @@ def _scaled_sum(input, product, beta, alpha, fn):
     except ValueError:
         fits = False
     if not fits:
-        raise RuntimeError(f"{fn}: the input of shape {list(input.shape)} can not be broadcast to the product's "
+        raise RuntimeError(f"{fn}: the input of shape {list(input.shape)} can not be broadcast to the "
+                           f"product's "
                            f"shape {list(product.shape)}")
     out = product if alpha == 1 else product * alpha
     if beta == 0:
@@ -482,7 +493,8 @@ class Inv(Primitive):
         try:
             return np.linalg.inv(a)
         except np.linalg.LinAlgError:
-            raise RuntimeError(f"linalg.inv: The input matrix of shape {list(a.shape)} is singular, the inversion "
+            raise RuntimeError(f"linalg.inv: The input matrix of shape {list(a.shape)} is singular, the "
+                               f"inversion "
                                "could not be completed") from None
 
     def backward(self, g, out, a):
@@ -491,7 +503,7 @@ class Inv(Primitive):
 
 
 class Solve(Primitive):
-    """``X`` with ``A X = B``: ``(*, n, n), (*, n, k) -> (*, n, k)``; ``gB = A⁻ᵀ g``, ``gA = -gB Xᵀ``."""
+    """``X`` with ``A X = B``: ``(*, n, n), (*, n, k) -> (*, n, k)``; ``gB = A⁻ᵀ g``, ``gA = -gB Xᵀ``"""
 
     name = "solve"
     saves_output = True
@@ -508,7 +520,8 @@ class Solve(Primitive):
         return (-(gb @ _swap_last(out)) if self.needs[0] else None), gb
 
 
-for _name in ("dot", "vdot", "mv", "mm", "bmm", "outer", "inner", "kron", "cross", "addmm", "addmv", "baddbmm",
+for _name in ("dot", "vdot", "mv", "mm", "bmm", "outer", "inner", "kron", "cross", "addmm", "addmv",
+              "baddbmm",
               "matmul", "det", "inverse", "slogdet", "logdet"):
     globals()[_name] = function_of(getattr(LinalgMethods, _name))
 del _name
@@ -530,7 +543,8 @@ def _root(s, p):
         return s.sqrt() if p == 2 else s ** (1.0 / p)
     one = s._wrap(np.ones((), dtype=s.dtype))
     safe = Where.apply(zero, one, s)
-    return Where.apply(zero, s._wrap(np.zeros((), dtype=s.dtype)), safe.sqrt() if p == 2 else safe ** (1.0 / p))
+    root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
+    return Where.apply(zero, s._wrap(np.zeros((), dtype=s.dtype)), root)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
@@ -543,7 +557,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         return x.abs().amin(dim=axes, keepdim=keepdim)
     if ord == 0:  # the count of non-zeros, with a zero gradient
         zero = Where.apply(x._wrap(np.zeros((), dtype=bool)), x, x._wrap(np.zeros((), dtype=x.dtype)))
-        return Where.apply(x._wrap(x._data != 0), x._wrap(np.ones((), dtype=x.dtype)), zero).sum(axes, keepdim)
+        ones = Where.apply(x._wrap(x._data != 0), x._wrap(np.ones((), dtype=x.dtype)), zero)
+        return ones.sum(axes, keepdim)
     if ord == 1:
         return x.abs().sum(axes, keepdim)
     if ord == 2:
@@ -556,7 +571,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     ``inf``/``-inf`` (max/min row sum). ``"nuc"`` and ``2``/``-2`` (singular values) are not supported."""
     A = _float(A, dtype, "linalg.matrix_norm")
     if A.ndim < 2:
-        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions, got shape "
+        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions, got "
+                           f"shape "
                            f"{list(A.shape)}")
     d0, d1 = (one_dim(d, A.ndim) for d in dim)
     if d0 == d1:
@@ -599,7 +615,7 @@ def inv(A):
 
 
 def solve(A, B, *, left=True):
-    """``X`` with ``A X = B`` (``X A = B`` when ``left=False``); ``B`` ``(*, n, k)`` or a vector ``(*, n)``."""
+    """``X`` with ``A X = B`` (``X A = B`` when ``left=False``); ``B`` is ``(*, n, k)`` or ``(*, n)``."""
     A = _square(A, "linalg.solve")
     B = _operand(B, A)
     if not left:
@@ -607,12 +623,14 @@ def solve(A, B, *, left=True):
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
     Bm = B.unsqueeze(-1) if vector else B
     if Bm.ndim < 2 or Bm.shape[-2] != A.shape[-1]:
-        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({list(A.shape)} "
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({list(A.shape)} "
                            f"and {list(B.shape)})")
     try:
         batch = np.broadcast_shapes(A.shape[:-2], Bm.shape[:-2])
     except ValueError:
-        raise RuntimeError(f"linalg.solve: the batch dims of A {list(A.shape)} and B {list(B.shape)} cannot be "
+        raise RuntimeError(f"linalg.solve: the batch dims of A {list(A.shape)} and B {list(B.shape)} "
+                           f"cannot be "
                            "broadcast") from None
     A = A.expand(batch + A.shape[-2:])
     X = Solve.apply(A, Bm.expand(batch + Bm.shape[-2:]))

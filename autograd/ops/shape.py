@@ -187,7 +187,8 @@ def _diagonal_view(a, offset, dim1, dim2):
     b = np.moveaxis(a, (dim1, dim2), (-2, -1))
     b = b[..., :, offset:] if offset >= 0 else b[..., -offset:, :]
     n = max(min(b.shape[-2], b.shape[-1]), 0)
-    return np.lib.stride_tricks.as_strided(b, b.shape[:-2] + (n,), b.strides[:-2] + (b.strides[-2] + b.strides[-1],),
+    strides = b.strides[:-2] + (b.strides[-2] + b.strides[-1],)
+    return np.lib.stride_tricks.as_strided(b, b.shape[:-2] + (n,), strides,
                                            writeable=b.flags.writeable)
 
 
@@ -203,11 +204,12 @@ class Diagonal(Primitive):
         return _diagonal_view(a, self.offset, self.dim1, self.dim2)
 
     def backward(self, g, out, a):
-        return (call(DiagonalScatter, g, shape=self.shape, offset=self.offset, dim1=self.dim1, dim2=self.dim2),)
+        return (call(DiagonalScatter, g, shape=self.shape, offset=self.offset, dim1=self.dim1,
+                     dim2=self.dim2),)
 
 
 class DiagonalScatter(Primitive):
-    """Zeros of ``shape`` with ``g`` on the diagonal ``offset`` of ``(dim1, dim2)`` (adjoint of ``Diagonal``)."""
+    """Zeros of ``shape`` with ``g`` on diagonal ``offset`` of ``(dim1, dim2)`` (``Diagonal``'s adjoint)."""
 
     name = "diagonal_scatter"
     saves_inputs = False
@@ -392,7 +394,8 @@ class ShapeMethods:
         _need_dims(self, 2, "rot90")
         d0, d1 = one_dim(dims[0], self.ndim), one_dim(dims[1], self.ndim)
         if d0 == d1:
-            raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+            raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {d0} and "
+                               f"dim1 = {d1}")
         k %= 4
         if k == 1:
             return self.flip(d1).transpose(d0, d1)
@@ -407,7 +410,8 @@ class ShapeMethods:
         src = (source,) if isinstance(source, numbers.Integral) else tuple(source)
         dst = (destination,) if isinstance(destination, numbers.Integral) else tuple(destination)
         if len(src) != len(dst):
-            raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+            raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) "
+                               f"should "
                                f"contain the same number of dims as destination ({list(dst)} dims)")
         src = [one_dim(d, self.ndim) for d in src]
         dst = [one_dim(d, self.ndim) for d in dst]
@@ -489,7 +493,8 @@ class ShapeMethods:
         """A copy tiled ``sizes[i]`` times along dim ``i`` (``sizes`` may add leading dims)."""
         sizes = shape_args(sizes)
         if len(sizes) < self.ndim:
-            raise RuntimeError(f"Number of dimensions of repeat dims {sizes} can not be smaller than number of "
+            raise RuntimeError(f"Number of dimensions of repeat dims {sizes} can not be smaller than "
+                               f"number of "
                                f"dimensions of tensor {self.shape}")
         if any(r < 0 for r in sizes):
             raise RuntimeError(f"Trying to create tensor with negative dimension: repeat{sizes}")
@@ -563,13 +568,15 @@ class ShapeMethods:
         if isinstance(split_size_or_sections, numbers.Integral):
             s = int(split_size_or_sections)
             if s < 0 or (s == 0 and n):
-                raise RuntimeError(f"split expects split_size be non-negative (and positive for a non-empty dim), "
+                raise RuntimeError(f"split expects split_size be non-negative (and positive for a "
+                                   f"non-empty dim), "
                                    f"but got split_size={s}")
             k = max(-(-n // s) if s else 1, 1)
             return self._pieces([s] * (k - 1) + [n - s * (k - 1)], d)
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n or any(s < 0 for s in sizes):
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
+                               f"tensor's size "
                                f"at dimension {dim}), but got split_sizes={sizes}")
         return self._pieces(sizes, d)
 
@@ -612,7 +619,8 @@ class ShapeMethods:
         sizes = tuple(int(s) for s in sizes)
         n = self.shape[d] if self.ndim else 1
         if not sizes or (-1 not in sizes and math.prod(sizes) != n):
-            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size "
+                               f"of dim "
                                f"{dim} ({n}) in the input tensor")
         return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
 
@@ -681,7 +689,8 @@ def stack(tensors, dim=0):
 
 def _need_dims(t, n, fn):
     if t.ndim < n:
-        raise RuntimeError(f"{fn}: expected a tensor with at least {n} dimensions, got shape {tuple(t.shape)}")
+        raise RuntimeError(f"{fn}: expected a tensor with at least {n} dimensions, got shape "
+                           f"{tuple(t.shape)}")
 
 
 def _keep(t, mask):
@@ -714,7 +723,8 @@ def broadcast_tensors(*tensors):
     try:
         shape = np.broadcast_shapes(*[t.shape for t in tensors])
     except ValueError:
-        raise RuntimeError(f"broadcast_tensors: shapes {[tuple(t.shape) for t in tensors]} cannot be broadcast "
+        raise RuntimeError(f"broadcast_tensors: shapes {[tuple(t.shape) for t in tensors]} cannot be "
+                           f"broadcast "
                            "together") from None
     return tuple(t.expand(shape) for t in tensors)
 
