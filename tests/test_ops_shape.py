@@ -206,6 +206,7 @@ ERRORS = {
     "movedim-mismatch": (lambda a: a.movedim((0, 1), (1,)), rn(2, 3)),
     "movedim-out-of-range": (lambda a: a.movedim(2, 0), rn(2, 3)),
     "unflatten-bad-sizes": (lambda a: a.unflatten(1, (2, 2)), rn(2, 3)),
+    "unflatten-0d": (lambda a: a.unflatten(0, (1,)), rn()),
     "t-3d": (lambda a: a.t(), rn(2, 3, 4)),
     "transpose-out-of-range": (lambda a: a.transpose(0, 2), rn(2, 3)),
     "broadcast-tensors": (lambda a, b: module_of(a).broadcast_tensors(a, b), rn(2, 3), rn(4)),

@@ -230,8 +230,15 @@ def _dim_index(t, dim, index, fn):
     return d, (slice(None),) * d + (index,)
 
 
-def _source(t, d, index, source, fn):
+def _source(t, d, index, source, fn, scalar):
+    """``source`` checked against the slices of ``t`` it is written to; for a 0-d input (``scalar``,
+    ``t`` is then its 1-D view) a 0-d source, as torch (``index_copy`` takes any one-element source)."""
     source = t._constant(source) if not isinstance(source, TensorBase) else source
+    if scalar:
+        if not (source.ndim == 0 or (fn == "index_copy" and source.numel() == 1)):
+            raise RuntimeError(f"{fn}(): source tensor shape must match self tensor shape, excluding the specified "
+                               f"dimension: got source of shape {list(source.shape)} for a 0-d input")
+        source = source.reshape(1)
     want = t.shape[:d] + (index[-1].size,) + t.shape[d + 1:]
     if source.shape != want:
         raise RuntimeError(f"{fn}(): source of shape {list(source.shape)} does not match the "
@@ -300,16 +307,19 @@ class IndexingMethods:
 
     def index_select(self, dim, index):
         """The slices at ``index`` (1-D) along ``dim``: that dim's size becomes ``len(index)``."""
-        x = self.reshape(1) if self.ndim == 0 else self
-        _, full = _dim_index(x, dim, index, "index_select")
-        out = x[full]
-        return out.reshape(()) if self.ndim == 0 and np.ndim(array(index)) == 0 else out
+        if self.ndim == 0:
+            _, full = _dim_index(self.reshape(1), dim, index, "index_select")
+            if full[-1].size != 1:
+                raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {full[-1].size} "
+                                   "value(s)")
+            return self.reshape(1)[full].reshape(())
+        return self[_dim_index(self, dim, index, "index_select")[1]]
 
     def index_add(self, dim, index, source, *, alpha=1):
         """A copy with ``alpha * source`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
         x = self.reshape(1) if self.ndim == 0 else self
         d, full = _dim_index(x, dim, index, "index_add")
-        source = _source(x, d, full, source, "index_add")
+        source = _source(x, d, full, source, "index_add", self.ndim == 0)
         if alpha != 1:
             source = source * alpha
         added = IndexAdd.apply(source.to(self.dtype), shape=x.shape, index=full, dtype=self.dtype)
@@ -319,7 +329,7 @@ class IndexingMethods:
         """A copy with ``source``'s slices written at ``index`` along ``dim``."""
         x = self.reshape(1) if self.ndim == 0 else self
         d, full = _dim_index(x, dim, index, "index_copy")
-        source = _source(x, d, full, source, "index_copy")
+        source = _source(x, d, full, source, "index_copy", self.ndim == 0)
         return IndexPut.apply(x, source.to(self.dtype), index=full).reshape(self.shape)
 
     def index_fill(self, dim, index, value):

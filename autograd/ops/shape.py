@@ -615,6 +615,7 @@ class ShapeMethods:
     # -- shapes of others --------------------------------------------------------------------------------
     def unflatten(self, dim, sizes):
         """Dimension ``dim`` split into ``sizes`` (one may be -1)."""
+        _need_dims(self, 1, "unflatten")
         d = one_dim(dim, self.ndim)
         sizes = tuple(int(s) for s in sizes)
         n = self.shape[d] if self.ndim else 1
