@@ -335,7 +335,9 @@ class Einsum(Primitive):
     name = "einsum"
 
     def forward(self, *arrays):
-        return np.einsum(self.equation, *arrays, optimize=len(arrays) > 2)
+        # NumPy's path search (BLAS for pairwise contractions) pays off for several or large operands
+        big = len(arrays) > 2 or any(x.size > 4096 for x in arrays)
+        return np.einsum(self.equation, *arrays, optimize=big)
 
     def backward(self, g, out, *inputs):
         lhs, rhs = self.equation.split("->")
