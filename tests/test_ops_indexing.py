@@ -141,6 +141,13 @@ ERRORS = {
     "masked-fill-bad-mask": (lambda a, m: a.masked_fill(m, 1.0), X, np.ones(3, dtype=bool)),
     "masked-fill-1d-value": (lambda a, v, m: a.masked_fill(m, v), X, rn(1), X > 0),
     "masked-scatter-short-source": (lambda a, s, m: a.masked_scatter(m, s), X, rn(2), np.ones((3, 4), dtype=bool)),
+    "scatter-dtypes": (lambda a, s, i: a.scatter(0, i, s), X, rn(2, 4).astype(np.float32), IDX),
+    "scatter-add-dtypes": (lambda a, s, i: a.scatter_add(0, i, s), X, rn(2, 4).astype(np.float32), IDX),
+    "scatter-reduce-dtypes": (lambda a, s, i: a.scatter_reduce(0, i, s, "sum"), X, rn(2, 4).astype(np.float32), IDX),
+    "index-add-dtypes": (lambda a, s, i: a.index_add(0, i, s), X, rn(1, 4).astype(np.float32), np.array([0])),
+    "index-copy-dtypes": (lambda a, s, i: a.index_copy(0, i, s), X, rn(1, 4).astype(np.float32), np.array([0])),
+    "masked-scatter-dtypes": (lambda a, s, m: a.masked_scatter(m, s), X, rn(12).astype(np.float32), X > 0),
+    "put-dtypes": (lambda a, s, i: a.put(i, s), X, rn(1).astype(np.float32), np.array([0])),
     "take-out-of-range": (lambda a, i: a.take(i), X, np.array([12])),
     "put-size-mismatch": (lambda a, s, i: a.put(i, s), X, rn(3), np.array([0, 1])),
 }

@@ -201,9 +201,17 @@ def _scatter_args(t, dim, index, src, fn):
         raise RuntimeError(f"{fn}(): index {index[bad][0]} is out of bounds for dimension {d} with size "
                            f"{t1.shape[d]}")
     if src is not None:
+        _same_dtype(t, src, fn)
         src = src.reshape(1) if src.ndim == 0 else src
         src = src[tuple(slice(0, n) for n in index.shape)] if src.shape != index.shape else src
     return t1, d, index, src
+
+
+def _same_dtype(t, src, fn):
+    """``src``, when it has ``t``'s dtype (torch's RuntimeError otherwise)."""
+    if src.dtype != t.dtype:
+        raise RuntimeError(f"{fn}(): Expected self.dtype to be equal to src.dtype, got {t.dtype} and {src.dtype}")
+    return src
 
 
 def _value(t, value, fn):
@@ -239,6 +247,7 @@ def _source(t, d, index, source, fn, scalar):
             raise RuntimeError(f"{fn}(): source tensor shape must match self tensor shape, excluding the specified "
                                f"dimension: got source of shape {list(source.shape)} for a 0-d input")
         source = source.reshape(1)
+    _same_dtype(t, source, fn)
     want = t.shape[:d] + (index[-1].size,) + t.shape[d + 1:]
     if source.shape != want:
         raise RuntimeError(f"{fn}(): source of shape {list(source.shape)} does not match the "
@@ -286,12 +295,12 @@ class IndexingMethods:
         x, d, idx, src = _scatter_args(self, dim, index, src, "scatter")
         if not src.requires_grad:
             return ScatterFill.apply(x, index=idx, dim=d, value=src._data).reshape(self.shape)
-        return ScatterDim.apply(x, src.to(self.dtype), index=idx, dim=d).reshape(self.shape)
+        return ScatterDim.apply(x, src, index=idx, dim=d).reshape(self.shape)
 
     def scatter_add(self, dim, index, src):
         """A copy with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
         x, d, idx, src = _scatter_args(self, dim, index, _operand(self, src), "scatter_add")
-        added = ScatterAddDim.apply(src.to(self.dtype), index=idx, dim=d, shape=x.shape)
+        added = ScatterAddDim.apply(src, index=idx, dim=d, shape=x.shape)
         return (x + added).reshape(self.shape)
 
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
@@ -302,7 +311,7 @@ class IndexingMethods:
             raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                                f"{reduce!r}")
         x, d, idx, src = _scatter_args(self, dim, index, _operand(self, src), "scatter_reduce")
-        return ScatterReduce.apply(x, src.to(self.dtype), index=idx, dim=d, reduce=reduce,
+        return ScatterReduce.apply(x, src, index=idx, dim=d, reduce=reduce,
                                    include_self=bool(include_self)).reshape(self.shape)
 
     def index_select(self, dim, index):
@@ -322,7 +331,7 @@ class IndexingMethods:
         source = _source(x, d, full, source, "index_add", self.ndim == 0)
         if alpha != 1:
             source = source * alpha
-        added = IndexAdd.apply(source.to(self.dtype), shape=x.shape, index=full, dtype=self.dtype)
+        added = IndexAdd.apply(source, shape=x.shape, index=full, dtype=self.dtype)
         return (x + added).reshape(self.shape)
 
     def index_copy(self, dim, index, source):
@@ -330,7 +339,7 @@ class IndexingMethods:
         x = self.reshape(1) if self.ndim == 0 else self
         d, full = _dim_index(x, dim, index, "index_copy")
         source = _source(x, d, full, source, "index_copy", self.ndim == 0)
-        return IndexPut.apply(x, source.to(self.dtype), index=full).reshape(self.shape)
+        return IndexPut.apply(x, source, index=full).reshape(self.shape)
 
     def index_fill(self, dim, index, value):
         """A copy with ``value`` (a number or a 0-d tensor) written at ``index`` along ``dim``."""
@@ -354,7 +363,8 @@ class IndexingMethods:
             raise RuntimeError(f"masked_scatter: expected source to have at least {n} elements (the True "
                                f"values of "
                                f"the mask), got {source.numel()}")
-        flat = IndexPut.apply(self.reshape(-1), source.reshape(-1)[:n].to(self.dtype), index=m.reshape(-1))
+        flat = IndexPut.apply(self.reshape(-1), _same_dtype(self, source, "masked_scatter").reshape(-1)[:n],
+                              index=m.reshape(-1))
         return flat.reshape(self.shape)
 
     def take(self, index):
@@ -404,7 +414,7 @@ class IndexingMethods:
             raise IndexError(f"put(): out of range: tried to access an index in {idx.tolist()} on a "
                              f"tensor of {n} "
                              f"elements.")
-        flat, src = self.reshape(-1), source.reshape(-1).to(self.dtype)
+        flat, src = self.reshape(-1), _same_dtype(self, source, "put").reshape(-1)
         if accumulate:
             return (flat + IndexAdd.apply(src, shape=(n,), index=idx, dtype=self.dtype)).reshape(self.shape)
         return IndexPut.apply(flat, src, index=idx).reshape(self.shape)
