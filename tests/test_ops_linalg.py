@@ -210,3 +210,20 @@ def test_random_kron_and_norms_match_torch(data):
         return a.kron(b), module_of(a).linalg.vector_norm(a, p)
     assert_grads_match_torch(fn, x, y, second_order=True)
     check_fresh_grads(fn, x, y)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_random_det_inv_solve_match_torch(data):
+    """Batches (possibly empty) of well-conditioned ``n x n`` matrices, ``n`` from 0."""
+    n = data.draw(st.integers(0, 3))
+    batch = data.draw(st.sampled_from([(), (0,), (2,), (2, 1)]))
+    noise = data.draw(hnp.arrays(np.float64, batch + (n, n), elements=st.floats(-1, 1, width=64)))
+    a = noise + 3.0 * np.eye(n)
+    b = data.draw(hnp.arrays(np.float64, batch + (n, 2), elements=st.floats(-3, 3, width=64)))
+
+    def fn(x, y):
+        la = module_of(x).linalg
+        return la.det(x), la.inv(x), la.solve(x, y), la.slogdet(x).logabsdet
+    assert_grads_match_torch(fn, a, b, second_order=True)
+    check_fresh_grads(fn, a, b)
