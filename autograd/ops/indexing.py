@@ -179,20 +179,19 @@ def _dim(dim, ndim):
 
 
 def _scatter_args(t, dim, index, src, fn):
-    """``(t, dim, index, src)`` checked as torch checks them; 0-d operands as 1-D (``shape`` to restore)."""
+    """``(t, dim, index, src)`` checked as torch does; 0-d operands as 1-D, ``src`` cut to ``index``."""
     index = _as_index(index, fn)
     d = _dim(dim, t.ndim)
     if max(t.ndim, 1) != max(index.ndim, 1):
-        raise RuntimeError(f"{fn}(): Index tensor must have the same number of dimensions as input "
-                           f"tensor, got "
-                           f"index of shape {list(index.shape)} and input of shape {list(t.shape)}")
+        raise RuntimeError(f"{fn}(): Index tensor must have the same number of dimensions as input tensor, "
+                           f"got index of shape {list(index.shape)} and input of shape {list(t.shape)}")
     t1 = t.reshape(1) if t.ndim == 0 else t
     index = index.reshape(index.shape or (1,))
     for i, n in enumerate(index.shape):
         if index.size and i != d and n > t1.shape[i]:
             raise RuntimeError(f"{fn}(): Size does not match at dimension {i} expected index "
-                               f"{list(index.shape)} to "
-                               f"be smaller than self {list(t.shape)} apart from dimension {d}")
+                               f"{list(index.shape)} to be smaller than self {list(t.shape)} apart from "
+                               f"dimension {d}")
         if index.size and src is not None and n > (src.shape or (1,))[i]:
             raise RuntimeError(f"{fn}(): Expected index {list(index.shape)} to be smaller than src "
                                f"{list(src.shape)} in every dimension")
@@ -210,7 +209,8 @@ def _scatter_args(t, dim, index, src, fn):
 def _same_dtype(t, src, fn):
     """``src``, when it has ``t``'s dtype (torch's RuntimeError otherwise)."""
     if src.dtype != t.dtype:
-        raise RuntimeError(f"{fn}(): Expected self.dtype to be equal to src.dtype, got {t.dtype} and {src.dtype}")
+        raise RuntimeError(f"{fn}(): Expected self.dtype to be equal to src.dtype, got {t.dtype} and "
+                           f"{src.dtype}")
     return src
 
 
@@ -244,15 +244,16 @@ def _source(t, d, index, source, fn, scalar):
     source = t._constant(source) if not isinstance(source, TensorBase) else source
     if scalar:
         if not (source.ndim == 0 or (fn == "index_copy" and source.numel() == 1)):
-            raise RuntimeError(f"{fn}(): source tensor shape must match self tensor shape, excluding the specified "
-                               f"dimension: got source of shape {list(source.shape)} for a 0-d input")
+            raise RuntimeError(f"{fn}(): source tensor shape must match self tensor shape, excluding the "
+                               f"specified dimension: got source of shape {list(source.shape)} for a 0-d "
+                               "input")
         source = source.reshape(1)
     _same_dtype(t, source, fn)
     want = t.shape[:d] + (index[-1].size,) + t.shape[d + 1:]
     if source.shape != want:
-        raise RuntimeError(f"{fn}(): source of shape {list(source.shape)} does not match the "
-                           f"{list(want)} that the "
-                           f"input of shape {list(t.shape)} and {index[-1].size} indices along dim {d} need")
+        raise RuntimeError(f"{fn}(): source of shape {list(source.shape)} does not match the shape "
+                           f"{list(want)} that the input of shape {list(t.shape)} and {index[-1].size} "
+                           f"indices along dim {d} need")
     return source
 
 
@@ -266,8 +267,7 @@ def _mask(t, mask, fn):
         ok = False
     if not ok:
         raise RuntimeError(f"{fn}: the mask of shape {list(m.shape)} can not be broadcast to the input's "
-                           f"shape "
-                           f"{list(t.shape)}")
+                           f"shape {list(t.shape)}")
     return m
 
 
@@ -319,8 +319,8 @@ class IndexingMethods:
         if self.ndim == 0:
             _, full = _dim_index(self.reshape(1), dim, index, "index_select")
             if full[-1].size != 1:
-                raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {full[-1].size} "
-                                   "value(s)")
+                raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
+                                   f"{full[-1].size} value(s)")
             return self.reshape(1)[full].reshape(())
         return self[_dim_index(self, dim, index, "index_select")[1]]
 
@@ -361,8 +361,7 @@ class IndexingMethods:
         source = _operand(self, source)
         if source.numel() < n:
             raise RuntimeError(f"masked_scatter: expected source to have at least {n} elements (the True "
-                               f"values of "
-                               f"the mask), got {source.numel()}")
+                               f"values of the mask), got {source.numel()}")
         flat = IndexPut.apply(self.reshape(-1), _same_dtype(self, source, "masked_scatter").reshape(-1)[:n],
                               index=m.reshape(-1))
         return flat.reshape(self.shape)
@@ -387,17 +386,15 @@ class IndexingMethods:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         d = _dim(dim, self.ndim)
         if idx.ndim != self.ndim:
-            raise RuntimeError(f"take_along_dim(): input and indices should have the same number of "
-                               f"dimensions, "
-                               f"but got {self.ndim} dimensions for input, and {idx.ndim} dimensions for "
-                               f"indices")
+            raise RuntimeError("take_along_dim(): input and indices should have the same number of "
+                               f"dimensions, but got {self.ndim} dimensions for input, and {idx.ndim} "
+                               "dimensions for indices")
         try:
             rest = np.broadcast_shapes(self.shape[:d] + (1,) + self.shape[d + 1:],
                                        idx.shape[:d] + (1,) + idx.shape[d + 1:])
         except ValueError:
-            raise RuntimeError(f"take_along_dim(): shapes {list(self.shape)} and {list(idx.shape)} "
-                               f"cannot be broadcast "
-                               f"apart from dimension {d}") from None
+            raise RuntimeError(f"take_along_dim(): shapes {list(self.shape)} and {list(idx.shape)} cannot be "
+                               f"broadcast apart from dimension {d}") from None
         x = self.expand(rest[:d] + (self.shape[d],) + rest[d + 1:])
         return x.gather(d, np.broadcast_to(idx, rest[:d] + (idx.shape[d],) + rest[d + 1:]))
 
@@ -411,9 +408,8 @@ class IndexingMethods:
                                f"source.numel() = {source.numel()}, index.numel() = {idx.size}")
         n = self.numel()
         if ((idx < -n) | (idx >= n)).any():
-            raise IndexError(f"put(): out of range: tried to access an index in {idx.tolist()} on a "
-                             f"tensor of {n} "
-                             f"elements.")
+            raise IndexError(f"put(): out of range: tried to access an index in {idx.tolist()} on a tensor "
+                             f"of {n} elements.")
         flat, src = self.reshape(-1), _same_dtype(self, source, "put").reshape(-1)
         if accumulate:
             return (flat + IndexAdd.apply(src, shape=(n,), index=idx, dtype=self.dtype)).reshape(self.shape)

@@ -36,13 +36,12 @@ class MatMul(Primitive):
         if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]:
             return np.matmul(a, b)
         if a.ndim == 0 or b.ndim == 0:
-            raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} "
-                               f"and {b.shape}")
+            raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and "
+                               f"{b.shape}")
         ka = a.shape[-1]
         kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if ka != kb:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
-                             f"({ka} != {kb})")
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({ka} != {kb})")
         try:
             return np.matmul(a, b)
         except ValueError:
@@ -92,8 +91,8 @@ class Linear(Primitive):
         try:
             out = np.matmul(x, w.T)
         except ValueError:
-            raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} "
-                             f"(the input's last dim must be in_features = {w.shape[-1]})") from None
+            raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} (the "
+                             f"input's last dim must be in_features = {w.shape[-1]})") from None
         if b is None:
             return out
         if b.dtype == out.dtype:
@@ -152,8 +151,7 @@ class LinalgMethods:
         _expect_dims("mv", (self, 2), (vec, 1))
         if self.shape[1] != vec.shape[0]:
             raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat "
-                               f"({self.shape[0]}x{self.shape[1]}), "
-                               f"vec ({vec.shape[0]})")
+                               f"({self.shape[0]}x{self.shape[1]}), vec ({vec.shape[0]})")
         return MatMul.apply(self, vec)
 
     def mm(self, mat2):
@@ -161,9 +159,8 @@ class LinalgMethods:
         mat2 = _operand(mat2, self)
         _expect_dims("mm", (self, 2), (mat2, 2))
         if self.shape[1] != mat2.shape[0]:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
-                               f"({self.shape[0]}x{self.shape[1]} and "
-                               f"{mat2.shape[0]}x{mat2.shape[1]})")
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x{self.shape[1]} "
+                               f"and {mat2.shape[0]}x{mat2.shape[1]})")
         return MatMul.apply(self, mat2)
 
     def bmm(self, mat2):
@@ -171,9 +168,8 @@ class LinalgMethods:
         mat2 = _operand(mat2, self)
         _expect_dims("bmm", (self, 3), (mat2, 3))
         if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
-            raise RuntimeError(f"bmm: shapes {list(self.shape)} and {list(mat2.shape)} cannot be "
-                               f"multiplied as "
-                               "batches of matrices")
+            raise RuntimeError(f"bmm: shapes {list(self.shape)} and {list(mat2.shape)} cannot be multiplied "
+                               "as batches of matrices")
         return MatMul.apply(self, mat2)
 
     def outer(self, vec2):
@@ -188,7 +184,7 @@ class LinalgMethods:
         if self.ndim == 0 or other.ndim == 0:
             return self * other
         if self.shape[-1] != other.shape[-1]:
-            raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+            raise RuntimeError("inner() the last dimension must match on both input tensors but got shapes "
                                f"{list(self.shape)} and {list(other.shape)}")
         return tensordot(self, other, ([-1], [-1]))
 
@@ -256,7 +252,7 @@ def linear(input, weight, bias=None):
     if not isinstance(weight, TensorBase):
         weight = input._constant(weight)
     if weight._data.ndim != 2 or input._data.ndim == 0:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features) and input at least 1-D, "
+        raise ValueError("linear: weight must be 2-D (out_features, in_features) and input at least 1-D, "
                          f"got shapes {weight.shape} and {input.shape}")
     if bias is None:
         return Linear.apply(input, weight)
@@ -271,8 +267,8 @@ def _parse_einsum(equation, shapes):
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(shapes):
-        raise RuntimeError(f"einsum(): {len(terms)} operands in the equation {equation!r} but "
-                           f"{len(shapes)} given")
+        raise RuntimeError(f"einsum(): {len(terms)} operands in the equation {equation!r} but {len(shapes)} "
+                           "given")
     used = set(eq) - set(".,->")
     bad = [c for c in used if c not in string.ascii_letters]
     if bad:
@@ -318,8 +314,8 @@ def _check_einsum_sizes(equation, inputs, output, shapes):
         for c, n in zip(letters, shape):
             if sizes.setdefault(c, n) != n:
                 raise RuntimeError(f"einsum(): subscript {c} has size {n} for an operand of shape "
-                                   f"{tuple(shape)} "
-                                   f"which does not match the previously seen size {sizes[c]} ({equation!r})")
+                                   f"{tuple(shape)} which does not match the previously seen size {sizes[c]} "
+                                   f"({equation!r})")
     if len(set(output)) != len(output) or any(c not in sizes for c in output):
         raise RuntimeError(f"einsum(): the output subscripts of {equation!r} must appear once and in an "
                            f"input")
@@ -391,8 +387,7 @@ def tensordot(a, b, dims=2):
         da, db = [one_dim(d, a.ndim) for d in da], [one_dim(d, b.ndim) for d in db]
     if len(da) != len(db) or any(a.shape[i] != b.shape[j] for i, j in zip(da, db)):
         raise RuntimeError(f"tensordot: contracted dimensions {da} of shape {list(a.shape)} and {db} of "
-                           f"shape "
-                           f"{list(b.shape)} do not match")
+                           f"shape {list(b.shape)} do not match")
     letters = iter(string.ascii_letters)
     ta = [next(letters) for _ in range(a.ndim)]
     tb = [next(letters) for _ in range(b.ndim)]
@@ -439,8 +434,7 @@ def _scaled_sum(input, product, beta, alpha, fn):
         fits = False
     if not fits:
         raise RuntimeError(f"{fn}: the input of shape {list(input.shape)} can not be broadcast to the "
-                           f"product's "
-                           f"shape {list(product.shape)}")
+                           f"product's shape {list(product.shape)}")
     out = product if alpha == 1 else product * alpha
     if beta == 0:
         zero = input._wrap(np.zeros((), dtype=input.dtype))
@@ -496,8 +490,7 @@ class Inv(Primitive):
             return np.linalg.inv(a)
         except np.linalg.LinAlgError:
             raise RuntimeError(f"linalg.inv: The input matrix of shape {list(a.shape)} is singular, the "
-                               f"inversion "
-                               "could not be completed") from None
+                               "inversion could not be completed") from None
 
     def backward(self, g, out, a):
         t = _swap_last(out)
@@ -514,7 +507,7 @@ class Solve(Primitive):
         try:
             return np.linalg.solve(a, b)
         except np.linalg.LinAlgError:
-            raise RuntimeError(f"linalg.solve: The solver failed because the input matrix of shape "
+            raise RuntimeError("linalg.solve: The solver failed because the input matrix of shape "
                                f"{list(a.shape)} is singular.") from None
 
     def backward(self, g, out, a, b):
@@ -573,9 +566,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     ``inf``/``-inf`` (max/min row sum). ``"nuc"`` and ``2``/``-2`` (singular values) are not supported."""
     A = _float(A, dtype, "linalg.matrix_norm")
     if A.ndim < 2:
-        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions, got "
-                           f"shape "
-                           f"{list(A.shape)}")
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions, got "
+                           f"shape {list(A.shape)}")
     d0, d1 = (one_dim(d, A.ndim) for d in dim)
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different, got {dim}")
@@ -607,7 +599,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
         return vector_norm(A, ord, None, keepdim, dtype=dtype)
     if A.ndim == 2:
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
-    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
+    raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
                        f"{A.ndim}D")
 
 
@@ -625,15 +617,13 @@ def solve(A, B, *, left=True):
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
     Bm = B.unsqueeze(-1) if vector else B
     if Bm.ndim < 2 or Bm.shape[-2] != A.shape[-1]:
-        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
-                           f"({list(A.shape)} "
-                           f"and {list(B.shape)})")
+        raise RuntimeError("linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({list(A.shape)} and {list(B.shape)})")
     try:
         batch = np.broadcast_shapes(A.shape[:-2], Bm.shape[:-2])
     except ValueError:
-        raise RuntimeError(f"linalg.solve: the batch dims of A {list(A.shape)} and B {list(B.shape)} "
-                           f"cannot be "
-                           "broadcast") from None
+        raise RuntimeError(f"linalg.solve: the batch dims of A {list(A.shape)} and B {list(B.shape)} cannot "
+                           "be broadcast") from None
     A = A.expand(batch + A.shape[-2:])
     X = Solve.apply(A, Bm.expand(batch + Bm.shape[-2:]))
     return X.squeeze(-1) if vector else X

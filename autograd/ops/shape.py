@@ -29,8 +29,8 @@ class Reshape(Primitive):
             self.is_view = out.base is not None
             return out
         except ValueError:
-            raise ValueError(f"reshape: shape {tuple(self.shape)} is invalid for input of shape "
-                             f"{a.shape} (size {a.size})") from None
+            raise ValueError(f"reshape: shape {tuple(self.shape)} is invalid for input of shape {a.shape} "
+                             f"(size {a.size})") from None
 
     def backward(self, g, out, a):
         return (call(Reshape, g, shape=self.in_shape),)
@@ -394,8 +394,8 @@ class ShapeMethods:
         _need_dims(self, 2, "rot90")
         d0, d1 = one_dim(dims[0], self.ndim), one_dim(dims[1], self.ndim)
         if d0 == d1:
-            raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {d0} and "
-                               f"dim1 = {d1}")
+            raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {d0} and dim1 "
+                               f"= {d1}")
         k %= 4
         if k == 1:
             return self.flip(d1).transpose(d0, d1)
@@ -411,8 +411,7 @@ class ShapeMethods:
         dst = (destination,) if isinstance(destination, numbers.Integral) else tuple(destination)
         if len(src) != len(dst):
             raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) "
-                               f"should "
-                               f"contain the same number of dims as destination ({list(dst)} dims)")
+                               f"should contain the same number of dims as destination ({list(dst)} dims)")
         src = [one_dim(d, self.ndim) for d in src]
         dst = [one_dim(d, self.ndim) for d in dst]
         if len(set(src)) != len(src) or len(set(dst)) != len(dst):
@@ -493,9 +492,8 @@ class ShapeMethods:
         """A copy tiled ``sizes[i]`` times along dim ``i`` (``sizes`` may add leading dims)."""
         sizes = shape_args(sizes)
         if len(sizes) < self.ndim:
-            raise RuntimeError(f"Number of dimensions of repeat dims {sizes} can not be smaller than "
-                               f"number of "
-                               f"dimensions of tensor {self.shape}")
+            raise RuntimeError(f"Number of dimensions of repeat dims {sizes} can not be smaller than number "
+                               f"of dimensions of tensor {self.shape}")
         if any(r < 0 for r in sizes):
             raise RuntimeError(f"Trying to create tensor with negative dimension: repeat{sizes}")
         shape = (1,) * (len(sizes) - self.ndim) + self.shape
@@ -568,16 +566,14 @@ class ShapeMethods:
         if isinstance(split_size_or_sections, numbers.Integral):
             s = int(split_size_or_sections)
             if s < 0 or (s == 0 and n):
-                raise RuntimeError(f"split expects split_size be non-negative (and positive for a "
-                                   f"non-empty dim), "
-                                   f"but got split_size={s}")
+                raise RuntimeError("split expects split_size be non-negative (and positive for a non-empty "
+                                   f"dim), but got split_size={s}")
             k = max(-(-n // s) if s else 1, 1)
             return self._pieces([s] * (k - 1) + [n - s * (k - 1)], d)
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n or any(s < 0 for s in sizes):
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
-                               f"tensor's size "
-                               f"at dimension {dim}), but got split_sizes={sizes}")
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                               f"size at dimension {dim}), but got split_sizes={sizes}")
         return self._pieces(sizes, d)
 
     def chunk(self, chunks, dim=0):
@@ -620,9 +616,8 @@ class ShapeMethods:
         sizes = tuple(int(s) for s in sizes)
         n = self.shape[d] if self.ndim else 1
         if not sizes or (-1 not in sizes and math.prod(sizes) != n):
-            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size "
-                               f"of dim "
-                               f"{dim} ({n}) in the input tensor")
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of "
+                               f"dim {dim} ({n}) in the input tensor")
         return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
 
     def expand_as(self, other):
@@ -725,8 +720,7 @@ def broadcast_tensors(*tensors):
         shape = np.broadcast_shapes(*[t.shape for t in tensors])
     except ValueError:
         raise RuntimeError(f"broadcast_tensors: shapes {[tuple(t.shape) for t in tensors]} cannot be "
-                           f"broadcast "
-                           "together") from None
+                           "broadcast together") from None
     return tuple(t.expand(shape) for t in tensors)
 
 
@@ -737,7 +731,7 @@ def meshgrid(*tensors, indexing="ij"):
     if indexing not in ("ij", "xy"):
         raise ValueError(f'meshgrid: indexing must be "ij" or "xy", got {indexing!r}')
     if any(t.ndim > 1 for t in tensors):
-        raise RuntimeError(f"meshgrid expects all tensors to have 0 or 1 dimensions, got "
+        raise RuntimeError("meshgrid expects all tensors to have 0 or 1 dimensions, got "
                            f"{[tuple(t.shape) for t in tensors]}")
     swap = indexing == "xy" and len(tensors) >= 2
     if swap:
