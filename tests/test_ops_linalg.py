@@ -78,7 +78,8 @@ CASES += [
     Case("kron-ranks", lambda a, b: M(a).kron(a, b), rn(2), rn(2, 3)),
     Case("tensordot-int", lambda a, b: M(a).tensordot(a, b, dims=2), rn(2, 3, 4), rn(3, 4, 2)),
     Case("tensordot-0", lambda a, b: M(a).tensordot(a, b, 0), rn(2), rn(3)),
-    Case("tensordot-pairs", lambda a, b: M(a).tensordot(a, b, dims=([0, 2], [1, 0])), rn(2, 3, 4), rn(4, 2, 5)),
+    Case("tensordot-pairs", lambda a, b: M(a).tensordot(a, b, dims=([0, 2], [1, 0])), rn(2, 3, 4),
+         rn(4, 2, 5)),
     Case("cross", lambda a, b: a.cross(b, dim=1), rn(2, 3), rn(2, 3)),
     Case("cross-broadcast", lambda a, b: M(a).cross(a, b, dim=-1), rn(2, 1, 3), rn(1, 4, 3)),
     Case("addmm", lambda c, a, b: c.addmm(a, b, beta=0.5, alpha=2.0), rn(2, 3), rn(2, 4), rn(4, 3)),
@@ -94,7 +95,8 @@ CASES += [
     Case("slogdet", lambda a: tuple(L(a).slogdet(a)), well_conditioned(3, 3) * [[-1], [1], [1]]),
     Case("slogdet-batched", lambda a: L(a).slogdet(a).logabsdet, well_conditioned(2, 3, 3)),
     Case("logdet", lambda a: a.logdet(), well_conditioned(2, 3, 3)),
-    Case("logdet-negative-is-nan", lambda a: M(a).logdet(a), well_conditioned(2, 3, 3) * [[[-1], [1], [1]], [[1], [1], [1]]],
+    Case("logdet-negative-is-nan", lambda a: M(a).logdet(a),
+         well_conditioned(2, 3, 3) * [[[-1], [1], [1]], [[1], [1], [1]]],
          check_fd=False),
     Case("solve", lambda a, b: L(a).solve(a, b), well_conditioned(3, 3), rn(3, 2)),
     Case("solve-vector", lambda a, b: L(a).solve(a, b), well_conditioned(3, 3), rn(3)),
@@ -112,7 +114,8 @@ CASES += [
     Case("vector-norm-ties", lambda a: L(a).vector_norm(a, float("inf")), np.array([1.0, -2.0, 2.0, 0.5])),
 ]
 MATRIX_ORDS = ["fro", 1, -1, float("inf"), float("-inf")]
-CASES += [Case(f"matrix-norm-{p}", lambda a, p=p: L(a).matrix_norm(a, ord=p), rn(2, 3, 4)) for p in MATRIX_ORDS]
+CASES += [Case(f"matrix-norm-{p}", lambda a, p=p: L(a).matrix_norm(a, ord=p),
+               rn(2, 3, 4)) for p in MATRIX_ORDS]
 CASES += [
     Case("matrix-norm-dims-keepdim", lambda a: L(a).matrix_norm(a, 1, dim=(2, 0), keepdim=True), rn(2, 3, 4)),
     Case("norm-flat", lambda a: L(a).norm(a), rn(2, 3, 4)),
@@ -190,7 +193,8 @@ def test_random_einsum_products_match_torch(data):
     sa, sb = ((b, i, j), (b, j, k)) if batch else ((i, j), (j, k))
     a = data.draw(hnp.arrays(np.float64, sa, elements=st.floats(-3, 3, width=64)))
     c = data.draw(hnp.arrays(np.float64, sb, elements=st.floats(-3, 3, width=64)))
-    eq = data.draw(st.sampled_from(["...ij,...jk->...ik", "...ij,...jk->...ki", "...ij,...jk->...", "...ij,...jk"]))
+    eq = data.draw(st.sampled_from(["...ij,...jk->...ik", "...ij,...jk->...ki", "...ij,...jk->...",
+                                    "...ij,...jk"]))
 
     def fn(x, y):
         return module_of(x).einsum(eq, x, y)

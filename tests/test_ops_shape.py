@@ -134,7 +134,8 @@ case("tile", lambda a: a.tile(2, 1), X)
 case("tile-fn", lambda a: M(a).tile(a, (2, 1, 1, 2)), rn(2, 3))
 case("repeat-interleave", lambda a: a.repeat_interleave(2, dim=1), X)
 case("repeat-interleave-flat", lambda a: a.repeat_interleave(3), rn(2, 2))
-case("repeat-interleave-counts", lambda a, r: M(a).repeat_interleave(a, r, dim=0), rn(3, 2), np.array([2, 0, 1]))
+case("repeat-interleave-counts", lambda a, r: M(a).repeat_interleave(a, r, dim=0), rn(3, 2),
+     np.array([2, 0, 1]))
 case("repeat-interleave-0d", lambda a: a.repeat_interleave(2), rn())
 # -- splitting ----------------------------------------------------------------------------------------------
 case("split-int", lambda a: a.split(2, 1), X)
@@ -264,9 +265,11 @@ def _dim(data, ndim):
 
 RANDOM = {
     "flip": (SHAPE, lambda d, n: (lambda a, k=_dim(d, n): a.flip(k) * 1.0)),
-    "roll": (SHAPE, lambda d, n: (lambda a, s=d.draw(st.integers(-4, 4)), k=_dim(d, n): a.roll(s, k if n else None) * 1.0)),
+    "roll": (SHAPE, lambda d, n: (lambda a, s=d.draw(st.integers(-4, 4)), k=_dim(d, n):
+                                  a.roll(s, k if n else None) * 1.0)),
     "movedim": (SHAPE, lambda d, n: (lambda a, i=_dim(d, n), j=_dim(d, n): a.movedim(i, j) * 1.0)),
-    "repeat": (SHAPE, lambda d, n: (lambda a, r=d.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n + 1)):
+    "repeat": (SHAPE, lambda d, n: (lambda a, r=d.draw(st.lists(st.integers(0, 2), min_size=n,
+                                                                max_size=n + 1)):
                                     a.repeat(*r) if r else a.repeat(()) * 1.0)),
     "tril": (SHAPE2D, lambda d, n: (lambda a, k=d.draw(st.integers(-3, 3)): a.tril(k))),
     "triu": (SHAPE2D, lambda d, n: (lambda a, k=d.draw(st.integers(-3, 3)): a.triu(k))),
@@ -277,7 +280,8 @@ RANDOM = {
                                                a.split(s, k))),
     "tensor_split": (SHAPE.filter(len), lambda d, n: (lambda a, k=_dim(d, n), s=d.draw(st.integers(1, 4)):
                                                       a.tensor_split(s, k))),
-    "repeat_interleave": (SHAPE, lambda d, n: (lambda a, r=d.draw(st.integers(0, 2)): a.repeat_interleave(r))),
+    "repeat_interleave": (SHAPE, lambda d, n: (lambda a, r=d.draw(st.integers(0, 2)):
+                                               a.repeat_interleave(r))),
     "atleast_3d": (SHAPE, lambda d, n: (lambda a: module_of(a).atleast_3d(a) * 1.0)),
 }
 
