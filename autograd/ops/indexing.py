@@ -282,8 +282,7 @@ class IndexingMethods:
         return GatherDim.apply(x, index=idx, dim=d).reshape(np.shape(array(index)))
 
     def scatter(self, dim, index, src=None, value=None, *, reduce=None):
-        """A copy with ``src`` (a tensor, or a number ``value``) written at ``index`` along ``dim``;
-        ``reduce="add"|"multiply"`` adds or multiplies instead."""
+        """A copy with ``src`` (or a number ``value``) written at ``index`` along ``dim`` (or ``reduce``d)."""
         if src is None:
             src = value
         if not isinstance(src, TensorBase):
@@ -304,8 +303,7 @@ class IndexingMethods:
         return (x + added).reshape(self.shape)
 
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
-        """``src`` reduced into a copy at ``index`` along ``dim``: ``reduce`` is ``"sum" "prod" "mean"
-        "amax" "amin"``; ``self``'s values take part when ``include_self``."""
+        """``src`` reduced (``"sum" "prod" "mean" "amax" "amin"``) into a copy at ``index`` along ``dim``."""
         reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch accepts both spellings
         if reduce not in _UFUNCS:
             raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
@@ -377,8 +375,7 @@ class IndexingMethods:
         return self.reshape(-1)[idx]
 
     def take_along_dim(self, indices, dim=None):
-        """``gather`` along ``dim`` after broadcasting ``self`` and ``indices`` in the other dims; the
-        flattened tensor when ``dim`` is None."""
+        """``gather`` along ``dim`` of ``self`` and ``indices`` broadcast in the other dims (None: flat)."""
         idx = _as_index(indices, "take_along_dim")
         if dim is None:
             return self.reshape(-1).gather(0, idx.reshape(-1))
@@ -399,8 +396,7 @@ class IndexingMethods:
         return x.gather(d, np.broadcast_to(idx, rest[:d] + (idx.shape[d],) + rest[d + 1:]))
 
     def put(self, index, source, accumulate=False):
-        """A copy of the flattened tensor with ``source``'s elements written (added with ``accumulate``) at
-        ``index``; the shape of ``self``."""
+        """A copy with ``source`` written (added if ``accumulate``) at flat positions ``index``."""
         idx = _as_index(index, "put").reshape(-1)
         source = _operand(self, source)
         if source.numel() != idx.size:

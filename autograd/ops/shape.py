@@ -371,8 +371,7 @@ class ShapeMethods:
         return self.flip(0)
 
     def roll(self, shifts, dims=None):
-        """A copy rolled by ``shifts`` along ``dims`` (ints or tuples); the flattened tensor when ``dims``
-        is None."""
+        """A copy rolled by ``shifts`` along ``dims`` (ints or tuples; None: the flattened tensor)."""
         if dims is not None and self.ndim == 0:
             raise IndexError(f"Dimension specified as {dims} but tensor has no dimensions")
         if dims is None:
@@ -510,8 +509,7 @@ class ShapeMethods:
         return self.repeat((1,) * (self.ndim - len(dims)) + dims)
 
     def repeat_interleave(self, repeats, dim=None, *, output_size=None):
-        """Each element repeated ``repeats`` times (an int or one count per element) along ``dim``;
-        the flattened tensor when ``dim`` is None."""
+        """Each element repeated ``repeats`` times (an int, or a count each) along ``dim`` (None: flat)."""
         x = self.reshape(-1) if dim is None else self
         d = 0 if dim is None else one_dim(dim, x.ndim)
         n = x.shape[d] if x.ndim else 1
