@@ -6,9 +6,12 @@ from . import functional
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import draw_dot, draw_graph
+from . import linalg
+from .ops.indexing import *  # noqa: F401,F403 (gather, scatter, index_select, masked_fill...: __all__ there)
+from .ops.linalg import *  # noqa: F401,F403 (einsum, mm, bmm, tensordot, kron...: __all__ there)
 from .ops.elementwise import maximum, minimum, where
 from .ops.pointwise import *; from .ops.bitwise import *  # noqa: E702,F401,F403 (torch.NAME functions)
-from .ops.shape import cat, stack
+from .ops.shape import *  # noqa: F401,F403 (cat, stack, flip, split, meshgrid...: __all__ there)
 from .ops import reduce as _reduce, scan as _scan, sort as _sort
 from .ops.reduce import *  # noqa: F401,F403  (torch.NAME functions: reductions, scans, sorting)
 from .ops.scan import *  # noqa: F401,F403

@@ -15,6 +15,7 @@ from .engine import Freed, FreedParents, run_backward
 from .ops._util import operand
 from .ops.bitwise import BitwiseMethods
 from .ops.elementwise import ElementwiseMethods
+from .ops.indexing import IndexingMethods
 from .ops.inplace import InplaceMethods
 from .ops.numpy_api import NumpyMethods
 from .ops.linalg import LinalgMethods
@@ -29,7 +30,7 @@ _new = object.__new__
 
 
 class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods, ScanMethods, SortMethods,
-             ShapeMethods, LinalgMethods, InplaceMethods, NumpyMethods, TensorBase):
+             ShapeMethods, IndexingMethods, LinalgMethods, InplaceMethods, NumpyMethods, TensorBase):
     """An n-dimensional array that records operations for backpropagation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``. ``.data`` is the ``np.ndarray``; ``.grad`` a

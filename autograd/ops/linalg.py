@@ -1,10 +1,26 @@
-"""Linear algebra: the matrix product in every form torch allows (1-D, 2-D, batched) and ``linear``."""
+"""Linear algebra: the matrix product in every form torch allows (1-D, 2-D, batched), ``linear``,
+``einsum`` (the primitive most products here are built from), and ``linalg``'s norms, ``det``, ``inv``,
+``solve`` and ``slogdet`` for real float matrices.
+
+``einsum``'s gradient for an operand is another ``einsum``: of the upstream gradient with the other
+operands, with an identity matrix for each repeated index and a ones vector for each index only that
+operand has; so every order of derivative is an ``einsum`` too.
+"""
+import collections
+import numbers
+import string
+
 import numpy as np
 
 from ..primitive import Primitive, TensorBase, call
-from ._util import operand
+from ._util import norm_dims, one_dim, operand, reduce_dims
+from .elementwise import Where
 from .reduce import SumRows
-from .shape import Permute, Reshape
+from .shape import Permute, Reshape, function_of, _many
+
+__all__ = ["einsum", "tensordot", "dot", "vdot", "mv", "mm", "bmm", "outer", "inner", "kron", "cross",
+           "addmm",
+           "addmv", "baddbmm", "matmul", "det", "inverse", "slogdet", "logdet"]
 
 
 def _swap_last(x):
@@ -20,13 +36,12 @@ class MatMul(Primitive):
         if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]:
             return np.matmul(a, b)
         if a.ndim == 0 or b.ndim == 0:
-            raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} "
-                               f"and {b.shape}")
+            raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and "
+                               f"{b.shape}")
         ka = a.shape[-1]
         kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if ka != kb:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
-                             f"({ka} != {kb})")
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({ka} != {kb})")
         try:
             return np.matmul(a, b)
         except ValueError:
@@ -76,8 +91,8 @@ class Linear(Primitive):
         try:
             out = np.matmul(x, w.T)
         except ValueError:
-            raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} "
-                             f"(the input's last dim must be in_features = {w.shape[-1]})") from None
+            raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} (the "
+                             f"input's last dim must be in_features = {w.shape[-1]})") from None
         if b is None:
             return out
         if b.dtype == out.dtype:
@@ -116,14 +131,499 @@ class LinalgMethods:
         """``self @ other``."""
         return self.__matmul__(other)
 
+    def dot(self, other):
+        """The inner product of two 1-D tensors of the same size, a 0-d tensor."""
+        other = _operand(other, self)
+        _expect_dims("dot", (self, 1), (other, 1))
+        if self.shape != other.shape:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{self.numel()}] and src "
+                               f"[{other.numel()}] to have the same number of elements, but got "
+                               f"{self.numel()} and {other.numel()} elements respectively")
+        return MatMul.apply(self, other)
+
+    def vdot(self, other):
+        """``dot`` (the same for real tensors: nothing to conjugate)."""
+        return self.dot(other)
+
+    def mv(self, vec):
+        """``(n, m) @ (m,) -> (n,)``."""
+        vec = _operand(vec, self)
+        _expect_dims("mv", (self, 2), (vec, 1))
+        if self.shape[1] != vec.shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat "
+                               f"({self.shape[0]}x{self.shape[1]}), vec ({vec.shape[0]})")
+        return MatMul.apply(self, vec)
+
+    def mm(self, mat2):
+        """``(n, k) @ (k, m) -> (n, m)``."""
+        mat2 = _operand(mat2, self)
+        _expect_dims("mm", (self, 2), (mat2, 2))
+        if self.shape[1] != mat2.shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x{self.shape[1]} "
+                               f"and {mat2.shape[0]}x{mat2.shape[1]})")
+        return MatMul.apply(self, mat2)
+
+    def bmm(self, mat2):
+        """``(b, n, k) @ (b, k, m) -> (b, n, m)`` (no broadcasting)."""
+        mat2 = _operand(mat2, self)
+        _expect_dims("bmm", (self, 3), (mat2, 3))
+        if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
+            raise RuntimeError(f"bmm: shapes {list(self.shape)} and {list(mat2.shape)} cannot be multiplied "
+                               "as batches of matrices")
+        return MatMul.apply(self, mat2)
+
+    def outer(self, vec2):
+        """``(n,) x (m,) -> (n, m)``: ``self[i] * vec2[j]``."""
+        vec2 = _operand(vec2, self)
+        _expect_dims("outer", (self, 1), (vec2, 1))
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
+
+    def inner(self, other):
+        """The sum over the last dims: ``(*a, n), (*b, n) -> (*a, *b)``; a product with a 0-d tensor."""
+        other = _operand(other, self)
+        if self.ndim == 0 or other.ndim == 0:
+            return self * other
+        if self.shape[-1] != other.shape[-1]:
+            raise RuntimeError("inner() the last dimension must match on both input tensors but got shapes "
+                               f"{list(self.shape)} and {list(other.shape)}")
+        return tensordot(self, other, ([-1], [-1]))
+
+    def kron(self, other):
+        """The Kronecker product: block ``i`` is ``self[i] * other`` (shapes multiply dim by dim)."""
+        other = _operand(other, self)
+        nd = max(self.ndim, other.ndim)
+        sa = (1,) * (nd - self.ndim) + self.shape
+        sb = (1,) * (nd - other.ndim) + other.shape
+        a = self.reshape(sum(((n, 1) for n in sa), ()))
+        b = other.reshape(sum(((1, n) for n in sb), ()))
+        return (a * b).reshape(tuple(m * n for m, n in zip(sa, sb)))
+
+    def cross(self, other, dim=None):
+        """The cross product of 3-vectors along ``dim`` (None: the first dim of size 3), broadcast."""
+        a, b = _broadcast_pair(self, _operand(other, self), "cross")
+        if dim is None:
+            dim = next((i for i, n in enumerate(a.shape) if n == 3), None)
+            if dim is None:
+                raise RuntimeError(f"no dimension of size 3 in input of shape {list(a.shape)}")
+        d = one_dim(dim, a.ndim)
+        if a.ndim == 0 or a.shape[d] != 3:
+            raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got shapes "
+                               f"{list(self.shape)} and {list(other.shape)}")
+        (a0, a1, a2), (b0, b1, b2) = a.unbind(d), b.unbind(d)
+        return _stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """``beta * self + alpha * (mat1 @ mat2)`` (``self`` ignored when ``beta`` is 0, as torch)."""
+        return _scaled_sum(self, _operand(mat1, self).mm(mat2), beta, alpha, "addmm")
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        """``beta * self + alpha * (mat @ vec)``."""
+        return _scaled_sum(self, _operand(mat, self).mv(vec), beta, alpha, "addmv")
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """``beta * self + alpha * bmm(batch1, batch2)``."""
+        return _scaled_sum(self, _operand(batch1, self).bmm(batch2), beta, alpha, "baddbmm")
+
+    def det(self):
+        """The determinant of each square matrix: ``(*, n, n) -> (*)``."""
+        return Det.apply(_square(self, "linalg.det"))
+
+    def inverse(self):
+        """The inverse of each square matrix: ``(*, n, n)`` (RuntimeError when singular)."""
+        return Inv.apply(_square(self, "linalg.inv"))
+
+    def slogdet(self):
+        """``(sign, logabsdet)`` of each square matrix's determinant (a named tuple; ``sign`` has no grad)."""
+        a = _square(self, "linalg.slogdet")
+        logabs = LogAbsDet.apply(a)
+        sign = a._wrap(np.asarray(np.linalg.slogdet(a._data)[0], dtype=a.dtype))
+        # in the graph with a zero gradient, as torch's sign
+        return SlogdetResult(Where.apply(a._wrap(np.zeros((), dtype=bool)), logabs, sign), logabs)
+
+    def logdet(self):
+        """``log(det)``: nan for a negative determinant, as torch."""
+        sign, logabs = self.slogdet()
+        nan = sign._wrap(np.asarray(np.nan, dtype=self.dtype))
+        return Where.apply(sign._wrap(sign._data < 0), nan, logabs)
+
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` in one node: ``(..., in)``, ``(out, in)``, ``(out,)`` -> ``(..., out)``."""
     if not isinstance(weight, TensorBase):
         weight = input._constant(weight)
     if weight._data.ndim != 2 or input._data.ndim == 0:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features) and input at least 1-D, "
+        raise ValueError("linear: weight must be 2-D (out_features, in_features) and input at least 1-D, "
                          f"got shapes {weight.shape} and {input.shape}")
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias if isinstance(bias, TensorBase) else input._constant(bias))
+
+
+# -- einsum --------------------------------------------------------------------------------------------
+def _parse_einsum(equation, shapes):
+    """``equation`` for operands of ``shapes`` as explicit letters: ``(inputs, output)``, lists of letters
+    (ellipses spelled out; a broadcast size-1 ellipsis dim gets a letter of its own, so it is summed)."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise RuntimeError(f"einsum(): {len(terms)} operands in the equation {equation!r} but {len(shapes)} "
+                           "given")
+    used = set(eq) - set(".,->")
+    bad = [c for c in used if c not in string.ascii_letters]
+    if bad:
+        raise RuntimeError(f"einsum(): invalid subscript {bad[0]!r} in {equation!r}: subscripts are letters")
+    free = iter(c for c in string.ascii_letters if c not in used)
+    ell_dims = []
+    for term, shape in zip(terms, shapes):
+        named = len(term.replace("...", ""))
+        if ("..." in term and named > len(shape)) or ("..." not in term and named != len(shape)):
+            raise RuntimeError(f"einsum(): the subscripts {term!r} do not match an operand of shape "
+                               f"{tuple(shape)}")
+        ell_dims.append(len(shape) - named if "..." in term else 0)
+    try:
+        ell_shape = np.broadcast_shapes(*[tuple(s[term.index("..."):term.index("...") + k])
+                                          for term, s, k in zip(terms, shapes, ell_dims) if "..." in term])
+    except ValueError:
+        raise RuntimeError(f"einsum(): the ellipsis dims of shapes {[tuple(s) for s in shapes]} cannot be "
+                           "broadcast together") from None
+    ell = [next(free) for _ in ell_shape]
+    inputs = []
+    for term, shape, k in zip(terms, shapes, ell_dims):
+        head, _, tail = term.partition("...")
+        mine = []
+        if "..." in term:
+            start = len(head)
+            for j, letter in enumerate(ell[len(ell) - k:]):
+                stretched = shape[start + j] == 1 and ell_shape[len(ell) - k + j] != 1
+                mine.append(next(free) if stretched else letter)
+        inputs.append(list(head) + mine + list(tail))
+    if arrow:
+        head, _, tail = rhs.partition("...")
+        output = list(head) + (ell if "..." in rhs else []) + list(tail)
+    else:
+        counts = collections.Counter(c for term in terms for c in term.replace("...", ""))
+        output = ell + sorted(c for c in counts if counts[c] == 1)
+    _check_einsum_sizes(equation, inputs, output, shapes)
+    return inputs, output
+
+
+def _check_einsum_sizes(equation, inputs, output, shapes):
+    sizes = {}
+    for letters, shape in zip(inputs, shapes):
+        for c, n in zip(letters, shape):
+            if sizes.setdefault(c, n) != n:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for an operand of shape "
+                                   f"{tuple(shape)} which does not match the previously seen size {sizes[c]} "
+                                   f"({equation!r})")
+    if len(set(output)) != len(output) or any(c not in sizes for c in output):
+        raise RuntimeError(f"einsum(): the output subscripts of {equation!r} must appear once and in an "
+                           f"input")
+
+
+def _spell(inputs, output):
+    return ",".join("".join(t) for t in inputs) + "->" + "".join(output)
+
+
+class Einsum(Primitive):
+    """``np.einsum(equation, *operands)``; ``equation`` is explicit (letters only, an output given)."""
+
+    name = "einsum"
+
+    def forward(self, *arrays):
+        # NumPy's path search (BLAS for pairwise contractions) pays off for several or large operands
+        big = len(arrays) > 2 or any(x.size > 4096 for x in arrays)
+        return np.einsum(self.equation, *arrays, optimize=big)
+
+    def backward(self, g, out, *inputs):
+        lhs, rhs = self.equation.split("->")
+        terms = lhs.split(",")
+        return [self._grad(i, terms, rhs, g, inputs) if self.needs[i] else None for i in range(len(inputs))]
+
+    def _grad(self, i, terms, rhs, g, inputs):
+        """The gradient for operand ``i``: an einsum of ``g``, the other operands and constants."""
+        sizes = {c: n for t, x in zip(terms, inputs) for c, n in zip(t, x.shape)}
+        others = [rhs] + [t for j, t in enumerate(terms) if j != i]
+        arrays = [g] + [x for j, x in enumerate(inputs) if j != i]
+        have = set("".join(others))
+        taken = set("".join(terms) + rhs)
+        free = iter(c for c in string.ascii_letters if c not in taken)
+        target = []
+        for c in terms[i]:
+            if c in target:  # a repeated index: a fresh letter, tied to c by an identity matrix
+                fresh = next(free)
+                others.append(c + fresh)
+                arrays.append(np.eye(sizes[c], dtype=g.dtype))
+                target.append(fresh)
+                continue
+            if c not in have:  # an index only this operand has: the gradient is constant along it
+                others.append(c)
+                arrays.append(np.ones(sizes[c], dtype=g.dtype))
+                have.add(c)
+            target.append(c)
+        return call(Einsum, *arrays, equation=",".join(others) + "->" + "".join(target))
+
+
+def einsum(equation, *operands):
+    """Einstein summation as ``torch.einsum``: ``einsum("ij,jk->ik", a, b)``; ellipses, repeated indices
+    and the implicit output (indices seen once, sorted) as torch; operands may be given as one list."""
+    tensors = _many(operands)
+    inputs, output = _parse_einsum(equation, [t.shape for t in tensors])
+    return Einsum.apply(*tensors, equation=_spell(inputs, output))
+
+
+def tensordot(a, b, dims=2):
+    """Sum of products over ``dims``: an int ``n`` (a's last ``n`` dims with b's first ``n``), or two lists
+    of dims ``([a dims], [b dims])``."""
+    b = _operand(b, a)
+    if isinstance(dims, TensorBase):
+        dims = dims._data.tolist()
+    if isinstance(dims, numbers.Integral):
+        if dims < 0 or dims > min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot expects dims between 0 and {min(a.ndim, b.ndim)}, got {dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, numbers.Integral) else list(d) for d in dims)
+        da, db = [one_dim(d, a.ndim) for d in da], [one_dim(d, b.ndim) for d in db]
+    if len(da) != len(db) or any(a.shape[i] != b.shape[j] for i, j in zip(da, db)):
+        raise RuntimeError(f"tensordot: contracted dimensions {da} of shape {list(a.shape)} and {db} of "
+                           f"shape {list(b.shape)} do not match")
+    letters = iter(string.ascii_letters)
+    ta = [next(letters) for _ in range(a.ndim)]
+    tb = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(da, db):
+        tb[j] = ta[i]
+    out = [c for i, c in enumerate(ta) if i not in da] + [c for j, c in enumerate(tb) if j not in db]
+    return Einsum.apply(a, b, equation=_spell([ta, tb], out))
+
+
+def _operand(x, like):
+    t = operand(x, like)
+    if t is None:
+        raise TypeError(f"expected a Tensor, got {type(x).__name__}")
+    return t
+
+
+def _expect_dims(fn, *pairs):
+    for t, n in pairs:
+        if t.ndim != n:
+            raise RuntimeError(f"{fn}: expected {'-'.join(str(n) for _, n in pairs)}-D tensors, got shapes "
+                               f"{[list(t.shape) for t, _ in pairs]}")
+
+
+def _broadcast_pair(a, b, fn):
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise RuntimeError(f"{fn}: shapes {list(a.shape)} and {list(b.shape)} cannot be broadcast") from None
+    return a.expand(shape), b.expand(shape)
+
+
+def _stack(tensors, dim):
+    from .shape import stack
+    return stack(tensors, dim)
+
+
+def _scaled_sum(input, product, beta, alpha, fn):
+    """``beta * input + alpha * product``; ``input`` only broadcast to ``product``'s shape, and ignored
+    (zero gradient, its nan/inf not propagated) when ``beta`` is 0."""
+    input = _operand(input, product)
+    try:
+        fits = np.broadcast_shapes(input.shape, product.shape) == product.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"{fn}: the input of shape {list(input.shape)} can not be broadcast to the "
+                           f"product's shape {list(product.shape)}")
+    out = product if alpha == 1 else product * alpha
+    if beta == 0:
+        zero = input._wrap(np.zeros((), dtype=input.dtype))
+        return out + Where.apply(input._wrap(np.zeros((), dtype=bool)), input, zero)
+    return out + (input if beta == 1 else input * beta)
+
+
+def _square(a, fn):
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"{fn}: A must be batches of square matrices, but got shape {list(a.shape)}")
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"{fn}: Expected a floating point tensor as input. Got {a.dtype}")
+    return a
+
+
+SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
+
+
+class Det(Primitive):
+    """The determinant of each matrix: ``(*, n, n) -> (*)``; gradient ``g det(A) A⁻ᵀ``."""
+
+    name = "det"
+    saves_output = True
+
+    def forward(self, a):
+        return np.asarray(np.linalg.det(a))
+
+    def backward(self, g, out, a):
+        return (call(Reshape, g * out, shape=out.shape + (1, 1)) * _swap_last(call(Inv, a)),)
+
+
+class LogAbsDet(Primitive):
+    """``log|det(A)|`` of each matrix; gradient ``g A⁻ᵀ``."""
+
+    name = "slogdet"
+
+    def forward(self, a):
+        return np.asarray(np.linalg.slogdet(a)[1])
+
+    def backward(self, g, out, a):
+        return (call(Reshape, g, shape=g.shape + (1, 1)) * _swap_last(call(Inv, a)),)
+
+
+class Inv(Primitive):
+    """The inverse of each matrix; gradient ``-A⁻ᵀ g A⁻ᵀ``."""
+
+    name = "inverse"
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, a):
+        try:
+            return np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            raise RuntimeError(f"linalg.inv: The input matrix of shape {list(a.shape)} is singular, the "
+                               "inversion could not be completed") from None
+
+    def backward(self, g, out, a):
+        t = _swap_last(out)
+        return (-(t @ g @ t),)
+
+
+class Solve(Primitive):
+    """``X`` with ``A X = B``: ``(*, n, n), (*, n, k) -> (*, n, k)``; ``gB = A⁻ᵀ g``, ``gA = -gB Xᵀ``"""
+
+    name = "solve"
+    saves_output = True
+
+    def forward(self, a, b):
+        try:
+            return np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:
+            raise RuntimeError("linalg.solve: The solver failed because the input matrix of shape "
+                               f"{list(a.shape)} is singular.") from None
+
+    def backward(self, g, out, a, b):
+        gb = call(Solve, _swap_last(a), g)
+        return (-(gb @ _swap_last(out)) if self.needs[0] else None), gb
+
+
+for _name in ("dot", "vdot", "mv", "mm", "bmm", "outer", "inner", "kron", "cross", "addmm", "addmv",
+              "baddbmm",
+              "matmul", "det", "inverse", "slogdet", "logdet"):
+    globals()[_name] = function_of(getattr(LinalgMethods, _name))
+del _name
+
+
+# -- torch.linalg: norms, det, inv, solve, slogdet ---------------------------------------------------------
+def _float(x, dtype, fn):
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{fn}: Expected a floating point tensor as input. Got {x.dtype}")
+    return x
+
+
+def _root(s, p):
+    """``s ** (1 / p)`` with a zero gradient where ``s`` is 0 (torch's norm gradient at the zero vector)."""
+    zero = s._wrap(s._data == 0)
+    if not zero._data.any():
+        return s.sqrt() if p == 2 else s ** (1.0 / p)
+    one = s._wrap(np.ones((), dtype=s.dtype))
+    safe = Where.apply(zero, one, s)
+    root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
+    return Where.apply(zero, s._wrap(np.zeros((), dtype=s.dtype)), root)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """``sum(|x| ** ord) ** (1 / ord)`` over ``dim`` (all dims when None); ``ord`` may be inf, -inf or 0."""
+    x = _float(x, dtype, "linalg.vector_norm")
+    axes = reduce_dims(dim, x.ndim)
+    if ord == float("inf"):
+        return x.abs().amax(dim=axes, keepdim=keepdim)
+    if ord == float("-inf"):
+        return x.abs().amin(dim=axes, keepdim=keepdim)
+    if ord == 0:  # the count of non-zeros, with a zero gradient
+        zero = Where.apply(x._wrap(np.zeros((), dtype=bool)), x, x._wrap(np.zeros((), dtype=x.dtype)))
+        ones = Where.apply(x._wrap(x._data != 0), x._wrap(np.ones((), dtype=x.dtype)), zero)
+        return ones.sum(axes, keepdim)
+    if ord == 1:
+        return x.abs().sum(axes, keepdim)
+    if ord == 2:
+        return _root((x * x).sum(axes, keepdim), 2)
+    return _root((x.abs() ** float(ord)).sum(axes, keepdim), float(ord))
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """The matrix norm of the planes ``dim``: ``"fro"``, or ``1``/``-1`` (max/min column sum of ``|A|``),
+    ``inf``/``-inf`` (max/min row sum). ``"nuc"`` and ``2``/``-2`` (singular values) are not supported."""
+    A = _float(A, dtype, "linalg.matrix_norm")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions, got "
+                           f"shape {list(A.shape)}")
+    d0, d1 = (one_dim(d, A.ndim) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different, got {dim}")
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    inf = float("inf")
+    if ord not in (1, -1, inf, -inf):
+        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} (singular values) is not supported; use "
+                                  "'fro', 1, -1, inf or -inf")
+    summed, kept = (d0, d1) if ord in (1, -1) else (d1, d0)
+    sums = A.abs().sum(summed, keepdim=True)
+    out = sums.amax(kept, keepdim=True) if ord > 0 else sums.amin(kept, keepdim=True)
+    return out if keepdim else out.squeeze((d0, d1))
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """A vector norm (``dim`` an int, or ``A`` 1-D) or a matrix norm (``dim`` a pair, or ``A`` 2-D); with
+    neither ``ord`` nor ``dim``, the 2-norm of the flattened tensor."""
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+        if len(dims) == 1:
+            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+        if len(dims) == 2:
+            return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dims)}")
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if A.ndim == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    if A.ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
+                       f"{A.ndim}D")
+
+
+def inv(A):
+    """The inverse of each square matrix ``(*, n, n)``; RuntimeError when one is singular."""
+    return A.inverse()
+
+
+def solve(A, B, *, left=True):
+    """``X`` with ``A X = B`` (``X A = B`` when ``left=False``); ``B`` is ``(*, n, k)`` or ``(*, n)``."""
+    A = _square(A, "linalg.solve")
+    B = _operand(B, A)
+    if not left:
+        return solve(A.mT, B.mT).mT
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+    Bm = B.unsqueeze(-1) if vector else B
+    if Bm.ndim < 2 or Bm.shape[-2] != A.shape[-1]:
+        raise RuntimeError("linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({list(A.shape)} and {list(B.shape)})")
+    try:
+        batch = np.broadcast_shapes(A.shape[:-2], Bm.shape[:-2])
+    except ValueError:
+        raise RuntimeError(f"linalg.solve: the batch dims of A {list(A.shape)} and B {list(B.shape)} cannot "
+                           "be broadcast") from None
+    A = A.expand(batch + A.shape[-2:])
+    X = Solve.apply(A, Bm.expand(batch + Bm.shape[-2:]))
+    return X.squeeze(-1) if vector else X
