@@ -13,7 +13,7 @@ import string
 import numpy as np
 
 from ..primitive import Primitive, TensorBase, call
-from ._util import norm_dims, one_dim, operand, reduce_dims
+from ._util import one_dim, operand, reduce_dims
 from .elementwise import Where
 from .reduce import SumRows
 from .shape import Permute, Reshape, function_of, _many
