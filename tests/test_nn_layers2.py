@@ -160,9 +160,9 @@ for train in (True, False):
     layer(f"InstanceNorm2d-{train}", lambda m: m.InstanceNorm2d(4, affine=True, track_running_stats=True), X4,
           train=train)
     layer(f"InstanceNorm1d-{train}", lambda m: m.InstanceNorm1d(4), X3, train=train)
-    layer(f"Dropout-eval-{train}", lambda m: m.Sequential(m.Dropout1d(0.3), m.Dropout2d(0.2), m.AlphaDropout(0.1)),
-          X3, train=False)
     layer(f"LSTM-{train}", lambda m: m.LSTM(3, 4, num_layers=2, bidirectional=True), rn(5, 2, 3), train=train)
+layer("Dropout1d-eval", lambda m: m.Sequential(m.Dropout1d(0.3), m.AlphaDropout(0.1)), X3, train=False)
+layer("Dropout2d-eval", lambda m: m.Dropout2d(0.3), X4, train=False)
 layer("InstanceNorm2d-unbatched", lambda m: m.InstanceNorm2d(4), rn(4, 5, 6))
 layer("GroupNorm", lambda m: m.GroupNorm(2, 4), X4)
 layer("GroupNorm-noaffine", lambda m: m.GroupNorm(4, 4, eps=1e-3, affine=False), X3)
@@ -248,3 +248,157 @@ layer("CrossEntropyLoss-NCd-fused", lambda m: m.CrossEntropyLoss(reduction="none
 @pytest.mark.parametrize("make, arrays, kw", LAYERS)
 def test_layer_matches_torch(make, arrays, kw):
     check_twin(make, *arrays, **kw)
+
+
+# -- default initialisation: torch's distributions ----------------------------------------------------
+def _bound_check(p, bound):
+    a = p.detach().numpy()
+    assert np.abs(a).max() <= bound + 1e-7
+    assert np.abs(a).max() > 0.9 * bound  # fills the range (thousands of draws)
+    assert abs(a.std() - bound / math.sqrt(3)) < 0.1 * bound
+
+
+INITS = [
+    ("Conv2d-groups", lambda: nn.Conv2d(8, 64, 5, groups=4), {"weight": 1 / math.sqrt(2 * 25),
+                                                             "bias": 1 / math.sqrt(2 * 25)}),
+    ("Conv1d", lambda: nn.Conv1d(6, 200, 3), {"weight": 1 / math.sqrt(18), "bias": 1 / math.sqrt(18)}),
+    ("ConvTranspose2d", lambda: nn.ConvTranspose2d(40, 60, 3, groups=2),
+     {"weight": 1 / math.sqrt(30 * 9), "bias": 1 / math.sqrt(30 * 9)}),
+    ("LSTM", lambda: nn.LSTM(10, 20, num_layers=2), {n: 1 / math.sqrt(20) for n in
+                                                    ("weight_ih_l0", "weight_hh_l1", "bias_ih_l1")}),
+    ("GRUCell", lambda: nn.GRUCell(10, 30), {"weight_ih": 1 / math.sqrt(30), "bias_hh": 1 / math.sqrt(30)}),
+    ("Bilinear", lambda: nn.Bilinear(9, 20, 30), {"weight": 1 / 3, "bias": 1 / 3}),
+    ("MultiheadAttention", lambda: nn.MultiheadAttention(64, 4), {"in_proj_weight": math.sqrt(6 / (64 + 192))}),
+]
+
+
+@pytest.mark.parametrize("make, bounds", [pytest.param(m, b, id=n) for n, m, b in INITS])
+def test_default_initialisation(make, bounds):
+    autograd.manual_seed(0)
+    mod = make()
+    params = dict(mod.named_parameters())
+    for name, bound in bounds.items():
+        if params[name].numel() >= 30:
+            _bound_check(params[name], bound)
+
+
+def test_constant_initialisation():
+    mha = nn.MultiheadAttention(8, 2)
+    assert not mha.in_proj_bias.detach().numpy().any() and not mha.out_proj.bias.detach().numpy().any()
+    assert (nn.PReLU(3).weight.detach().numpy() == np.float32(0.25)).all()
+    emb = nn.Embedding(5, 3, padding_idx=-2)
+    assert emb.padding_idx == 3 and not emb.weight.detach().numpy()[3].any()
+    gn = nn.GroupNorm(2, 4)
+    assert (gn.weight.detach().numpy() == 1).all() and not gn.bias.detach().numpy().any()
+    assert nn.InstanceNorm2d(3).weight is None and nn.InstanceNorm2d(3).running_mean is None
+    assert list(nn.LSTM(2, 3, bidirectional=True).state_dict()) == list(
+        tnn.LSTM(2, 3, bidirectional=True).state_dict())
+    assert list(nn.TransformerEncoderLayer(8, 2, 16).state_dict()) == list(
+        tnn.TransformerEncoderLayer(8, 2, 16).state_dict())
+
+
+# -- random layers in training mode -------------------------------------------------------------------
+def test_feature_dropout_zeroes_whole_channels():
+    autograd.manual_seed(3)
+    x = np.ones((64, 16, 5, 4))
+    y = nn.Dropout2d(0.25)(x).detach().numpy()
+    per_channel = y.reshape(64, 16, -1)
+    assert np.all((per_channel == 0).all(-1) | (per_channel == 1 / 0.75).all(-1))
+    assert abs((per_channel[..., 0] == 0).mean() - 0.25) < 0.05
+    y1 = nn.Dropout1d(0.5)(np.ones((32, 8, 7))).detach().numpy()
+    assert np.all((y1 == 0).all(-1) | (y1 == 2.0).all(-1))
+
+
+def test_alpha_dropout_keeps_selu_statistics():
+    autograd.manual_seed(4)
+    x = Tensor(R.standard_normal((200, 500)))
+    y = nn.AlphaDropout(0.2)(nn.SELU()(x)).detach().numpy()
+    assert abs(y.mean()) < 0.02 and abs(y.std() - 1) < 0.02
+    assert nn.AlphaDropout(0.2).eval()(x) is x
+
+
+def test_rrelu_training_slopes_in_range():
+    autograd.manual_seed(5)
+    x = -np.ones((1000,))
+    y = -nn.RReLU(0.1, 0.3)(x).detach().numpy()
+    assert y.min() >= 0.1 and y.max() <= 0.3 and y.std() > 0.04
+
+
+def test_lstm_dropout_between_layers_only_in_training():
+    autograd.manual_seed(6)
+    m = nn.LSTM(3, 5, num_layers=2, dropout=0.9)
+    x = R.standard_normal((4, 2, 3))
+    a, b = m(x)[0].detach().numpy(), m(x)[0].detach().numpy()
+    assert not np.allclose(a, b)
+    m.eval()
+    np.testing.assert_array_equal(m(x)[0].detach().numpy(), m(x)[0].detach().numpy())
+
+
+# -- errors: torch's exception types, messages naming the shapes ----------------------------------------
+ERRORS = [
+    ("conv2d-rank", lambda: nn.Conv2d(2, 3, 3)(np.ones((2, 5, 5, 5, 1))), RuntimeError, r"4-D.*\(2, 5, 5, 5, 1\)"),
+    ("conv1d-rank", lambda: nn.Conv1d(2, 3, 3)(np.ones((5,))), RuntimeError, r"3-D.*\(5,\)"),
+    ("conv2d-kernel-too-large", lambda: nn.Conv2d(1, 1, 4)(np.ones((1, 1, 3, 5))), RuntimeError,
+     r"larger than the padded input \(3, 5\)"),
+    ("conv2d-channels", lambda: nn.Conv2d(3, 6, 3, groups=3)(np.ones((1, 6, 5, 5))), RuntimeError, "groups=3"),
+    ("conv-kernel-0", lambda: nn.Conv2d(1, 1, 0), ValueError, "kernel_size"),
+    ("conv-stride-0", lambda: nn.Conv1d(1, 1, 2, stride=0), ValueError, "stride"),
+    ("conv-groups", lambda: nn.Conv2d(3, 4, 3, groups=2), ValueError, "divisible by groups"),
+    ("conv-same-strided", lambda: nn.Conv2d(3, 4, 3, stride=2, padding="same"), ValueError, "strided"),
+    ("f-conv-stride-0", lambda: nn.functional.conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2)), stride=0),
+     RuntimeError, "stride"),
+    ("maxpool-kernel-0", lambda: nn.MaxPool2d(0)(np.ones((1, 1, 4, 4))), RuntimeError, "kernel_size"),
+    ("maxpool-stride-0", lambda: nn.functional.max_pool1d(np.ones((1, 1, 4)), 2, stride=0), RuntimeError,
+     "stride"),
+    ("maxpool-too-large", lambda: nn.MaxPool2d(5)(np.ones((1, 1, 4, 6))), RuntimeError, "too small"),
+    ("maxpool-pad", lambda: nn.MaxPool2d(2, padding=2)(np.ones((1, 1, 4, 4))), RuntimeError, "half of"),
+    ("maxpool-rank", lambda: nn.MaxPool1d(2)(np.ones((1, 1, 4, 4))), RuntimeError, r"\(1, 1, 4, 4\)"),
+    ("avgpool-too-large", lambda: nn.AvgPool1d(5)(np.ones((1, 1, 4))), RuntimeError, "too small"),
+    ("embedding-negative", lambda: nn.Embedding(4, 2)(np.array([0, -1])), IndexError, "index -1 .*4 embeddings"),
+    ("embedding-too-big", lambda: nn.Embedding(4, 2)(np.array([4])), IndexError, "index 4"),
+    ("batchnorm2d-rank", lambda: nn.BatchNorm2d(3)(np.ones((2, 3, 4))), ValueError, r"expected 4D input \(got 3D"),
+    ("batchnorm2d-one-value", lambda: nn.BatchNorm2d(3)(np.ones((1, 3, 1, 1))), ValueError, "more than 1 value"),
+    ("groupnorm", lambda: nn.GroupNorm(3, 4), ValueError, "divisible"),
+    ("lstm-input-size", lambda: nn.LSTM(3, 4)(np.ones((5, 2, 2))), RuntimeError, "Expected 3, got 2"),
+    ("lstm-rank", lambda: nn.LSTM(3, 4)(np.ones((5,))), ValueError, "2D or 3D"),
+    ("gru-h0", lambda: nn.GRU(3, 4)(np.ones((5, 2, 3)), np.zeros((1, 3, 4))), RuntimeError,
+     r"Expected hidden size \(1, 2, 4\)"),
+    ("mha-heads", lambda: nn.MultiheadAttention(6, 4), AssertionError, "divisible"),
+    ("pad-reflect", lambda: nn.functional.pad(np.ones((1, 1, 3)), (3, 0), mode="reflect"), RuntimeError,
+     r"padding \(3, 0\)"),
+    ("pad-odd", lambda: nn.functional.pad(np.ones((1, 3)), (1,)), RuntimeError, "divisible by 2"),
+    ("interpolate-mode", lambda: nn.functional.interpolate(np.ones((1, 1, 3)), size=4, mode="bilinear"),
+     ValueError, "4-D"),
+    ("dropout1d-rank", lambda: nn.functional.dropout1d(np.ones((1, 2, 3, 4))), RuntimeError, r"\(1, 2, 3, 4\)"),
+    ("glu-odd", lambda: nn.GLU()(np.ones((2, 3))), RuntimeError, "even"),
+    ("one_hot-negative", lambda: nn.functional.one_hot(np.array([1, -1])), RuntimeError, "non-negative"),
+    ("unpool-indices", lambda: nn.functional.max_unpool2d(np.ones((1, 1, 2, 2)), np.full((1, 1, 2, 2), 16), 2),
+     RuntimeError, "invalid max index 16"),
+]
+
+
+@pytest.mark.parametrize("fn, exc, match", [pytest.param(f, e, m, id=n) for n, f, e, m in ERRORS])
+def test_errors_as_torch(fn, exc, match):
+    with pytest.raises(exc, match=match):
+        fn()
+
+
+TORCH_ERRORS = [  # the same calls raise the same exception type in torch
+    lambda m, F: m.Conv2d(1, 1, 4)(torch.ones((1, 1, 3, 5)) if m is tnn else np.ones((1, 1, 3, 5))),
+    lambda m, F: m.Embedding(4, 2)(torch.tensor([0, -1]) if m is tnn else np.array([0, -1])),
+    lambda m, F: m.MaxPool2d(5)(torch.ones((1, 1, 4, 6)) if m is tnn else np.ones((1, 1, 4, 6))),
+    lambda m, F: m.LSTM(3, 4)(torch.ones((5, 2, 2)) if m is tnn else np.ones((5, 2, 2))),
+    lambda m, F: F.pad(torch.ones((1, 1, 3)) if m is tnn else np.ones((1, 1, 3)), (3, 0), mode="reflect"),
+    lambda m, F: F.one_hot(torch.tensor([1, -1]) if m is tnn else np.array([1, -1])),
+]
+
+
+@pytest.mark.parametrize("call", TORCH_ERRORS)
+def test_error_types_match_torch(call):
+    with pytest.raises(Exception) as theirs:
+        call(tnn, TF)
+    with pytest.raises(type(theirs.value)):
+        call(nn, nn.functional)
+
+
+TF = torch.nn.functional

@@ -16,7 +16,7 @@ from .shape import IndexAdd
 
 
 class PadError(RuntimeError, ValueError):
-    """torch's RuntimeError for bad ``pad`` arguments (also a ValueError)."""
+    """torch's RuntimeError for bad arguments (shapes, padding sizes); also a ValueError."""
 
 
 # -- pad ----------------------------------------------------------------------------------------------
@@ -289,7 +289,7 @@ def _dropout(x, p, training, mask_shape):
 def _feature_dropout(input, p, training, nd, name):
     x = input
     if x.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{name}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {x.shape}")
+        raise PadError(f"{name}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {x.shape}")
     lead = 1 if x.ndim == nd + 1 else 2
     return _dropout(x, p, training, x.shape[:lead] + (1,) * nd)
 
