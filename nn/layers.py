@@ -5,7 +5,6 @@ import math
 import numpy as np
 
 from autograd import cat, no_grad, stack
-from autograd.ops import pair as _pair
 
 from . import functional as F
 from . import init

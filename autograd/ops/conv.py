@@ -36,11 +36,6 @@ def _nhwc_padded(x, ph, pw):
     return xp
 
 
-def _out_size(size, k, s, p, d):
-    """Output length of a convolution or pooling window along one dim."""
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
-
-
 def _cols(x, kh, kw, stride, padding, dilation=(1, 1)):
     """The im2col matrix ``(N*Ho*Wo, kh*kw*C)`` (columns ordered kh, kw, C) and ``(N, Ho, Wo)``."""
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
@@ -313,10 +308,6 @@ def _batched(x, nd, name):
         raise ShapeError(f"{name}: expected a {nd + 1}-D {dims} or {nd + 2}-D (N, {dims[1:]} input, got "
                          f"shape {x.shape}")
     return x, False
-
-
-def _batched4(x, name):
-    return _batched(x, 2, name)
 
 
 def _ints(v, nd, name, lo):

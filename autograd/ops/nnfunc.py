@@ -323,10 +323,11 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 # -- normalisation ------------------------------------------------------------------------------------
 def _affine(y, weight, bias, shape):
+    """``y * weight + bias`` with the per-channel (or per-element) parameters reshaped to ``shape``."""
     if weight is not None:
-        y = y * y._constant(weight).reshape(shape) if not isinstance(weight, TensorBase) else y * weight.reshape(shape)
+        y = y * y._constant(weight).reshape(shape)
     if bias is not None:
-        y = y + (bias.reshape(shape) if isinstance(bias, TensorBase) else y._constant(bias).reshape(shape))
+        y = y + y._constant(bias).reshape(shape)
     return y
 
 
