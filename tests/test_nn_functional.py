@@ -262,3 +262,52 @@ case("cross_entropy-unbatched", lambda x, t: F(x).cross_entropy(x, t), rn(4), np
 @pytest.mark.parametrize("fn, arrays, second, rtol", CASES)
 def test_matches_torch(fn, arrays, second, rtol):
     assert_grads_match_torch(fn, *arrays, second_order=second, rtol=rtol, atol=1e-9)
+
+
+# -- random shapes and arguments (Hypothesis), including empty batches ----------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@st.composite
+def conv_setups(draw):
+    n, groups = draw(st.integers(0, 2)), draw(st.integers(1, 3))
+    cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride, dilation, padding = (draw(st.integers(1, 3)) for _ in range(3))
+    padding = min(padding, 2)
+    h = draw(st.integers(dilation * (k[0] - 1) + 1 - 2 * padding, 7).filter(lambda v: v >= 1))
+    w = draw(st.integers(dilation * (k[1] - 1) + 1 - 2 * padding, 7).filter(lambda v: v >= 1))
+    return (n, cin, h, w), (cout, cin // groups) + k, dict(stride=stride, padding=padding, dilation=dilation,
+                                                           groups=groups)
+
+
+@settings(max_examples=30, deadline=None)
+@given(conv_setups(), st.booleans())
+def test_conv2d_random_arguments(setup, transposed):
+    x_shape, w_shape, kw = setup
+    rng = np.random.default_rng(sum(x_shape) + sum(w_shape))
+    if transposed:
+        s, p, d = kw["stride"], kw["padding"], kw["dilation"]
+        if min((n - 1) * s - 2 * p + d * (k - 1) for n, k in zip(x_shape[2:], w_shape[2:])) < 0:
+            return  # no output (torch raises too)
+        w_shape = (x_shape[1], w_shape[0] // kw["groups"]) + w_shape[2:]
+        assert_grads_match_torch(lambda x, w: F(x).conv_transpose2d(x, w, **kw), rng.standard_normal(x_shape),
+                                 rng.standard_normal(w_shape), second_order=True, atol=1e-9)
+    else:
+        assert_grads_match_torch(lambda x, w: F(x).conv2d(x, w, **kw), rng.standard_normal(x_shape),
+                                 rng.standard_normal(w_shape), second_order=True, atol=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(0, 1),
+       st.integers(1, 2), st.booleans(), st.integers(3, 8), st.integers(3, 8))
+def test_pools_random_arguments(n, kh, kw, stride, padding, dilation, ceil_mode, h, w):
+    padding = min(padding, kh // 2, kw // 2)
+    if h + 2 * padding < dilation * (kh - 1) + 1 or w + 2 * padding < dilation * (kw - 1) + 1:
+        return
+    x = distinct(n, 2, h, w)
+    kwargs = dict(stride=(stride, 1), padding=padding, ceil_mode=ceil_mode)
+    assert_grads_match_torch(lambda x: F(x).max_pool2d(x, (kh, kw), dilation=dilation, **kwargs), x,
+                             second_order=True)
+    assert_grads_match_torch(lambda x: F(x).avg_pool2d(x, (kh, kw), count_include_pad=bool(dilation - 1),
+                                                       **kwargs), x, second_order=True)

@@ -53,8 +53,8 @@ def _cols(x, kh, kw, stride, padding, dilation=(1, 1)):
 
 def _group_cols(cols, groups, k):
     """``(M, k*C)`` im2col columns -> ``(G, M, k*C/G)``, one matrix per group."""
-    m = cols.shape[0]
-    return np.ascontiguousarray(cols.reshape(m, k, groups, -1).transpose(2, 0, 1, 3).reshape(groups, m, -1))
+    m, cg = cols.shape[0], cols.shape[1] // (k * groups)
+    return np.ascontiguousarray(cols.reshape(m, k, groups, cg).transpose(2, 0, 1, 3).reshape(groups, m, k * cg))
 
 
 def _kernel_rows(w, groups=1):
@@ -82,7 +82,7 @@ def conv2d_grad_input(g, w, x_shape, stride, padding, dilation=(1, 1), groups=1)
     else:
         rows = _g_rows(g).reshape(-1, groups, o // groups).transpose(1, 0, 2)  # (G, M, O/G)
         wk = w.reshape(groups, o // groups, cg, kh * kw).transpose(3, 0, 1, 2)  # (k, G, O/G, C/G)
-        blocks = np.matmul(rows[None], wk).transpose(0, 2, 1, 3).reshape(kh * kw, -1, c)
+        blocks = np.matmul(rows[None], wk).transpose(0, 2, 1, 3).reshape(kh * kw, n * ho * wo, c)
     gxp = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=blocks.dtype)
     for k in range(kh * kw):
         i, j = divmod(k, kw)
