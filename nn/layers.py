@@ -87,8 +87,6 @@ class _ConvNd(Module):
             raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, but got padding_mode='{padding_mode}'")
         self.kernel_size, self.stride = _tuple(kernel_size, nd), _tuple(stride, nd)
         self.dilation, self.output_padding = _tuple(dilation, nd), _tuple(output_padding, nd)
-        if min(self.kernel_size) < 1 or min(self.stride) < 1:
-            raise ValueError(f"kernel_size and stride must be positive, got {self.kernel_size} and {self.stride}")
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")

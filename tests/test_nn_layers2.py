@@ -341,8 +341,8 @@ ERRORS = [
     ("conv2d-kernel-too-large", lambda: nn.Conv2d(1, 1, 4)(np.ones((1, 1, 3, 5))), RuntimeError,
      r"larger than the padded input \(3, 5\)"),
     ("conv2d-channels", lambda: nn.Conv2d(3, 6, 3, groups=3)(np.ones((1, 6, 5, 5))), RuntimeError, "groups=3"),
-    ("conv-kernel-0", lambda: nn.Conv2d(1, 1, 0), ValueError, "kernel_size"),
-    ("conv-stride-0", lambda: nn.Conv1d(1, 1, 2, stride=0), ValueError, "stride"),
+    ("conv-kernel-0", lambda: nn.Conv2d(1, 1, 0)(np.ones((1, 1, 4, 4))), RuntimeError, r"greater than zero.*\(1, 1, 0, 0\)"),
+    ("conv-stride-0", lambda: nn.Conv1d(1, 1, 2, stride=0)(np.ones((1, 1, 4))), RuntimeError, "stride"),
     ("conv-groups", lambda: nn.Conv2d(3, 4, 3, groups=2), ValueError, "divisible by groups"),
     ("conv-same-strided", lambda: nn.Conv2d(3, 4, 3, stride=2, padding="same"), ValueError, "strided"),
     ("f-conv-stride-0", lambda: nn.functional.conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2)), stride=0),
@@ -384,6 +384,9 @@ def test_errors_as_torch(fn, exc, match):
 
 
 TORCH_ERRORS = [  # the same calls raise the same exception type in torch
+    lambda m, F: m.Conv2d(1, 1, 0)(torch.ones((1, 1, 4, 4)) if m is tnn else np.ones((1, 1, 4, 4))),
+    lambda m, F: m.Conv1d(1, 1, 2, stride=0)(torch.ones((1, 1, 4)) if m is tnn else np.ones((1, 1, 4))),
+    lambda m, F: m.MaxPool2d(0)(torch.ones((1, 1, 4, 4)) if m is tnn else np.ones((1, 1, 4, 4))),
     lambda m, F: m.Conv2d(1, 1, 4)(torch.ones((1, 1, 3, 5)) if m is tnn else np.ones((1, 1, 3, 5))),
     lambda m, F: m.Embedding(4, 2)(torch.tensor([0, -1]) if m is tnn else np.array([0, -1])),
     lambda m, F: m.MaxPool2d(5)(torch.ones((1, 1, 4, 6)) if m is tnn else np.ones((1, 1, 4, 6))),

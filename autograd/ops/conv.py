@@ -362,6 +362,8 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
         raise ShapeError(f"{name}: weight of shape {w.shape} expects (O, {c // max(groups, 1)}, {kdims}) for an "
                          f"input with {c} channels and groups={groups} (input shape {x.shape})")
     kernel = tuple(w.shape[2:])
+    if min(kernel) < 1:
+        raise ShapeError(f"{name}: kernel size should be greater than zero, but got weight of shape {w.shape}")
     if isinstance(padding, str):
         if padding == "valid":
             padding = (0,) * nd
