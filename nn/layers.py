@@ -1,5 +1,6 @@
 """Layers, each the twin of the torch layer of the same name: same arguments, parameter names and
 shapes, default initialisation and ``repr``."""
+import copy
 import math
 
 import numpy as np
@@ -9,7 +10,7 @@ from autograd import cat, no_grad, stack
 from . import functional as F
 from . import init
 from .losses import _Loss
-from .module import Module, Parameter, Sequential
+from .module import Module, ModuleList, Parameter, Sequential
 
 
 def _empty(*shape):
@@ -84,7 +85,8 @@ class _ConvNd(Module):
         if self.out_channels % self.groups:
             raise ValueError("out_channels must be divisible by groups")
         if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, but got padding_mode='{padding_mode}'")
+            raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, but got "
+                             f"padding_mode='{padding_mode}'")
         self.kernel_size, self.stride = _tuple(kernel_size, nd), _tuple(stride, nd)
         self.dilation, self.output_padding = _tuple(dilation, nd), _tuple(output_padding, nd)
         if isinstance(padding, str):
@@ -131,7 +133,8 @@ class _ConvNd(Module):
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * self._nd:
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+            shown = repr(self.padding) if isinstance(self.padding, str) else self.padding
+            s += f", padding={shown}"
         if self.dilation != (1,) * self._nd:
             s += f", dilation={self.dilation}"
         if self.output_padding != (0,) * self._nd:
@@ -165,7 +168,8 @@ class Conv1d(Conv2d):
 class _ConvTransposeNd(_ConvNd):
     _transposed = True
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups=1,
                  bias=True, dilation=1, padding_mode="zeros"):
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
@@ -199,7 +203,8 @@ class ConvTranspose1d(_ConvTransposeNd):
 class _MaxPoolNd(Module):
     _fn = "max_pool2d"
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -237,7 +242,8 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad,
                             self.divisor_override)
 
     def extra_repr(self):
@@ -252,7 +258,8 @@ class AvgPool1d(AvgPool2d):
                          _tuple(padding, 1), ceil_mode, count_include_pad)
 
     def forward(self, x):
-        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
 
 
 class AdaptiveAvgPool2d(Module):
@@ -627,7 +634,8 @@ class BatchNorm2d(_NormBase):
     def forward(self, x):
         x = F._tensor(x)
         if x.ndim not in self._dims:
-            raise ValueError(f"expected {' or '.join(f'{d}D' for d in self._dims)} input (got {x.ndim}D input)")
+            raise ValueError(f"expected {' or '.join(f'{d}D' for d in self._dims)} input "
+                             f"(got {x.ndim}D input)")
         momentum = self._momentum()
         use_batch = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
@@ -642,7 +650,8 @@ class GroupNorm(_NormBase):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
-        self.num_groups, self.num_channels, self.eps, self.affine = int(num_groups), int(num_channels), eps, affine
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        self.eps, self.affine = eps, affine
         self._affine_params(self.num_channels, affine)
 
     def forward(self, x):
@@ -909,7 +918,8 @@ class Bilinear(Module):
         x1, x2 = F._tensor(input1), F._tensor(input2)
         lead = x1.shape[:-1]
         a = x1.reshape(-1, 1, 1, self.in1_features) @ self.weight  # (M, out, 1, in2)
-        y = (a.reshape(-1, self.out_features, self.in2_features) * x2.reshape(-1, 1, self.in2_features)).sum(-1)
+        a = a.reshape(-1, self.out_features, self.in2_features)
+        y = (a * x2.reshape(-1, 1, self.in2_features)).sum(-1)
         if self.bias is not None:
             y = y + self.bias
         return y.reshape(lead + (self.out_features,))
@@ -956,7 +966,8 @@ class RNNBase(Module):
             raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
                              "element being zeroed")
         if int(hidden_size) < 1 or int(num_layers) < 1:
-            raise ValueError(f"hidden_size and num_layers must be positive, got {hidden_size} and {num_layers}")
+            raise ValueError(f"hidden_size and num_layers must be positive, got {hidden_size} and "
+                             f"{num_layers}")
         self.mode, self.input_size, self.hidden_size = mode, int(input_size), int(hidden_size)
         self.num_layers, self.bias, self.batch_first = int(num_layers), bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bidirectional
@@ -1019,7 +1030,8 @@ class RNNBase(Module):
         if unbatched:
             x = x.unsqueeze(1)
             if hx is not None:
-                hx = tuple(F._tensor(t).unsqueeze(1) for t in hx) if self.mode == "LSTM" else F._tensor(hx).unsqueeze(1)
+                hx = (tuple(F._tensor(t).unsqueeze(1) for t in hx) if self.mode == "LSTM"
+                      else F._tensor(hx).unsqueeze(1))
         elif self.batch_first:
             x = x.transpose(0, 1)
         if x.shape[-1] != self.input_size:
@@ -1067,11 +1079,13 @@ class RNNBase(Module):
 class RNN(RNNBase):
     """Elman RNN, ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (``nonlinearity="relu"`` too)."""
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False,
                  dropout=0.0, bidirectional=False):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-        super().__init__("RNN_" + nonlinearity.upper(), input_size, hidden_size, num_layers, bias, batch_first,
+        super().__init__("RNN_" + nonlinearity.upper(), input_size, hidden_size, num_layers, bias,
+                         batch_first,
                          dropout, bidirectional)
         self.nonlinearity = nonlinearity
 
@@ -1081,7 +1095,8 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False):
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional)
 
 
 class GRU(RNNBase):
@@ -1089,7 +1104,8 @@ class GRU(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False):
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional)
 
 
 class RNNCellBase(Module):
@@ -1127,7 +1143,8 @@ class RNNCellBase(Module):
             h, c = ((F._tensor(hx[0]), F._tensor(hx[1])) if lstm else (F._tensor(hx), None))
             if unbatched:
                 h, c = h.unsqueeze(0), None if c is None else c.unsqueeze(0)
-        h, c = _rnn_step(self._mode, F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh, c)
+        h, c = _rnn_step(self._mode, F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
+                         self.bias_hh, c)
         if unbatched:
             h, c = h[0], None if c is None else c[0]
         return (h, c) if lstm else h
@@ -1174,7 +1191,8 @@ class MultiheadAttention(Module):
                  kdim=None, vdim=None, batch_first=False):
         super().__init__()
         if add_bias_kv or add_zero_attn or (kdim not in (None, embed_dim)) or (vdim not in (None, embed_dim)):
-            raise NotImplementedError("MultiheadAttention: add_bias_kv, add_zero_attn and kdim/vdim != embed_dim "
+            raise NotImplementedError("MultiheadAttention: add_bias_kv, add_zero_attn and kdim/vdim != "
+                                      "embed_dim "
                                       "are not supported")
         self.embed_dim, self.num_heads, self.dropout = int(embed_dim), int(num_heads), float(dropout)
         self.batch_first, self.head_dim = batch_first, self.embed_dim // self.num_heads
@@ -1204,7 +1222,8 @@ class MultiheadAttention(Module):
         add = None
         if attn_mask is None and is_causal:
             attn_mask = ~np.tril(np.ones((n_q, n_k), dtype=bool))
-        for m, shape in ((_as_tensor_mask(attn_mask), None), (_as_tensor_mask(key_padding_mask), (n, 1, 1, n_k))):
+        for m, shape in ((_as_tensor_mask(attn_mask), None), (_as_tensor_mask(key_padding_mask), (n, 1, 1,
+                                                                                                  n_k))):
             if m is None:
                 continue
             m = np.where(m, -np.inf, 0.0).astype(dtype) if m.dtype == np.bool_ else m.astype(dtype)
@@ -1252,10 +1271,12 @@ class TransformerEncoderLayer(Module):
     """torch's encoder layer: self-attention and a feed-forward block (``linear1``, ``activation``,
     ``linear2``), each with dropout and a residual, LayerNorm after (or before, ``norm_first``)."""
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                 layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True):
         super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
@@ -1284,6 +1305,22 @@ class TransformerEncoderLayer(Module):
             return x + self._ff(self.norm2(x))
         x = self.norm1(x + self._sa(x, src_mask, src_key_padding_mask, is_causal))
         return self.norm2(x + self._ff(x))
+
+
+class TransformerEncoder(Module):
+    """``num_layers`` copies of ``encoder_layer`` (``layers.0``, ...) and an optional final ``norm``."""
+
+    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
+        super().__init__()
+        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(int(num_layers))])
+        self.num_layers = int(num_layers)
+        self.norm = norm
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        x = src
+        for mod in self.layers:
+            x = mod(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+        return x if self.norm is None else self.norm(x)
 
 
 # -- losses (the modules of the losses in autograd/ops/losses.py beyond nn/losses.py) ---------------
@@ -1362,7 +1399,8 @@ class MultiMarginLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
-    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
+    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                 reduction="mean"):
         super().__init__(reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
 
@@ -1387,10 +1425,10 @@ __all__ = ["Identity", "Linear", "Conv2d", "Conv1d", "ConvTranspose2d", "ConvTra
            "LogSoftmax", "MLP", "BatchNorm2d", "GroupNorm", "InstanceNorm2d", "InstanceNorm1d", "PReLU",
            "Dropout1d", "Dropout2d", "AlphaDropout", "Unflatten", "Upsample", "Unfold", "Fold", "Bilinear",
            "RNN", "LSTM", "GRU", "LSTMCell", "GRUCell", "RNNCell", "MultiheadAttention",
-           "TransformerEncoderLayer", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "CosineEmbeddingLoss",
-           "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiMarginLoss", "PoissonNLLLoss",
-           "GaussianNLLLoss", "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Softsign", "Hardtanh",
-           "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid", "GLU", "RReLU", "Softmin", "Tanhshrink",
-           "Softshrink", "Hardshrink", "Threshold", "CosineSimilarity", "PairwiseDistance", "ZeroPad1d",
-           "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d",
-           "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d", "CircularPad2d"]
+           "TransformerEncoderLayer", "TransformerEncoder", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
+           "CosineEmbeddingLoss", "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
+           "MultiMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss", "ELU", "SELU", "CELU", "SiLU", "Mish",
+           "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid", "GLU",
+           "RReLU", "Softmin", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "CosineSimilarity",
+           "PairwiseDistance", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d",
+           "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d", "CircularPad2d"]

@@ -1,8 +1,6 @@
 """Every ``nn.functional`` function against ``torch.nn.functional`` in float64: outputs, input
 gradients and second-order gradients (``assert_grads_match_torch``), table-driven; then argument
 errors (torch's exception types) and the random functions' statistics."""
-import math
-
 import numpy as np
 import pytest
 
@@ -63,8 +61,9 @@ case("pad-constant-4dims", lambda x: F(x).pad(x, (1, 0, 0, 1, 1, 1, 2, 0)), rn(2
 # -- convolutions -----------------------------------------------------------------------------------
 case("conv2d-groups", lambda x, w, b: F(x).conv2d(x, w, b, groups=2), rn(2, 4, 5, 5), rn(6, 2, 3, 3), rn(6))
 case("conv2d-dilation", lambda x, w: F(x).conv2d(x, w, dilation=2, padding=1), rn(2, 3, 7, 6), rn(4, 3, 3, 2))
-case("conv2d-strided-grouped", lambda x, w, b: F(x).conv2d(x, w, b, stride=(2, 1), padding=(1, 2), groups=3,
-                                                          dilation=(1, 2)), rn(2, 6, 7, 8), rn(3, 2, 3, 3), rn(3))
+case("conv2d-strided-grouped",
+     lambda x, w, b: F(x).conv2d(x, w, b, stride=(2, 1), padding=(1, 2), groups=3, dilation=(1, 2)),
+     rn(2, 6, 7, 8), rn(3, 2, 3, 3), rn(3))
 case("conv2d-depthwise", lambda x, w: F(x).conv2d(x, w, groups=4, stride=2), rn(2, 4, 6, 6), rn(8, 1, 3, 3))
 case("conv2d-same-odd", lambda x, w: F(x).conv2d(x, w, padding="same"), rn(1, 2, 5, 6), rn(3, 2, 2, 4))
 case("conv2d-same-dilated", lambda x, w: F(x).conv2d(x, w, padding="same", dilation=2), rn(1, 2, 6, 6),
@@ -72,15 +71,18 @@ case("conv2d-same-dilated", lambda x, w: F(x).conv2d(x, w, padding="same", dilat
 case("conv2d-valid", lambda x, w: F(x).conv2d(x, w, padding="valid"), rn(1, 2, 5, 6), rn(3, 2, 2, 4))
 case("conv2d-unbatched", lambda x, w: F(x).conv2d(x, w, stride=2), rn(2, 5, 5), rn(3, 2, 3, 3))
 case("conv1d", lambda x, w, b: F(x).conv1d(x, w, b, stride=2, padding=1), rn(2, 3, 9), rn(4, 3, 3), rn(4))
-case("conv1d-groups-dilation", lambda x, w: F(x).conv1d(x, w, groups=2, dilation=3), rn(2, 4, 12), rn(6, 2, 3))
+case("conv1d-groups-dilation", lambda x, w: F(x).conv1d(x, w, groups=2, dilation=3), rn(2, 4, 12),
+     rn(6, 2, 3))
 case("conv1d-same", lambda x, w: F(x).conv1d(x, w, padding="same"), rn(2, 2, 7), rn(3, 2, 4))
 case("conv1d-unbatched", lambda x, w: F(x).conv1d(x, w), rn(2, 7), rn(3, 2, 4))
-case("conv_transpose2d", lambda x, w, b: F(x).conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+case("conv_transpose2d",
+     lambda x, w, b: F(x).conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
      rn(2, 3, 4, 3), rn(3, 2, 3, 3), rn(2))
 case("conv_transpose2d-groups-dilation", lambda x, w: F(x).conv_transpose2d(x, w, stride=(1, 2), groups=2,
                                                                            dilation=(2, 1)),
      rn(2, 4, 3, 4), rn(4, 3, 2, 3))
-case("conv_transpose1d", lambda x, w, b: F(x).conv_transpose1d(x, w, b, stride=3, padding=1, output_padding=2),
+case("conv_transpose1d",
+     lambda x, w, b: F(x).conv_transpose1d(x, w, b, stride=3, padding=1, output_padding=2),
      rn(2, 2, 5), rn(2, 3, 4), rn(3))
 case("conv_transpose1d-groups", lambda x, w: F(x).conv_transpose1d(x, w, groups=2, dilation=2), rn(1, 4, 5),
      rn(4, 1, 3))
@@ -90,7 +92,8 @@ case("max_pool2d-overlap-one-dim", lambda x: F(x).max_pool2d(x, 2, stride=(2, 1)
 case("max_pool2d-overlap-other-dim", lambda x: F(x).max_pool2d(x, 2, stride=(1, 2)), distinct(2, 2, 5, 6))
 case("max_pool2d-padding", lambda x: F(x).max_pool2d(x, 3, stride=2, padding=1), distinct(2, 2, 7, 6))
 case("max_pool2d-dilation", lambda x: F(x).max_pool2d(x, 2, stride=1, dilation=2), distinct(1, 2, 6, 7))
-case("max_pool2d-dilation-disjoint", lambda x: F(x).max_pool2d(x, 2, stride=2, dilation=2), distinct(1, 2, 8, 8))
+case("max_pool2d-dilation-disjoint", lambda x: F(x).max_pool2d(x, 2, stride=2, dilation=2),
+     distinct(1, 2, 8, 8))
 case("max_pool2d-ceil", lambda x: F(x).max_pool2d(x, 3, stride=2, ceil_mode=True), distinct(2, 2, 6, 8))
 case("max_pool2d-ceil-padding", lambda x: F(x).max_pool2d(x, (2, 3), stride=(2, 2), padding=(1, 1),
                                                           ceil_mode=True), distinct(1, 3, 5, 7))
@@ -172,7 +175,8 @@ case("pairwise_distance-p1-keepdim", lambda a, b: F(a).pairwise_distance(a, b, p
      rn(4, 5), rn(4, 5))
 case("sdpa", lambda q, k, v: F(q).scaled_dot_product_attention(q, k, v), rn(2, 3, 4, 5), rn(2, 3, 6, 5),
      rn(2, 3, 6, 2))
-case("sdpa-causal-scale", lambda q, k, v: F(q).scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3),
+case("sdpa-causal-scale",
+     lambda q, k, v: F(q).scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3),
      rn(2, 4, 5), rn(2, 4, 5), rn(2, 4, 3))
 MASK = R.random((4, 6)) > 0.3
 MASK[:, 0] = True
@@ -187,7 +191,8 @@ ACT = [("elu", {}), ("elu", dict(alpha=0.7)), ("selu", {}), ("celu", dict(alpha=
        ("hardtanh", {}), ("hardtanh", dict(min_val=-0.5, max_val=1.5)), ("relu6", {}), ("hardsigmoid", {}),
        ("hardswish", {}), ("logsigmoid", {}), ("glu", {}), ("glu", dict(dim=1)), ("rrelu", {}),
        ("softmin", dict(dim=1)), ("gelu", {}), ("gelu", dict(approximate="tanh")), ("tanhshrink", {}),
-       ("softshrink", {}), ("softshrink", dict(lambd=1.1)), ("hardshrink", {}), ("hardshrink", dict(lambd=0.9)),
+       ("softshrink", {}), ("softshrink", dict(lambd=1.1)), ("hardshrink", {}),
+       ("hardshrink", dict(lambd=0.9)),
        ("threshold", dict(threshold=0.4, value=-2.0))]
 ACT_X = np.concatenate([away(4, 6, lo=0.05, hi=1.9), away(4, 6, lo=2.1, hi=7.0)])
 ACT_X[np.abs(np.abs(ACT_X) - 0.5) < 0.02] += 0.05  # off the shrink edges
@@ -202,13 +207,16 @@ SIGN = np.where(R.random(6) > 0.5, 1, -1)
 for red in ("mean", "sum", "none"):
     case(f"smooth_l1-{red}", lambda x, t, r=red: F(x).smooth_l1_loss(x, t, reduction=r, beta=0.7),
          rn(4, 3), rn(4, 3))
-    case(f"huber-{red}", lambda x, t, r=red: F(x).huber_loss(x, t, reduction=r, delta=0.8), rn(4, 3), rn(4, 3))
-    case(f"soft_margin-{red}", lambda x, r=red: F(x).soft_margin_loss(x, C(x, SIGN * 1.0), reduction=r), rn(6))
+    case(f"huber-{red}", lambda x, t, r=red: F(x).huber_loss(x, t, reduction=r, delta=0.8), rn(4, 3),
+         rn(4, 3))
+    case(f"soft_margin-{red}", lambda x, r=red: F(x).soft_margin_loss(x, C(x, SIGN * 1.0), reduction=r),
+         rn(6))
     case(f"margin_ranking-{red}", lambda a, b, y, r=red: F(a).margin_ranking_loss(a, b, y, 0.3, reduction=r),
          rn(6), rn(6), SIGN.astype(float))
     case(f"hinge_embedding-{red}", lambda x, y, r=red: F(x).hinge_embedding_loss(x, y, 0.8, reduction=r),
          away(6), SIGN.astype(float))
-    case(f"cosine_embedding-{red}", lambda a, b, y, r=red: F(a).cosine_embedding_loss(a, b, y, 0.1, reduction=r),
+    case(f"cosine_embedding-{red}",
+         lambda a, b, y, r=red: F(a).cosine_embedding_loss(a, b, y, 0.1, reduction=r),
          rn(6, 4), rn(6, 4), SIGN)
     case(f"multi_margin-{red}", lambda x, t, r=red: F(x).multi_margin_loss(x, t, reduction=r), rn(5, 4),
          np.array([0, 3, 1, 1, 2]), second=False)  # torch has no second order here
@@ -216,7 +224,8 @@ for red in ("mean", "sum", "none"):
          pos(4, 3) * 3)
     case(f"gaussian_nll-{red}", lambda x, t, v, r=red: F(x).gaussian_nll_loss(x, t, v, reduction=r), rn(4, 3),
          rn(4, 3), pos(4, 3))
-KL_T = np.where(R.random((4, 3)) > 0.3, R.random((4, 3)), 0.0)  # zeros: no target gradient there (torch's nan)
+KL_T = np.where(R.random((4, 3)) > 0.3, R.random((4, 3)),
+                0.0)  # zeros: no target gradient there (torch's nan)
 for red in ("mean", "sum", "none", "batchmean"):
     case(f"kl_div-{red}", lambda x, r=red: F(x).kl_div(x, C(x, KL_T), reduction=r), rn(4, 3))
     case(f"kl_div-target-grad-{red}", lambda x, t, r=red: F(x).kl_div(x, t, reduction=r), rn(4, 3), pos(4, 3))
@@ -225,12 +234,14 @@ for red in ("mean", "sum", "none", "batchmean"):
 MM_W = pos(4)
 case("multi_margin-p2-weight", lambda x, t: F(x).multi_margin_loss(x, t, p=2, margin=0.7, weight=C(x, MM_W)),
      rn(5, 4), np.array([0, 3, 1, 1, 2]), second=False)
-case("poisson_nll-full-nolog", lambda x, t: F(x).poisson_nll_loss(x, t, log_input=False, full=True), pos(4, 3),
+case("poisson_nll-full-nolog", lambda x, t: F(x).poisson_nll_loss(x, t, log_input=False, full=True),
+     pos(4, 3),
      pos(4, 3) * 2)
 case("gaussian_nll-full-clamped", lambda x, t, v: F(x).gaussian_nll_loss(x, t, v, full=True, eps=0.6),
      rn(4, 3), rn(4, 3), pos(4, 3))
 case("gaussian_nll-var-per-row", lambda x, t, v: F(x).gaussian_nll_loss(x, t, v), rn(4, 3), rn(4, 3), pos(4))
-case("gaussian_nll-var-column", lambda x, t, v: F(x).gaussian_nll_loss(x, t, v), rn(4, 3), rn(4, 3), pos(4, 1))
+case("gaussian_nll-var-column", lambda x, t, v: F(x).gaussian_nll_loss(x, t, v), rn(4, 3), rn(4, 3),
+     pos(4, 1))
 
 # cross-entropy: every combination of weight, ignore_index, label smoothing, reduction, (N, C) and
 # (N, C, d...) inputs, class-index and probability targets
@@ -252,8 +263,9 @@ for red in ("mean", "sum", "none"):
                 (shape[0],) + shape[2:] + (3,))
             probs = np.moveaxis(probs, -1, 1)
             w = pos(3)
-            case(f"cross_entropy-probs-{red}-eps{eps}-{shape}", lambda x, t, w=w, r=red, e=eps: F(x).cross_entropy(
-                x, t, C(x, w), reduction=r, label_smoothing=e), rn(*shape), probs)
+            case(f"cross_entropy-probs-{red}-eps{eps}-{shape}",
+                 lambda x, t, w=w, r=red, e=eps: F(x).cross_entropy(x, t, C(x, w), reduction=r,
+                                                                    label_smoothing=e), rn(*shape), probs)
             case(f"cross_entropy-probs-noweight-{red}-eps{eps}-{shape}", lambda x, t, r=red, e=eps:
                  F(x).cross_entropy(x, t, reduction=r, label_smoothing=e), rn(*shape), probs)
 case("cross_entropy-unbatched", lambda x, t: F(x).cross_entropy(x, t), rn(4), np.array(2))

@@ -129,14 +129,18 @@ def layer(name, make, *arrays, **kw):
 
 X4 = rn(2, 4, 7, 6)
 X3 = rn(2, 4, 9)
-layer("Conv2d-groups-dilation", lambda m: m.Conv2d(4, 6, 3, stride=(2, 1), padding=2, dilation=2, groups=2), X4)
+layer("Conv2d-groups-dilation", lambda m: m.Conv2d(4, 6, 3, stride=(2, 1), padding=2, dilation=2, groups=2),
+      X4)
 layer("Conv2d-same", lambda m: m.Conv2d(4, 3, (2, 3), padding="same"), X4)
 for mode in ("reflect", "replicate", "circular"):
-    layer(f"Conv2d-{mode}", lambda m, mode=mode: m.Conv2d(4, 2, 3, padding=1, padding_mode=mode, bias=False), X4)
-    layer(f"Conv1d-{mode}-same", lambda m, mode=mode: m.Conv1d(4, 2, 4, padding="same", padding_mode=mode), X3)
+    layer(f"Conv2d-{mode}",
+          lambda m, mode=mode: m.Conv2d(4, 2, 3, padding=1, padding_mode=mode, bias=False), X4)
+    layer(f"Conv1d-{mode}-same", lambda m, mode=mode: m.Conv1d(4, 2, 4, padding="same", padding_mode=mode),
+          X3)
 layer("Conv1d", lambda m: m.Conv1d(4, 6, 3, stride=2, padding=1, groups=2), X3)
 layer("Conv1d-unbatched", lambda m: m.Conv1d(4, 2, 3), rn(4, 9))
-layer("ConvTranspose2d", lambda m: m.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2), X4)
+layer("ConvTranspose2d",
+      lambda m: m.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2), X4)
 layer("ConvTranspose2d-output_size", lambda m: m.ConvTranspose2d(4, 2, 3, stride=2), X4,
       call=lambda mod, x: mod(x, output_size=(16, 14)))
 layer("ConvTranspose1d", lambda m: m.ConvTranspose1d(4, 3, 2, stride=3, dilation=2), X3)
@@ -155,8 +159,10 @@ UNPOOL_IDX = ((2 * np.arange(3)[:, None] + R.integers(0, 2, (2, 3, 3, 3))) * 6
 layer("MaxUnpool2d", lambda m: m.MaxUnpool2d(2), rn(2, 3, 3, 3), UNPOOL_IDX)
 for train in (True, False):
     layer(f"BatchNorm2d-{train}", lambda m: m.BatchNorm2d(4, momentum=0.3), X4, train=train)
-    layer(f"BatchNorm2d-cumulative-{train}", lambda m: m.BatchNorm2d(4, momentum=None, affine=False), X4, train=train)
-    layer(f"BatchNorm2d-untracked-{train}", lambda m: m.BatchNorm2d(4, track_running_stats=False), X4, train=train)
+    layer(f"BatchNorm2d-cumulative-{train}", lambda m: m.BatchNorm2d(4, momentum=None, affine=False), X4,
+          train=train)
+    layer(f"BatchNorm2d-untracked-{train}", lambda m: m.BatchNorm2d(4, track_running_stats=False), X4,
+          train=train)
     layer(f"InstanceNorm2d-{train}", lambda m: m.InstanceNorm2d(4, affine=True, track_running_stats=True), X4,
           train=train)
     layer(f"InstanceNorm1d-{train}", lambda m: m.InstanceNorm1d(4), X3, train=train)
@@ -213,7 +219,8 @@ layer("MultiheadAttention-batch_first-masks", lambda m: m.MultiheadAttention(8, 
       rn(2, 4, 8), rn(2, 5, 8), rn(2, 5, 8), KPM, AMASK,
       call=lambda mod, q, k, v, kpm, am: mod(q, k, v, key_padding_mask=kpm, attn_mask=am,
                                               average_attn_weights=False))
-layer("MultiheadAttention-float-mask-noweights", lambda m: m.MultiheadAttention(6, 3, bias=False), rn(4, 2, 6),
+layer("MultiheadAttention-float-mask-noweights", lambda m: m.MultiheadAttention(6, 3, bias=False),
+      rn(4, 2, 6),
       rn(4, 2, 6), rn(4, 2, 6), Const(rn(4, 4)),
       call=lambda mod, q, k, v, am: mod(q, k, v, attn_mask=am, need_weights=False),
       second=False)  # torch's fused attention has no second order
@@ -222,9 +229,11 @@ layer("MultiheadAttention-self-unbatched", lambda m: m.MultiheadAttention(4, 2),
 for norm_first in (False, True):
     for act in ("relu", "gelu"):
         layer(f"TransformerEncoderLayer-{norm_first}-{act}", lambda m, nf=norm_first, act=act:
-              m.TransformerEncoderLayer(8, 2, 16, activation=act, norm_first=nf, batch_first=True), rn(2, 5, 8),
+              m.TransformerEncoderLayer(8, 2, 16, activation=act, norm_first=nf, batch_first=True),
+              rn(2, 5, 8),
               KPM, call=lambda mod, x, kpm: mod(x, src_key_padding_mask=kpm), train=False, second=False)
-layer("TransformerEncoderLayer-causal", lambda m: m.TransformerEncoderLayer(8, 4, 12, dropout=0.0), rn(5, 2, 8),
+layer("TransformerEncoderLayer-causal", lambda m: m.TransformerEncoderLayer(8, 4, 12, dropout=0.0),
+      rn(5, 2, 8),
       call=lambda mod, x: mod(x, src_mask=np.triu(np.ones((5, 5), dtype=bool), 1) if isinstance(x, Tensor)
                               else torch.triu(torch.ones(5, 5, dtype=torch.bool), 1)), second=False)
 # losses
@@ -238,7 +247,8 @@ layer("HingeEmbeddingLoss", lambda m: m.HingeEmbeddingLoss(0.5, reduction="none"
 layer("SoftMarginLoss", lambda m: m.SoftMarginLoss(), rn(6), Const(SIGN))
 layer("MultiMarginLoss", lambda m: m.MultiMarginLoss(p=2), rn(4, 3), np.array([0, 2, 1, 1]), second=False)
 layer("PoissonNLLLoss", lambda m: m.PoissonNLLLoss(full=True), rn(4, 3), Const(R.uniform(0, 3, (4, 3))))
-layer("GaussianNLLLoss", lambda m: m.GaussianNLLLoss(full=True), rn(4, 3), rn(4, 3), R.uniform(0.5, 2, (4, 3)))
+layer("GaussianNLLLoss", lambda m: m.GaussianNLLLoss(full=True), rn(4, 3), rn(4, 3),
+      R.uniform(0.5, 2, (4, 3)))
 layer("CrossEntropyLoss-NCd", lambda m: m.CrossEntropyLoss(label_smoothing=0.1), rn(2, 3, 4),
       np.array([[0, 1, 2, 1], [2, 2, 0, 1]]))
 layer("CrossEntropyLoss-NCd-fused", lambda m: m.CrossEntropyLoss(reduction="none"), rn(2, 3, 4, 2),
@@ -268,7 +278,8 @@ INITS = [
                                                     ("weight_ih_l0", "weight_hh_l1", "bias_ih_l1")}),
     ("GRUCell", lambda: nn.GRUCell(10, 30), {"weight_ih": 1 / math.sqrt(30), "bias_hh": 1 / math.sqrt(30)}),
     ("Bilinear", lambda: nn.Bilinear(9, 20, 30), {"weight": 1 / 3, "bias": 1 / 3}),
-    ("MultiheadAttention", lambda: nn.MultiheadAttention(64, 4), {"in_proj_weight": math.sqrt(6 / (64 + 192))}),
+    ("MultiheadAttention", lambda: nn.MultiheadAttention(64, 4),
+     {"in_proj_weight": math.sqrt(6 / (64 + 192))}),
 ]
 
 
@@ -336,12 +347,15 @@ def test_lstm_dropout_between_layers_only_in_training():
 
 # -- errors: torch's exception types, messages naming the shapes ----------------------------------------
 ERRORS = [
-    ("conv2d-rank", lambda: nn.Conv2d(2, 3, 3)(np.ones((2, 5, 5, 5, 1))), RuntimeError, r"4-D.*\(2, 5, 5, 5, 1\)"),
+    ("conv2d-rank", lambda: nn.Conv2d(2, 3, 3)(np.ones((2, 5, 5, 5, 1))), RuntimeError,
+     r"4-D.*\(2, 5, 5, 5, 1\)"),
     ("conv1d-rank", lambda: nn.Conv1d(2, 3, 3)(np.ones((5,))), RuntimeError, r"3-D.*\(5,\)"),
     ("conv2d-kernel-too-large", lambda: nn.Conv2d(1, 1, 4)(np.ones((1, 1, 3, 5))), RuntimeError,
      r"larger than the padded input \(3, 5\)"),
-    ("conv2d-channels", lambda: nn.Conv2d(3, 6, 3, groups=3)(np.ones((1, 6, 5, 5))), RuntimeError, "groups=3"),
-    ("conv-kernel-0", lambda: nn.Conv2d(1, 1, 0)(np.ones((1, 1, 4, 4))), RuntimeError, r"greater than zero.*\(1, 1, 0, 0\)"),
+    ("conv2d-channels", lambda: nn.Conv2d(3, 6, 3, groups=3)(np.ones((1, 6, 5, 5))), RuntimeError,
+     "groups=3"),
+    ("conv-kernel-0", lambda: nn.Conv2d(1, 1, 0)(np.ones((1, 1, 4, 4))), RuntimeError,
+     r"greater than zero.*\(1, 1, 0, 0\)"),
     ("conv-stride-0", lambda: nn.Conv1d(1, 1, 2, stride=0)(np.ones((1, 1, 4))), RuntimeError, "stride"),
     ("conv-groups", lambda: nn.Conv2d(3, 4, 3, groups=2), ValueError, "divisible by groups"),
     ("conv-same-strided", lambda: nn.Conv2d(3, 4, 3, stride=2, padding="same"), ValueError, "strided"),
@@ -354,10 +368,13 @@ ERRORS = [
     ("maxpool-pad", lambda: nn.MaxPool2d(2, padding=2)(np.ones((1, 1, 4, 4))), RuntimeError, "half of"),
     ("maxpool-rank", lambda: nn.MaxPool1d(2)(np.ones((1, 1, 4, 4))), RuntimeError, r"\(1, 1, 4, 4\)"),
     ("avgpool-too-large", lambda: nn.AvgPool1d(5)(np.ones((1, 1, 4))), RuntimeError, "too small"),
-    ("embedding-negative", lambda: nn.Embedding(4, 2)(np.array([0, -1])), IndexError, "index -1 .*4 embeddings"),
+    ("embedding-negative", lambda: nn.Embedding(4, 2)(np.array([0, -1])), IndexError,
+     "index -1 .*4 embeddings"),
     ("embedding-too-big", lambda: nn.Embedding(4, 2)(np.array([4])), IndexError, "index 4"),
-    ("batchnorm2d-rank", lambda: nn.BatchNorm2d(3)(np.ones((2, 3, 4))), ValueError, r"expected 4D input \(got 3D"),
-    ("batchnorm2d-one-value", lambda: nn.BatchNorm2d(3)(np.ones((1, 3, 1, 1))), ValueError, "more than 1 value"),
+    ("batchnorm2d-rank", lambda: nn.BatchNorm2d(3)(np.ones((2, 3, 4))), ValueError,
+     r"expected 4D input \(got 3D"),
+    ("batchnorm2d-one-value", lambda: nn.BatchNorm2d(3)(np.ones((1, 3, 1, 1))), ValueError,
+     "more than 1 value"),
     ("groupnorm", lambda: nn.GroupNorm(3, 4), ValueError, "divisible"),
     ("lstm-input-size", lambda: nn.LSTM(3, 4)(np.ones((5, 2, 2))), RuntimeError, "Expected 3, got 2"),
     ("lstm-rank", lambda: nn.LSTM(3, 4)(np.ones((5,))), ValueError, "2D or 3D"),
@@ -369,10 +386,12 @@ ERRORS = [
     ("pad-odd", lambda: nn.functional.pad(np.ones((1, 3)), (1,)), RuntimeError, "divisible by 2"),
     ("interpolate-mode", lambda: nn.functional.interpolate(np.ones((1, 1, 3)), size=4, mode="bilinear"),
      ValueError, "4-D"),
-    ("dropout1d-rank", lambda: nn.functional.dropout1d(np.ones((1, 2, 3, 4))), RuntimeError, r"\(1, 2, 3, 4\)"),
+    ("dropout1d-rank", lambda: nn.functional.dropout1d(np.ones((1, 2, 3, 4))), RuntimeError,
+     r"\(1, 2, 3, 4\)"),
     ("glu-odd", lambda: nn.GLU()(np.ones((2, 3))), RuntimeError, "even"),
     ("one_hot-negative", lambda: nn.functional.one_hot(np.array([1, -1])), RuntimeError, "non-negative"),
-    ("unpool-indices", lambda: nn.functional.max_unpool2d(np.ones((1, 1, 2, 2)), np.full((1, 1, 2, 2), 16), 2),
+    ("unpool-indices",
+     lambda: nn.functional.max_unpool2d(np.ones((1, 1, 2, 2)), np.full((1, 1, 2, 2), 16), 2),
      RuntimeError, "invalid max index 16"),
 ]
 

@@ -137,7 +137,8 @@ def prelu(input, weight):
     if w.numel() != 1:
         c = input.shape[1] if input.ndim > 1 else input.shape[0]
         if w.numel() != c:
-            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers ="
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter "
+                               f"numbers ="
                                f" {w.numel()} and channel size = {c}.")
         if input.ndim > 1:
             w = w.reshape((1, c) + (1,) * (input.ndim - 2))

@@ -54,7 +54,8 @@ def _cols(x, kh, kw, stride, padding, dilation=(1, 1)):
 def _group_cols(cols, groups, k):
     """``(M, k*C)`` im2col columns -> ``(G, M, k*C/G)``, one matrix per group."""
     m, cg = cols.shape[0], cols.shape[1] // (k * groups)
-    return np.ascontiguousarray(cols.reshape(m, k, groups, cg).transpose(2, 0, 1, 3).reshape(groups, m, k * cg))
+    grouped = cols.reshape(m, k, groups, cg).transpose(2, 0, 1, 3)
+    return np.ascontiguousarray(grouped.reshape(groups, m, k * cg))
 
 
 def _kernel_rows(w, groups=1):
@@ -359,11 +360,13 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
     c = x.shape[1]
     if groups < 1 or w.ndim != nd + 2 or c % groups or w.shape[0] % groups or w.shape[1] * groups != c:
         kdims = "k" if nd == 1 else "kh, kw"
-        raise ShapeError(f"{name}: weight of shape {w.shape} expects (O, {c // max(groups, 1)}, {kdims}) for an "
+        raise ShapeError(f"{name}: weight of shape {w.shape} expects (O, {c // max(groups, 1)}, {kdims}) "
+                         f"for an "
                          f"input with {c} channels and groups={groups} (input shape {x.shape})")
     kernel = tuple(w.shape[2:])
     if min(kernel) < 1:
-        raise ShapeError(f"{name}: kernel size should be greater than zero, but got weight of shape {w.shape}")
+        raise ShapeError(f"{name}: kernel size should be greater than zero, but got weight of shape "
+                         f"{w.shape}")
     if isinstance(padding, str):
         if padding == "valid":
             padding = (0,) * nd
@@ -436,7 +439,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """Transposed 1-D convolution: ``input`` ``(N, C, L)``, ``weight`` ``(C, O/groups, k)`` -> ``(N, O, Lo)``."""
+    """Transposed 1-D convolution: ``input`` ``(N, C, L)``, ``weight`` ``(C, O/groups, k)`` ->
+    ``(N, O, Lo)``."""
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
                            "conv_transpose1d")
 
@@ -501,12 +505,14 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over ``kernel_size`` windows every ``stride`` (default: the kernel) of ``(N, C, H, W)``, with
     implicit -inf ``padding``; ``return_indices`` also gives the flat ``h * W + w`` of each maximum."""
-    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2, "max_pool2d")
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2,
+                     "max_pool2d")
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over windows of ``(N, C, L)`` (see ``max_pool2d``)."""
-    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1,
+                     "max_pool1d")
 
 
 def _avg_divisor(size, k, s, p, n_out, count_include_pad):
@@ -550,7 +556,8 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def _adaptive_bins(size, n_out):
-    """torch's adaptive windows along one dim: ``start = floor(i size / n)``, ``end = ceil((i+1) size / n)``."""
+    """torch's adaptive windows along one dim: ``start = floor(i size / n)``,
+    ``end = ceil((i+1) size / n)``."""
     i = np.arange(n_out)
     return (i * size) // n_out, -(-((i + 1) * size) // n_out)
 

@@ -414,7 +414,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
     x2 = x if x.ndim == 2 else x.reshape(1, -1)
     t = _index_array(target, "multi_margin_loss").reshape(-1)
     if x2.ndim != 2 or t.shape != x2.shape[:1]:
-        raise ValueError(f"multi_margin_loss: input of shape {x.shape} needs targets of shape {x2.shape[:1]}, "
+        raise ValueError(f"multi_margin_loss: input of shape {x.shape} needs targets of shape "
+                         f"{x2.shape[:1]}, "
                          f"got {np.shape(array(target))}")
     _check_range(t, x2.shape[1], "multi_margin_loss")
     picked = Gather.apply(x2, index=t, dim=1).reshape(-1, 1)

@@ -92,13 +92,15 @@ def _out_sizes(x, size, scale_factor, nd):
     if size is not None:
         sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nd
         if len(sizes) != nd:
-            raise ValueError(f"interpolate: size {size!r} must have {nd} elements for input of shape {x.shape}")
+            raise ValueError(f"interpolate: size {size!r} must have {nd} elements for input of shape "
+                             f"{x.shape}")
         return tuple(int(s) for s in sizes), (None,) * nd
     scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nd
     if len(scales) != nd:
         raise ValueError(f"interpolate: scale_factor {scale_factor!r} must have {nd} elements for input of "
                          f"shape {x.shape}")
-    return tuple(int(math.floor(n * float(s))) for n, s in zip(x.shape[2:], scales)), tuple(map(float, scales))
+    sizes = tuple(int(math.floor(n * float(s))) for n, s in zip(x.shape[2:], scales))
+    return sizes, tuple(map(float, scales))
 
 
 def _nearest_index(n_in, n_out, scale):
@@ -168,7 +170,8 @@ def _pairs(*vals):
 def _block_index(size, kernel, dilation, padding, stride):
     """Row and column indices ``(kh, 1, Ho, 1)``, ``(1, kw, 1, Wo)`` of every block element in the
     padded image, and ``L = Ho * Wo``."""
-    lens = [(n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, d, p, s in zip(size, kernel, dilation, padding, stride)]
+    lens = [(n + 2 * p - d * (k - 1) - 1) // s + 1
+            for n, k, d, p, s in zip(size, kernel, dilation, padding, stride)]
     if min(lens) < 1:
         raise PadError(f"unfold: kernel {kernel} (dilation {dilation}, padding {padding}) is larger than the "
                        f"input {tuple(size)}")
@@ -203,7 +206,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         x = x.unsqueeze(0)
     size, kernel, dilation, padding, stride = _pairs(output_size, kernel_size, dilation, padding, stride)
     if x.ndim != 3 or x.shape[1] % (kernel[0] * kernel[1]):
-        raise PadError(f"fold: expected a (N, C * {kernel[0]} * {kernel[1]}, L) input, got shape {input.shape}")
+        raise PadError(f"fold: expected a (N, C * {kernel[0]} * {kernel[1]}, L) input, got shape "
+                       f"{input.shape}")
     rows, cols, n_blocks = _block_index(size, kernel, dilation, padding, stride)
     if x.shape[2] != n_blocks:
         raise PadError(f"fold: input of shape {input.shape} has {x.shape[2]} blocks, but output_size {size}, "
@@ -354,14 +358,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     running ones in place, the variance unbiased), else with ``running_mean``/``running_var``."""
     x = input
     if x.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape {x.shape}")
+        raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape "
+                         f"{x.shape}")
     c = x.shape[1]
     shape = (1, c) + (1,) * (x.ndim - 2)
     dims = (0,) + tuple(range(2, x.ndim))
     if training:
         n = x.numel() // max(c, 1)
         if n <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {x.shape}")
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{x.shape}")
         y = _standardise(x, dims, eps)
         if running_mean is not None or running_var is not None:
             xa = array(x)
@@ -418,7 +424,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise ``(N, C, *)`` over each group of ``C / num_groups`` channels and the spatial dims."""
     x = input
     if x.ndim < 2 or x.shape[1] % num_groups:
-        raise ValueError(f"group_norm: expected an input (N, C, *) with C divisible by num_groups={num_groups}, "
+        raise ValueError(f"group_norm: expected an input (N, C, *) with C divisible by "
+                         f"num_groups={num_groups}, "
                          f"got shape {x.shape}")
     n, c = x.shape[:2]
     y = _standardise(x.reshape(n, num_groups, -1), (2,), eps).reshape(x.shape)
