@@ -323,3 +323,23 @@ def test_pools_random_arguments(n, kh, kw, stride, padding, dilation, ceil_mode,
                              second_order=True)
     assert_grads_match_torch(lambda x: F(x).avg_pool2d(x, (kh, kw), count_include_pad=bool(dilation - 1),
                                                        **kwargs), x, second_order=True)
+
+
+@pytest.mark.parametrize("idx, n", [(np.array([[0, 3], [2, 2]]), -1), (np.array([1, 0, 4]), 6), (np.array(2), 3)])
+def test_one_hot_as_torch(idx, n):
+    ours = nn.functional.one_hot(idx, n)
+    theirs = TF.one_hot(torch.tensor(idx), n).numpy()
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs)
+
+
+def test_dropout_functions_in_training():
+    import autograd
+    autograd.manual_seed(1)
+    x = np.ones((200, 50))
+    y = nn.functional.dropout(x, 0.3).detach().numpy()
+    assert set(np.unique(y)) <= {0.0, 1 / 0.7} and abs((y == 0).mean() - 0.3) < 0.02
+    t = Tensor(x)
+    assert nn.functional.dropout(t, 0.3, training=False) is t
+    np.testing.assert_array_equal(nn.functional.alpha_dropout(x, 0.4).detach().numpy(), x)  # eval default
+    np.testing.assert_array_equal(nn.functional.rrelu(-x).detach().numpy(), -x * (1 / 8 + 1 / 3) / 2)
