@@ -325,7 +325,8 @@ def test_pools_random_arguments(n, kh, kw, stride, padding, dilation, ceil_mode,
                                                        **kwargs), x, second_order=True)
 
 
-@pytest.mark.parametrize("idx, n", [(np.array([[0, 3], [2, 2]]), -1), (np.array([1, 0, 4]), 6), (np.array(2), 3)])
+@pytest.mark.parametrize("idx, n", [(np.array([[0, 3], [2, 2]]), -1), (np.array([1, 0, 4]), 6),
+                                    (np.array(2), 3)])
 def test_one_hot_as_torch(idx, n):
     ours = nn.functional.one_hot(idx, n)
     theirs = TF.one_hot(torch.tensor(idx), n).numpy()
