@@ -23,6 +23,11 @@ def _uniform_bias(bias, fan_in):
 
 
 class Identity(Module):
+    """The input unchanged; accepts (and ignores) any arguments, as torch."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
     def forward(self, x):
         return x
 
