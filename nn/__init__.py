@@ -8,6 +8,8 @@ from . import data, functional, init, optim, utils
 from .convert import from_torch, to_torch
 from .layers import (GELU, MLP, BatchNorm1d, Conv2d, Dropout, Embedding, Flatten, Identity, LayerNorm,
                      LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
+from .layers import *  # noqa: F401,F403 - every layer (layers.__all__)
+from .layers import __all__ as _layers
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import (Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList, Sequential,
                      StateDictError)
@@ -19,3 +21,4 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Par
            "Tanh", "Sigmoid", "GELU", "LeakyReLU", "Softmax", "LogSoftmax", "MLP", "MSELoss", "L1Loss",
            "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init", "optim",
            "data", "utils", "save", "load", "to_torch", "from_torch"]
+__all__ += [name for name in _layers if name not in __all__]

@@ -4,12 +4,8 @@ Inputs may be ``Tensor``s or anything ``np.asarray`` takes; class targets are in
 or a ``Tensor``). Losses take ``reduction="mean" | "sum" | "none"``.
 """
 import functools
-import math
-
-import numpy as np
 
 from autograd import Tensor, ops
-from autograd.creation import generator
 from autograd.dtypes import as_array
 
 
@@ -26,8 +22,6 @@ def _on_tensors(fn):
 
 
 linear = _on_tensors(ops.linear)
-conv2d = _on_tensors(ops.conv2d)
-max_pool2d = _on_tensors(ops.max_pool2d)
 mse_loss = _on_tensors(ops.mse_loss)
 l1_loss = _on_tensors(ops.l1_loss)
 binary_cross_entropy = _on_tensors(ops.binary_cross_entropy)
@@ -35,6 +29,74 @@ binary_cross_entropy_with_logits = _on_tensors(ops.binary_cross_entropy_with_log
 nll_loss = _on_tensors(ops.nll_loss)
 cross_entropy = _on_tensors(ops.cross_entropy)
 
+# convolution and pooling (autograd/ops/conv.py)
+conv1d = _on_tensors(ops.conv.conv1d)
+conv2d = _on_tensors(ops.conv.conv2d)
+conv_transpose1d = _on_tensors(ops.conv.conv_transpose1d)
+conv_transpose2d = _on_tensors(ops.conv.conv_transpose2d)
+max_pool1d = _on_tensors(ops.conv.max_pool1d)
+max_pool2d = _on_tensors(ops.conv.max_pool2d)
+avg_pool1d = _on_tensors(ops.conv.avg_pool1d)
+avg_pool2d = _on_tensors(ops.conv.avg_pool2d)
+adaptive_avg_pool1d = _on_tensors(ops.conv.adaptive_avg_pool1d)
+adaptive_avg_pool2d = _on_tensors(ops.conv.adaptive_avg_pool2d)
+adaptive_max_pool1d = _on_tensors(ops.conv.adaptive_max_pool1d)
+adaptive_max_pool2d = _on_tensors(ops.conv.adaptive_max_pool2d)
+max_unpool2d = _on_tensors(ops.conv.max_unpool2d)
+
+# pad, resizing, indices, dropout, normalisation, distances, attention (autograd/ops/nnfunc.py)
+pad = _on_tensors(ops.nnfunc.pad)
+interpolate = _on_tensors(ops.nnfunc.interpolate)
+unfold = _on_tensors(ops.nnfunc.unfold)
+fold = _on_tensors(ops.nnfunc.fold)
+one_hot = _on_tensors(ops.nnfunc.one_hot)
+dropout = _on_tensors(ops.nnfunc.dropout)
+dropout1d = _on_tensors(ops.nnfunc.dropout1d)
+dropout2d = _on_tensors(ops.nnfunc.dropout2d)
+alpha_dropout = _on_tensors(ops.nnfunc.alpha_dropout)
+batch_norm = _on_tensors(ops.nnfunc.batch_norm)
+instance_norm = _on_tensors(ops.nnfunc.instance_norm)
+layer_norm = _on_tensors(ops.nnfunc.layer_norm)
+group_norm = _on_tensors(ops.nnfunc.group_norm)
+normalize = _on_tensors(ops.nnfunc.normalize)
+cosine_similarity = _on_tensors(ops.nnfunc.cosine_similarity)
+pairwise_distance = _on_tensors(ops.nnfunc.pairwise_distance)
+scaled_dot_product_attention = _on_tensors(ops.nnfunc.scaled_dot_product_attention)
+
+# activations (autograd/ops/activation.py)
+elu = _on_tensors(ops.activation.elu)
+selu = _on_tensors(ops.activation.selu)
+celu = _on_tensors(ops.activation.celu)
+silu = _on_tensors(ops.activation.silu)
+mish = _on_tensors(ops.activation.mish)
+softplus = _on_tensors(ops.activation.softplus)
+softsign = _on_tensors(ops.activation.softsign)
+hardtanh = _on_tensors(ops.activation.hardtanh)
+relu6 = _on_tensors(ops.activation.relu6)
+hardsigmoid = _on_tensors(ops.activation.hardsigmoid)
+hardswish = _on_tensors(ops.activation.hardswish)
+logsigmoid = _on_tensors(ops.activation.logsigmoid)
+glu = _on_tensors(ops.activation.glu)
+prelu = _on_tensors(ops.activation.prelu)
+rrelu = _on_tensors(ops.activation.rrelu)
+softmin = _on_tensors(ops.activation.softmin)
+gelu = _on_tensors(ops.activation.gelu)
+tanhshrink = _on_tensors(ops.activation.tanhshrink)
+softshrink = _on_tensors(ops.activation.softshrink)
+hardshrink = _on_tensors(ops.activation.hardshrink)
+threshold = _on_tensors(ops.activation.threshold)
+
+# losses (autograd/ops/losses.py)
+smooth_l1_loss = _on_tensors(ops.losses.smooth_l1_loss)
+huber_loss = _on_tensors(ops.losses.huber_loss)
+kl_div = _on_tensors(ops.losses.kl_div)
+cosine_embedding_loss = _on_tensors(ops.losses.cosine_embedding_loss)
+margin_ranking_loss = _on_tensors(ops.losses.margin_ranking_loss)
+hinge_embedding_loss = _on_tensors(ops.losses.hinge_embedding_loss)
+soft_margin_loss = _on_tensors(ops.losses.soft_margin_loss)
+multi_margin_loss = _on_tensors(ops.losses.multi_margin_loss)
+poisson_nll_loss = _on_tensors(ops.losses.poisson_nll_loss)
+gaussian_nll_loss = _on_tensors(ops.losses.gaussian_nll_loss)
 
 # -- activations --------------------------------------------------------------------------------------
 def relu(input, inplace=False):
@@ -55,17 +117,6 @@ def tanh(input):
 def erf(input):
     """The error function, elementwise, with gradient (float64 accuracy ~2e-15)."""
     return ops.Erf.apply(_tensor(input))
-
-
-def gelu(input, approximate="none"):
-    """``x * Phi(x)``, Phi the standard normal CDF via ``erf`` (exact form); ``approximate="tanh"``
-    uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
-    x = _tensor(input)
-    if approximate == "none":
-        return x * (0.5 * (1.0 + erf(x * (1.0 / math.sqrt(2.0)))))
-    if approximate == "tanh":
-        return 0.5 * x * (1.0 + (math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)).tanh())
-    raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -90,47 +141,21 @@ def log_softmax(input, dim=None):
 
 
 # -- layers -------------------------------------------------------------------------------------------
-def dropout(input, p=0.5, training=True, inplace=False):
-    """Zero elements with probability ``p`` and scale the rest by ``1 / (1 - p)`` when ``training``."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    x = _tensor(input)
-    if not training or p == 0.0:
-        return x
-    if p == 1.0:
-        return x * np.zeros((), dtype=x.dtype)
-    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
-    keep = generator().random(x.shape, dtype=np.float64 if dt == np.float64 else np.float32) >= p
-    return x * (keep * dt.type(1.0 / (1.0 - p)))
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of ``weight`` at the integer indices ``input`` (any shape); see ``autograd.ops.nnfunc``."""
+    return ops.nnfunc.embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalise over the last ``len(normalized_shape)`` dims (biased variance), then affine."""
-    x = _tensor(input)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    k = len(shape)
-    if tuple(x.shape[x.ndim - k:]) != shape or k > x.ndim:
-        raise ValueError(f"layer_norm: input of shape {x.shape} does not end with normalized_shape {shape}")
-    dims = tuple(range(x.ndim - k, x.ndim))
-    d = x - x.mean(dims, keepdim=True)
-    y = d / ((d * d).mean(dims, keepdim=True) + eps).sqrt()
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
-
-
-def embedding(input, weight):
-    """Rows of ``weight`` at the integer indices ``input`` (any shape)."""
-    idx = ops.index_array(input, "embedding")
-    n = weight.shape[0]
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        bad = idx.max() if idx.max() >= n else idx.min()
-        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings")
-    return weight[idx]
-
-
-__all__ = ["relu", "sigmoid", "tanh", "erf", "gelu", "leaky_relu", "softmax", "log_softmax", "linear",
-           "conv2d", "max_pool2d", "dropout", "layer_norm", "embedding", "mse_loss", "l1_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"]
+__all__ = ["relu", "sigmoid", "tanh", "erf", "leaky_relu", "softmax", "log_softmax", "linear", "embedding",
+           "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+           "nll_loss", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+           "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d", "max_unpool2d", "pad", "interpolate", "unfold", "fold", "one_hot",
+           "dropout", "dropout1d", "dropout2d", "alpha_dropout", "batch_norm", "instance_norm", "layer_norm",
+           "group_norm", "normalize", "cosine_similarity", "pairwise_distance",
+           "scaled_dot_product_attention", "elu", "selu", "celu", "silu", "mish", "softplus", "softsign",
+           "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid", "glu", "prelu", "rrelu", "softmin",
+           "gelu", "tanhshrink", "softshrink", "hardshrink", "threshold", "smooth_l1_loss", "huber_loss",
+           "kl_div", "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss",
+           "soft_margin_loss", "multi_margin_loss", "poisson_nll_loss", "gaussian_nll_loss"]

@@ -14,6 +14,7 @@ and ``array(t)``, the NumPy array a Tensor holds (shared, not a copy), for ``nn`
 initialisers.
 """
 from .conv import conv2d, max_pool2d
+from . import activation, conv, losses, nnfunc  # noqa: F401 - the families nn.functional wraps
 from .elementwise import Erf, LeakyRelu, Relu, Softplus, erf_array
 from .linalg import linear
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss,

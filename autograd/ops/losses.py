@@ -1,17 +1,19 @@
 """Losses: cross-entropy, negative log-likelihood, binary cross-entropy (on probabilities and on
-logits), mean squared and absolute error, with torch's names, arguments and ``reduction`` rules.
+logits), mean squared and absolute error, and the rest of torch's losses (smooth L1, Huber, KL, margin
+and embedding losses, Poisson and Gaussian NLL), with torch's names, arguments and ``reduction`` rules.
 
 Class targets are integer indices (an array, a Tensor or a torch tensor); the input's class dim is 1
 (or 0 for a single unbatched sample).
 """
+import math
 import warnings
 
 import numpy as np
 
 from ..dtypes import as_array
-from ..primitive import Primitive, TensorBase, call
+from ..primitive import Primitive, TensorBase, array, call
 from ._util import quiet
-from .elementwise import Clamp, Log, Sigmoid, Softplus
+from .elementwise import Clamp, Log, Sigmoid, Softplus, Where
 from .reduce import Softmax, log_softmax_array
 from .shape import Gather, Reshape
 
@@ -314,3 +316,153 @@ def _cross_entropy_probs(x, t, weight, reduction, eps, cdim):
     return _reduce(loss, reduction)
 
 
+
+
+# -- more losses (composites of primitives with exact rules) -------------------------------------------
+def _where(mask, a, b, like):
+    """``a`` where the constant ``mask`` holds, else ``b`` (numbers or Tensors beside ``like``)."""
+    return Where.apply(like._wrap(np.asarray(mask)), like._constant(a), like._constant(b))
+
+
+def _target(name, x, target):
+    t = _like(target, x)
+    _warn_broadcast(name, x, t)
+    return t
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``)."""
+    check_reduction(reduction)
+    d = input - _target("smooth_l1_loss", input, target)
+    if beta == 0:
+        return _reduce(d.abs(), reduction)
+    small = np.abs(array(d)) < beta
+    return _reduce(_where(small, d * d * (0.5 / beta), d.abs() - 0.5 * beta, d), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
+    check_reduction(reduction)
+    d = input - _target("huber_loss", input, target)
+    small = np.abs(array(d)) < delta
+    return _reduce(_where(small, d * d * 0.5, (d.abs() - 0.5 * delta) * delta, d), reduction)
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """``target (log target - input)`` pointwise (``input`` holds log-probabilities; 0 where the target
+    is 0), or ``exp(t) (t - input)`` with ``log_target``; ``reduction="batchmean"`` divides by N."""
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"reduction must be one of {_REDUCTIONS + ('batchmean',)}, got {reduction!r}")
+    x = input
+    t = _like(target, x)
+    if log_target:
+        loss = t.exp() * (t - x)
+    else:
+        safe = _where(array(t) > 0, t, 1.0, t)
+        loss = _where(array(t) > 0, t * (safe.log() - x), 0.0, x)
+    if reduction == "batchmean":
+        return loss.sum() / (x.shape[0] if x.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+def _sign_target(target, x):
+    return np.asarray(array(target) if isinstance(target, TensorBase) else target)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos - margin)`` where it is -1 (cosine over
+    dim -1, torch's epsilon 1e-12 on the squared norms)."""
+    check_reduction(reduction)
+    x1, x2 = input1, input1._constant(input2)
+    y = _sign_target(target, x1)
+    dim = x1.ndim - 1
+    prod = (x1 * x2).sum(dim)
+    mag = (((x1 * x1).sum(dim) + 1e-12) * ((x2 * x2).sum(dim) + 1e-12)).sqrt()
+    cos = prod / mag
+    loss = _where(y == 1, 1.0 - cos, 0.0, cos) + _where(y == -1, (cos - margin).clamp(min=0.0), 0.0, cos)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """``max(0, -target (x1 - x2) + margin)``."""
+    check_reduction(reduction)
+    y = input1._constant(target) if not isinstance(target, TensorBase) else target
+    return _reduce((-y * (input1 - input2) + margin).clamp(min=0.0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+    """``x`` where ``target == 1``, ``max(0, margin - x)`` where it is -1."""
+    check_reduction(reduction)
+    x = input
+    y = _sign_target(target, x)
+    loss = _where(y != 1, (margin - x).clamp(min=0.0), 0.0, x) + _where(y != -1, x, 0.0, x)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, reduction="mean"):
+    """``log(1 + exp(-target x))``."""
+    check_reduction(reduction)
+    return _reduce(Softplus.apply(-_like(target, input) * input), reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
+    """``sum_{i != y} max(0, margin - x[y] + x[i])^p / C`` per sample (``weight[y]`` scales it)."""
+    check_reduction(reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = input
+    x2 = x if x.ndim == 2 else x.reshape(1, -1)
+    t = _index_array(target, "multi_margin_loss").reshape(-1)
+    if x2.ndim != 2 or t.shape != x2.shape[:1]:
+        raise ValueError(f"multi_margin_loss: input of shape {x.shape} needs targets of shape "
+                         f"{x2.shape[:1]}, "
+                         f"got {np.shape(array(target))}")
+    _check_range(t, x2.shape[1], "multi_margin_loss")
+    picked = Gather.apply(x2, index=t, dim=1).reshape(-1, 1)
+    z = (x2 - picked + margin).clamp(min=0.0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * _like(weight, x)._data[t][:, None]
+    other = np.arange(x2.shape[1])[None, :] != t[:, None]
+    loss = _where(other, z, 0.0, z).sum(1) * (1.0 / x2.shape[1])
+    return _reduce(loss if x.ndim == 2 else loss.reshape(()), reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """``exp(x) - t x`` (``log_input``) or ``x - t log(x + eps)``; ``full`` adds Stirling's term
+    ``t log t - t + 0.5 log(2 pi t)`` where ``t > 1``."""
+    check_reduction(reduction)
+    x = input
+    t = _like(target, x)
+    loss = x.exp() - t * x if log_input else x - t * (x + eps).log()
+    if full:
+        ta = array(t)
+        big = ta > 1
+        safe = _where(big, t, 1.0, t)
+        stirling = safe * safe.log() - safe + (safe * (2 * math.pi)).log() * 0.5
+        loss = loss + _where(big, stirling, 0.0, t)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """``0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps))`` (+ ``0.5 log(2 pi)`` if
+    ``full``); the clamp passes the gradient on unchanged, as torch's in-place clamp under no_grad."""
+    check_reduction(reduction)
+    x = input
+    t = _like(target, x)
+    v = _like(var, x)
+    if v.shape != x.shape:
+        if x.shape[:-1] == v.shape:
+            v = v.unsqueeze(-1)
+        elif not (x.shape[:-1] == v.shape[:-1] and v.shape[-1:] == (1,)) and v.numel() != 1:
+            raise ValueError(f"gaussian_nll_loss: var of shape {v.shape} does not match input {x.shape}")
+    if array(v).size and array(v).min() < 0:
+        raise ValueError("var has negative entry/entries")
+    va = array(v)
+    v = v + (np.maximum(va, eps) - va).astype(va.dtype)
+    loss = ((v.log() + (x - t) * (x - t) / v)) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
