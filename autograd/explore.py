@@ -468,6 +468,126 @@ def _bce_logits(s, which):
     return -s.g * x if pw is None else s.g * ((pw - 1) * soft - x)
 
 
+def _along(s, f):
+    """``f(x, ...)`` with the primitive's ``dim`` moved last for every array, moved back after."""
+    d = s.fn.dim
+    return lambda *arrays: np.moveaxis(f(*(np.moveaxis(x, d, -1) for x in arrays)), -1, d)
+
+
+def _reverse_cumsum(g, d, reverse=False):
+    """``Σ_{j ≥ i} g_j`` along ``d`` (``reverse``: ``Σ_{j ≤ i}``, a plain cumsum)."""
+    return np.cumsum(g, d) if reverse else np.flip(np.cumsum(np.flip(g, d), d), d)
+
+
+def _cumprod_back(s):
+    """``Σ_{j ≥ i} g_j · Π_{l ≤ j, l ≠ i} a_l`` (no division: exact where ``a`` holds zeros)."""
+    def rule(g, a):
+        out = np.empty_like(a)
+        for i in range(a.shape[-1]):
+            others = a.copy()
+            others[..., i] = 1
+            out[..., i] = (g * np.cumprod(others, -1))[..., i:].sum(-1)
+        return out
+    return _along(s, rule)(s.g, s.a)
+
+
+def _logcumsumexp_back(s):
+    """``Σ_{j ≥ i} g_j · exp(a_i − o_j)`` (``reverse``: ``j ≤ i``)."""
+    def rule(g, a, o):
+        n = a.shape[-1]
+        later = np.triu(np.ones((n, n), dtype=bool))  # [i, j]: j ≥ i
+        later = later.T if s.fn.reverse else later
+        terms = np.where(later, g[..., None, :] * np.exp(a[..., :, None] - o[..., None, :]), 0.0)
+        return terms.sum(-1)
+    return _along(s, rule)(s.g, s.a, s.o)
+
+
+def _run(g, c):
+    """The recurrence ``s_i = g_i + c_i · s_{i−1}`` along the last axis."""
+    s = np.array(g, dtype=np.result_type(g, c))
+    for i in range(1, s.shape[-1]):
+        s[..., i] += c[..., i] * s[..., i - 1]
+    return s
+
+
+def _recurrence_back(s, which):
+    """``s_i = x_i + c_i s_{i−1}``: ``∂x = u`` with ``u_i = g_i + c_{i+1} u_{i+1}``, ``∂c_i = u_i s_{i−1}``
+    (``reverse``: the same with the axis flipped)."""
+    def rule(g, c, o):
+        if s.fn.reverse:
+            g, c, o = (np.flip(x, -1) for x in (g, c, o))
+        next_c = np.concatenate([c[..., 1:], np.zeros_like(c[..., :1])], -1)
+        u = np.flip(_run(np.flip(g, -1), np.flip(next_c, -1)), -1)
+        r = u if which == 0 else u * np.concatenate([np.zeros_like(o[..., :1]), o[..., :-1]], -1)
+        return np.flip(r, -1) if s.fn.reverse else r
+    return _along(s, rule)(s.g, s.b, s.o)
+
+
+def _along_index(index, dim):
+    """Index arrays addressing ``index`` (an array of positions) along ``dim``, every other axis as is."""
+    parts = list(np.indices(index.shape, sparse=True))
+    parts[dim] = index
+    return tuple(parts)
+
+
+def _take_back(s):
+    z = np.zeros_like(s.a)
+    np.add.at(z, _along_index(s.fn.index, s.fn.dim), s.g)
+    return z
+
+
+def _prod_back(s):
+    """``g ⊙ Π_{l ≠ i} a_l`` along ``dim`` (products of the others, exact with zeros)."""
+    g = s.g if s.fn.keepdim else np.expand_dims(s.g, s.fn.dim)
+    def others(a):
+        return np.stack([np.prod(np.delete(a, i, -1), -1) for i in range(a.shape[-1])], -1)
+    return g * _along(s, others)(s.a)
+
+
+def _evenly(s):
+    """The gradient of a whole-tensor value shared evenly by the elements equal to it (nans when nan)."""
+    mask = np.isnan(s.a) if np.isnan(s.o) else s.a == s.o
+    return np.where(mask, s.g / np.count_nonzero(mask), 0.0)
+
+
+def _logit_back(s):
+    x = s.a
+    inner = np.where((x == 0) | (x == 1), s.g * np.inf, s.g / (x * (1 - x)))
+    return np.where((x < 0) | (x > 1), np.nan, inner)
+
+
+def _xlogy_back(s):
+    x, y = s.a, s.b
+    zero = ((x == 0) & (y <= 0)) | ((s.g == 0) & ~np.isnan(y))
+    return np.where(zero, 0.0, s.g * np.log(y))
+
+
+def _fwins(s):
+    """Where ``fmax``/``fmin``'s gradient goes to its first input: it wins, or the other is nan."""
+    wins = s.a >= s.b if s.fn.name == "fmax" else s.a <= s.b
+    return wins | np.isnan(s.b)
+
+
+def _clamp_bounds(s, which):
+    """``clamp(x, lo, hi)`` with tensor bounds: x inside, lo below, hi above (hi wins when lo > hi)."""
+    x, lo, hi = s.x
+    if which == 0:
+        return s.g * ((x >= lo) & (x <= hi))
+    both = s.fn.has_min and s.fn.has_max
+    if which == 1:
+        return s.g * ((x < lo) & (lo < hi) if both else x < lo)
+    return s.g * ((x > hi) | (hi < lo) if both else x > hi)
+
+
+def _zero(s):
+    return np.zeros(np.broadcast_shapes(*(x.shape for x in s.x)), dtype=s.g.dtype)
+
+
+def _quotient(s):
+    q = s.a / s.b
+    return np.trunc(q) if s.fn.mode == "trunc" else np.floor(q)
+
+
 def _each(*parts):
     """Several formulas for one primitive: ``_each(("text", fn), ...)`` -> tuple, one per input."""
     return tuple(parts)
@@ -562,12 +682,70 @@ TENSOR_FORMULAS = {
          lambda s: s.g * (np.maximum(np.log(1 - s.a), -100) - np.maximum(np.log(s.a), -100)))),
     "binary_cross_entropy_with_logits": _each(("g ⊙ (σ({0}) − {1})", lambda s: _bce_logits(s, 0)),
                                               ("−g ⊙ {0}", lambda s: _bce_logits(s, 1))),
+    "tan": _each(("g ⊙ (1 + o²)", lambda s: s.g * (1 + s.o * s.o))),
+    "rsqrt": _each(("−½ g ⊙ o³", lambda s: -0.5 * s.g * s.o ** 3)),
+    "asin": _each(("g / √(1 − {0}²)", lambda s: s.g / np.sqrt(1 - s.a * s.a))),
+    "acos": _each(("−g / √(1 − {0}²)", lambda s: -s.g / np.sqrt(1 - s.a * s.a))),
+    "atan": _each(("g / (1 + {0}²)", lambda s: s.g / (1 + s.a * s.a))),
+    "sinh": _each(("g ⊙ cosh({0})", lambda s: s.g * np.cosh(s.a))),
+    "cosh": _each(("g ⊙ sinh({0})", lambda s: s.g * np.sinh(s.a))),
+    "asinh": _each(("g / √({0}² + 1)", lambda s: s.g / np.sqrt(s.a * s.a + 1))),
+    "acosh": _each(("g / √({0}² − 1)", lambda s: s.g / np.sqrt(s.a * s.a - 1))),
+    "atanh": _each(("g / (1 − {0}²)", lambda s: s.g / (1 - s.a * s.a))),
+    "log2": _each(("g / ({0}·ln 2)", lambda s: s.g / (s.a * math.log(2)))),
+    "log10": _each(("g / ({0}·ln 10)", lambda s: s.g / (s.a * math.log(10)))),
+    "log1p": _each(("g / (1 + {0})", lambda s: s.g / (1 + s.a))),
+    "exp2": _each(("g ⊙ o·ln 2", lambda s: s.g * s.o * math.log(2))),
+    "expm1": _each(("g ⊙ (o + 1)", lambda s: s.g * (s.o + 1))),
+    "erfc": _each(("−g ⊙ 2/√π · exp(−{0}²)", lambda s: -s.g * 2 / math.sqrt(math.pi) * np.exp(-s.a * s.a))),
+    "erfinv": _each(("g ⊙ √π/2 · exp(o²)", lambda s: s.g * math.sqrt(math.pi) / 2 * np.exp(s.o * s.o))),
+    "logit": _each(("g / ({0}(1 − {0}))  (±∞ at 0 and 1, nan outside [0, 1])", _logit_back)),
+    "nan_to_num": _each(("g ⊙ [{0} finite]", lambda s: np.where(np.isfinite(s.a), s.g, 0.0))),
+    **{name: _each(("0 (piecewise constant)", lambda s: np.zeros_like(s.g)))
+       for name in ("floor", "ceil", "trunc", "sign", "round")},
+    "RoundedDiv": _each(("0 (a rounded quotient is piecewise constant)", _zero),
+                        ("0 (a rounded quotient is piecewise constant)", _zero)),
+    "atan2": _each(("g ⊙ {1} / ({0}² + {1}²)  (0 at the origin)",
+                    lambda s: s.g * np.where((s.a == 0) & (s.b == 0), 0.0, s.b / (s.a ** 2 + s.b ** 2))),
+                   ("−g ⊙ {0} / ({0}² + {1}²)  (0 at the origin)",
+                    lambda s: -s.g * np.where((s.a == 0) & (s.b == 0), 0.0, s.a / (s.a ** 2 + s.b ** 2)))),
+    "hypot": _each(("g ⊙ {0} / o", lambda s: s.g * s.a / s.o), ("g ⊙ {1} / o", lambda s: s.g * s.b / s.o)),
+    "copysign": _each(("g ⊙ o / {0}  (0 where {0} = 0)", lambda s: np.where(s.a == 0, 0.0, s.g * s.o / s.a)),
+                      ("0 (only its sign is used)", _zero)),
+    "logaddexp": _each(("g / (1 + exp({1} − {0}))", lambda s: s.g / (1 + np.exp(s.b - s.a))),
+                       ("g / (1 + exp({0} − {1}))", lambda s: s.g / (1 + np.exp(s.a - s.b)))),
+    "logaddexp2": _each(("g / (1 + 2^({1} − {0}))", lambda s: s.g / (1 + np.exp2(s.b - s.a))),
+                        ("g / (1 + 2^({0} − {1}))", lambda s: s.g / (1 + np.exp2(s.a - s.b)))),
+    "xlogy": _each(("g ⊙ log({1})  (0 where {0} = 0 and {1} ≤ 0)", _xlogy_back),
+                   ("g ⊙ {0} / {1}", lambda s: s.g * s.a / s.b)),
+    "fmod": _each(("g", lambda s: s.g), ("−g ⊙ trunc({0} / {1})", lambda s: -s.g * _quotient(s))),
+    "remainder": _each(("g", lambda s: s.g), ("−g ⊙ floor({0} / {1})", lambda s: -s.g * _quotient(s))),
+    **{name: _each((f"g ⊙ [{{0}} {op} {{1}} or {{1}} is nan]", lambda s: np.where(_fwins(s), s.g, 0.0)),
+                   (f"g ⊙ [not ({{0}} {op} {{1}} or {{1}} is nan)]", lambda s: np.where(_fwins(s), 0.0, s.g)))
+       for name, op in (("fmax", "≥"), ("fmin", "≤"))},
+    "clamp/3": _each(("g ⊙ [{1} ≤ {0} ≤ {2}]", lambda s: _clamp_bounds(s, 0)),
+                     ("g ⊙ [{0} < {1}]  (and {1} < {2})", lambda s: _clamp_bounds(s, 1)),
+                     ("g ⊙ [{0} > {2}]  (or {2} < {1})", lambda s: _clamp_bounds(s, 2))),
+    "median": _each(("g shared by the elements of {0} equal to o", _evenly)),
+    "prod": _each(("g ⊙ Π of the others along dim  (o / {0} without zeros)", _prod_back)),
+    "cumsum": _each(("Σ_{{j ≥ i}} g_j  (a reversed cumsum)",
+                     lambda s: _reverse_cumsum(s.g, s.fn.dim, s.fn.reverse))),
+    "cumprod": _each(("Σ_{{j ≥ i}} g_j · Π_{{l ≤ j, l ≠ i}} {0}_l  (o / {0}, exact at zeros)",
+                      _cumprod_back)),
+    "logcumsumexp": _each(("Σ_{{j ≥ i}} g_j · exp({0}_i − o_j)", _logcumsumexp_back)),
+    "recurrence": _each(("u: u_i = g_i + {1}_(i+1)·u_(i+1)", lambda s: _recurrence_back(s, 0)),
+                        ("u ⊙ o shifted by one", lambda s: _recurrence_back(s, 1))),
+    "take_along_dim": _each(("g added into zeros {s0} at the index along dim", _take_back)),
+    "scatter_add": _each(("g picked at the index along dim", lambda s: np.take_along_axis(
+        s.g, s.fn.index, s.fn.dim))),
 }
 
 
-def tensor_formulas(name, arity):
-    """The formulas of primitive ``name`` with ``arity`` inputs, or ``None`` when none is declared."""
-    entry = TENSOR_FORMULAS.get(f"{name}/{arity}") or TENSOR_FORMULAS.get(name)
+def tensor_formulas(name, arity, fn=None):
+    """The formulas of primitive ``name`` with ``arity`` inputs, or ``None`` when none is declared; a
+    key naming ``fn``'s class comes first (primitives that share a name, as ``RoundedDiv``'s "div")."""
+    entry = (TENSOR_FORMULAS.get(type(fn).__name__) or TENSOR_FORMULAS.get(f"{name}/{arity}")
+             or TENSOR_FORMULAS.get(name))
     if callable(entry):
         entry = entry(arity)
     return entry
@@ -639,7 +817,7 @@ def _tensor_rule(g, i, slot, ctx, running):
     ps = g.parents[i]
     j = ps[slot]
     parent, pname = g.nodes[j], g.names[j]
-    formulas = tensor_formulas(g.ops[i], len(ps))
+    formulas = tensor_formulas(g.ops[i], len(ps), ctx.fn)
     if formulas is None or slot >= len(formulas) or formulas[slot][1] is None:
         text, local = f"∂{_paren(pname)} = ? (no formula declared for {g.ops[i]!r})", None
     else:

@@ -315,6 +315,50 @@ def _second_order_nn_graph():
 TENSOR_MODELS["second_order_nn"] = _second_order_nn_graph
 
 
+def _unit(*shape):
+    """Values in (0.1, 0.9): inside the domains of asin, acos, atanh, erfinv and logit."""
+    return Tensor(_rng().uniform(0.1, 0.9, size=shape), requires_grad=True)
+
+
+def _pointwise_graph():
+    """Every unary function of pointwise.py, each on its domain."""
+    a, u, p = t64(3, 4), _unit(3, 4), t64(3, 4, positive=True)
+    y = (a.tan() + p.rsqrt() + u.asin() + u.acos() + a.atan() + a.sinh() + a.cosh()
+         + a.asinh() + (p + 1.0).acosh() + u.atanh() + p.log2() + p.log10() + p.log1p() + a.exp2()
+         + a.expm1() + a.erfc() + u.erfinv() + u.logit() + a.nan_to_num())
+    steps = (a.floor() + a.ceil() + a.trunc() + a.sign() + a.round(decimals=1)
+             + a.div(p, rounding_mode="floor"))
+    return (y * y).sum() + (steps * a).sum(), None
+
+
+def _binary_graph():
+    """Every binary function of pointwise.py (both operands require grad; ``b`` broadcasts) and
+    ``clamp`` with tensor bounds."""
+    a, b, p = t64(3, 4), t64(4), t64(3, 4, positive=True)
+    y = (autograd.atan2(a, b) + autograd.hypot(a, b) + autograd.copysign(a, b) + autograd.logaddexp(a, b)
+         + autograd.logaddexp2(a, b) + autograd.xlogy(a, p) + autograd.fmod(a, b + 3.0)
+         + autograd.remainder(a, b + 3.0) + autograd.fmax(a, b) + autograd.fmin(a, b))
+    y = y + a.clamp(min=b - 0.5, max=b + 0.5) + a.clamp(min=b) + b * 0.1
+    return (y * y).sum(), None
+
+
+def _reduce_scan_sort_graph():
+    """prod, median, the scans and the value-picking ops (``take_along_dim``); their gradients'
+    graphs (``create_graph``) for ``scatter_add`` and, through a zero in cumprod, ``recurrence``."""
+    a = t64(3, 4)
+    z = Tensor(np.array([[0.5, 0.0, 2.0, -1.5], [1.2, -0.7, 0.3, 0.9]]), requires_grad=True)
+    y = (a.prod(1) + a.prod(0, keepdim=True).sum() + a.median() + a.cumsum(1).sum(1)
+         + a.cumprod(0).sum(0)[:3] + a.cumprod(1)[:, -1] + a.logcumsumexp(1).sum(1)
+         + a.sort(1).values[:, 0] + a.cummax(1).values[:, -1])
+    loss = (y * y).sum() + (z.cumprod(1) ** 2).sum() + z.prod(1).sum()
+    grads = autograd.grad(loss, [a, z], create_graph=True)
+    return loss + sum((g * g).sum() for g in grads), None
+
+
+TENSOR_MODELS.update(pointwise=_pointwise_graph, binary=_binary_graph,
+                     reduce_scan_sort=_reduce_scan_sort_graph)
+
+
 def _build(name):
     root, model = TENSOR_MODELS[name]()
     params = dict(model.named_parameters()) if model is not None else None
@@ -337,6 +381,9 @@ def test_every_primitive_in_the_suites_models_has_a_formula(primitive_names):
     assert {"linear", "conv2d", "max_pool2d", "cross_entropy", "matmul", "erf", "index", "index_add",
             "gather", "scatter", "conv2d_grad_input", "conv2d_grad_weight", "clone",
             "index_put"} <= primitive_names
+    assert {"tan", "rsqrt", "erfinv", "logit", "floor", "round", "atan2", "copysign", "xlogy", "fmod",
+            "remainder", "fmax", "fmin", "median", "prod", "cumsum", "cumprod", "logcumsumexp", "recurrence",
+            "take_along_dim", "scatter_add"} <= primitive_names
 
 
 def test_every_primitive_class_has_a_formula():
@@ -449,6 +496,11 @@ def test_the_formula_table_evaluates_only_declared_names():
     assert tensor_formulas("no_such_primitive", 1) is None
     assert len(tensor_formulas("cat", 3)) == 3
     assert tensor_formulas("pow", 2) is TENSOR_FORMULAS["pow/2"]
+    x = Tensor([3.0, -2.0], requires_grad=True)
+    rounded, true = x.div(2.0, rounding_mode="floor").grad_fn, (x / 2.0).grad_fn
+    assert rounded.name == true.name == "div"  # one name, two rules: the class's key comes first
+    assert tensor_formulas("div", 2, rounded) is TENSOR_FORMULAS["RoundedDiv"]
+    assert tensor_formulas("div", 2, true) is TENSOR_FORMULAS["div"]
 
 
 # -- the page -----------------------------------------------------------------------------------------
