@@ -29,10 +29,11 @@ def register(cls, torch_name=None):
     return cls
 
 
-for _cls in (layers.Linear, layers.Conv2d, layers.MaxPool2d, layers.Flatten, layers.Dropout, layers.LayerNorm,
-             layers.BatchNorm1d, layers.Embedding, layers.Identity, layers.ReLU, layers.Tanh, layers.Sigmoid,
-             layers.GELU, layers.LeakyReLU, layers.Softmax, layers.LogSoftmax):
-    register(_cls)
+# every layer of nn.layers (its torch twin has the same name and argument names)
+for _cls in list(vars(layers).values()):
+    if isinstance(_cls, type) and issubclass(_cls, layers.Module) and _cls.__module__ == layers.__name__ \
+            and not _cls.__name__.startswith("_") and _cls is not layers.MLP:
+        register(_cls)
 
 
 # -- constructor arguments -------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import numpy as np
 
 from autograd import Tensor, cat, no_grad, ops, stack
 from autograd.ops import array as _array
-from autograd.ops import pair as _pair
 
 from . import functional as F
 from . import init
