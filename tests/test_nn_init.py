@@ -95,4 +95,5 @@ def test_default_layer_initialisation_is_torchs():
         assert np.all(m.weight.detach().numpy() == 1) and np.all(m.bias.detach().numpy() == 0)
     assert np.all(bn.running_mean.detach().numpy() == 0) and np.all(bn.running_var.detach().numpy() == 1)
     autograd.manual_seed(0)
-    np.testing.assert_array_equal(nn.Linear(300, 200).weight.detach().numpy(), lin.weight.detach().numpy())  # reproducible
+    # reproducible
+    np.testing.assert_array_equal(nn.Linear(300, 200).weight.detach().numpy(), lin.weight.detach().numpy())

@@ -43,8 +43,8 @@ def check(ours, theirs, x, *, train=True, atol=1e-10, rtol=1e-7, grad_input=True
         np.testing.assert_allclose(xo.grad.detach().numpy(), xt.grad.numpy(), rtol=rtol, atol=atol)
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.detach().numpy(), theirs_params[name].grad.numpy(), rtol=rtol, atol=atol,
-                                   err_msg=name)
+        np.testing.assert_allclose(p.grad.detach().numpy(), theirs_params[name].grad.numpy(), rtol=rtol,
+                                   atol=atol, err_msg=name)
     return out, tout
 
 
@@ -214,7 +214,8 @@ def test_dropout_eval_is_identity_and_train_scales_survivors():
     y.sum().backward()
     np.testing.assert_allclose(x.grad.detach().numpy(), kept / 0.7)  # gradient flows through survivors only
     autograd.manual_seed(0)
-    np.testing.assert_array_equal(drop(x).detach().numpy(), y.detach().numpy())  # the seeded generator makes it reproducible
+    # the seeded generator makes it reproducible
+    np.testing.assert_array_equal(drop(x).detach().numpy(), y.detach().numpy())
     assert nn.Dropout(0.0)(x) is x
     assert np.all(nn.Dropout(1.0)(x).detach().numpy() == 0)
     with pytest.raises(ValueError, match="between 0 and 1"):
