@@ -155,7 +155,8 @@ def test_inputs_unchanged_and_grads_not_aliased(name, data):
     assert a.grad.shape == a.shape and b.grad.shape == b.shape and out.grad.shape == out.shape
     assert_no_aliasing({"a.data": a.detach().numpy(), "b.data": b.detach().numpy(),
                         "a.grad": a.grad.detach().numpy(), "b.grad": b.grad.detach().numpy(),
-                        "out.grad": out.grad.detach().numpy(), "gradient": v, "out.data": out.detach().numpy()})
+                        "out.grad": out.grad.detach().numpy(), "gradient": v,
+                        "out.data": out.detach().numpy()})
     # a second backward accumulates into fresh arrays, never into the previous gradient in place
     first = a.grad.detach().numpy()
     first0 = first.copy()
