@@ -278,9 +278,10 @@ def _masked(g):
 
 @_rule("**")
 def _pow_rule(g, out, a, b):
-    # torch's masks: no gradient to a when b == 0; none to b where a == 0 and b >= 0
+    # torch's masks: no gradient to a when b == 0 (selected); none to b where a == 0 and b >= 0, but
+    # that one torch multiplies in (grad * where(mask, 0, out * log(a))), so nan/inf upstream gives nan
     ga = _masked(g) if _data(b) == 0 else g * (b * ieee.pow(a, b - 1.0))  # torch's grouping
-    gb = _masked(g) if (_data(a) == 0 and _data(b) >= 0) else g * (out * ieee.log(a))
+    gb = g * (0.0 if (_data(a) == 0 and _data(b) >= 0) else out * ieee.log(a))
     return ga, gb
 
 

@@ -19,7 +19,7 @@ BIG = 1.7976931348623157e308
 GRID = [0.0, -0.0, 5e-324, -5e-324, 1e-300, -1e-300, 0.5, -0.5, 1.0, -1.0, 2.0, -2.0, 2.5, -2.5, 3.0, -3.0,
         710.0, -710.0, 1e200, -1e200, BIG, -BIG, inf, -inf, nan]
 UPSTREAM = [1.0, -0.0, inf, nan]
-EXPONENTS = [0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 2.0, 2.5, 3.0, -3.0, 1e300, inf, -inf, nan]
+EXPONENTS = [0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 1.5, 2.0, 2.5, 3.0, -3.0, 1e300, inf, -inf, nan]
 
 UNARY = {
     "neg": (lambda v: -v, torch.neg),
@@ -42,6 +42,7 @@ BINARY = {
 # (op, inputs, upstream gradient) -> (what Value gives, what torch gives, why)
 _SQRT = "torch computes x ** 0.5 as sqrt(x) (sqrt(-0) = -0, sqrt(-inf) = nan); IEEE pow: +0, +inf"
 _RSQRT = "torch computes x ** -0.5 as rsqrt(x) (rsqrt(-0) = -inf, rsqrt(-inf) = nan); IEEE pow: +inf, +0"
+_SQRT15 = "the derivative 1.5 * x ** 0.5: torch takes sqrt(x), Value IEEE pow (+0 at -0, inf at -inf)"
 _SIGMOID = "torch's float64 sigmoid is 1 / (1 + exp(710)) = 0; the exact value 4.476e-309 is subnormal"
 DOCUMENTED = {
     **{("**0.5", (-0.0,), g): ((0.0, inf), (-0.0, -inf), _SQRT) for g in (1.0, inf)},
@@ -51,6 +52,9 @@ DOCUMENTED = {
     **{("**0.5", (-inf,), g): ((inf, g * 0.0), (nan, nan), _SQRT) for g in (-0.0, inf, nan)},
     **{("**-0.5", (-0.0,), g): ((inf, -g * inf), (-inf, -g * inf), _RSQRT) for g in (1.0, -0.0, inf, nan)},
     **{("**-0.5", (-inf,), g): ((0.0, -g * 0.0), (nan, -g * 0.0), _RSQRT) for g in (1.0, -0.0, inf, nan)},
+    ("**1.5", (-0.0,), 1.0): ((0.0, 0.0), (0.0, -0.0), _SQRT15),
+    ("**1.5", (-0.0,), -0.0): ((0.0, -0.0), (0.0, 0.0), _SQRT15),
+    **{("**1.5", (-inf,), g): ((inf, inf), (inf, nan), _SQRT15) for g in (1.0, inf)},
     ("sigmoid", (-710.0,), 1.0): ((4.47628622567513e-309, 4.47628622567513e-309), (0.0, 0.0), _SIGMOID),
     ("sigmoid", (-710.0,), -0.0): ((4.47628622567513e-309, -0.0), (0.0, -0.0), _SIGMOID),
     ("sigmoid", (-710.0,), inf): ((4.47628622567513e-309, inf), (0.0, nan), _SIGMOID),
@@ -99,8 +103,8 @@ def cases():
         for x, g in itertools.product(GRID, UPSTREAM):
             yield name, vf, tf, (x,), g
     for name, fn in BINARY.items():
-        for x, y in itertools.product(GRID, GRID):
-            yield name, fn, fn, (x, y), 1.0
+        for x, y, g in itertools.product(GRID, GRID, UPSTREAM):
+            yield name, fn, fn, (x, y), g
     for k, x, g in itertools.product(EXPONENTS, GRID, UPSTREAM):
         yield f"**{k}", (lambda v, k=k: v ** k), (lambda t, k=k: t ** k), (x,), g
 
@@ -152,8 +156,10 @@ TENSOR_KNOWN = {
     "**0.5": "Tensor computes x ** 0.5 as torch's sqrt (Value follows IEEE pow: documented above)",
     "sigmoid": "Tensor's sigmoid(-710) underflows to 0 as torch's (Value gives the subnormal)",
     "abs": "Tensor's abs backward at nan gives nan; torch (and Value) give 0",
-    "**": "Tensor's pow with a tensor exponent 0.5 gives sqrt's -0.0 at -0.0 and nan at -inf; torch's "
-          "tensor-exponent pow (and Value) give IEEE's +0.0 and inf",
+    "**": "Tensor's pow with a tensor exponent 0.5 gives sqrt's -0.0 at -0.0 and nan at -inf, where torch's "
+          "tensor-exponent pow (and Value) give IEEE's +0.0 and inf; and Tensor selects 0 for the "
+          "exponent's gradient where the base is 0, where torch multiplies (nan/inf upstream: nan)",
+    "**1.5": "Tensor's x ** 1.5 backward takes torch's sqrt for x ** 0.5 (Value: IEEE pow, documented)",
     "**2.0": "Tensor's x ** 2 backward groups (g * 2) * x, so g = -0 at x = 1.8e308 gives -0 where torch "
              "(and Value) compute g * (2 * x) = -0 * inf = nan",
 }
@@ -225,7 +231,7 @@ def test_named_ieee_results(expr, want):
 
 
 @pytest.mark.parametrize("make", [lambda v: v.relu(), lambda v: v ** 0.0, lambda v: v ** Value(0.0)],
-                         ids=["relu", "pow0", "pow-value-0"])
+                         ids=["relu", "pow0", "pow-value-0"])  # the exponent's own mask torch multiplies
 @pytest.mark.parametrize("upstream", [inf, -inf, nan])
 def test_masked_gradients_select_zero_for_any_upstream(make, upstream):
     v = Value(-2.0)
