@@ -105,6 +105,10 @@ class Ops:
         return x ** k
 
     @staticmethod
+    def power(a, b):
+        return a ** b
+
+    @staticmethod
     def reduce(x, name, dim, keepdim):
         """``name`` over ``dim`` (None: all dims); ``max``/``min`` full, ``max_dim``/``min_dim`` values."""
         if name in ("max", "min"):
@@ -124,7 +128,8 @@ class TorchOps(Ops):
 class KnownRulesTorch(TorchOps):
     """torch with chainrule's current Tensor rules where they are known to differ (each a regression
     test below): relu, clamp, maximum, minimum and x ** 0 backward as ``g * mask``, x ** 0.5 backward
-    through IEEE pow, abs' sign(nan) = nan, var/std through the mean, max/min's nan gradient."""
+    through IEEE pow, abs' sign(nan) = nan, var/std through the mean, max/min's nan gradient, a ** b
+    with both masks selected."""
     relu = staticmethod(_masked_fn(torch.relu, lambda x: ((torch.relu(x) != 0).double(),)))
     maximum = staticmethod(_masked_fn(torch.maximum, lambda a, b: (_share(a, b) * ~(a < b),
                                                                     _share(a, b) * ~(b < a))))
@@ -143,6 +148,24 @@ class KnownRulesTorch(TorchOps):
             ieee_derivative = lambda t: (0.5 * t.pow(torch.tensor(-0.5, dtype=t.dtype)),)  # noqa: E731
             return _masked_fn(lambda t: t ** 0.5, ieee_derivative)(x)
         return x ** k
+
+    @staticmethod
+    def power(a, b):
+        """a ** b with chainrule's rule: (g * b) * a ** (b - 1), and both masks selected."""
+        class Power(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                out = a ** b
+                ctx.save_for_backward(a, b, out)
+                return out
+
+            @staticmethod
+            def backward(ctx, g):
+                a, b, out = ctx.saved_tensors
+                ga = torch.where(b == 0, 0.0, g * b * a ** (b - 1.0))
+                gb = torch.where((a == 0) & (b >= 0), 0.0, g * (out * a.log()))
+                return ga.sum_to_size(a.shape), gb.sum_to_size(b.shape)
+        return Power.apply(a, b)
 
     abs = staticmethod(_masked_fn(torch.abs, lambda x: (torch.where(torch.isnan(x), x, torch.sign(x)),)))
 
@@ -260,7 +283,7 @@ def apply(L, name, xs, args):
     if name in UNARY:
         return getattr(x, name)()
     simple = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-              "/": lambda a, b: a / b, "**": lambda a, b: a ** b}
+              "/": lambda a, b: a / b, "**": L.power}
     if name in simple:
         return simple[name](*xs)
     if name in ("maximum", "minimum"):
