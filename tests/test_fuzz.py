@@ -663,3 +663,24 @@ def test_the_fuzzer_recognises_the_known_class_and_reports_a_real_mismatch():
     with pytest.raises(AssertionError, match="mismatch"):
         compare(ours, lambda *c, scale=None: theirs([c[0][0] + 1], c[1], scale=scale), None,
                 ([np.array([1.0])], [("exp", (0,), ())]))
+
+
+FOUND_IN_KNOWN_CLASSES = {  # graphs the fuzzer found, each a mismatch of a class with a regression test above
+    "abs-at-nan": ([np.array([[math.nan]]), np.array([[-0.0]])], [("abs", (0,), ())]),
+    "var-of-one-nan": ([np.array(math.nan)], [("+", (0, 0), ()), ("var", (0,), (None, True))]),
+    "min-with-nan": ([np.array([[-0.15189148, -0.67767391, math.nan], [math.nan, math.nan, -0.67767391]])],
+                     [("matmul_t", (0,), ()), ("min", (0,), (None, True))]),
+    "max-dim-with-nan": ([np.array([[math.inf, -math.inf, 1.9]]), np.array([[1e300, -0.0, math.nan]])],
+                         [("stack", (1, 1), (-1,)), ("max_dim", (2,), (-3, False))]),
+    "pow-exponent-mask": ([np.array([[[3.55495937, -0.51495002]], [[-2.80620062, 0.0]]])],
+                          [("**", (0, 0), ()), ("**", (1, 1), ()), ("clamp", (0,), (None, 2.0)),
+                           ("relu", (3,), ()), ("std", (1,), ((0,), True)), ("minimum", (2, 3), ()),
+                           ("std", (2,), ((0, 2, 1), True))]),
+    "relu-then-division-by-zero": ([np.array([-2.0, 0.0])], [("relu", (0,), ()), ("/", (0, 1), ())]),
+}
+
+
+@pytest.mark.parametrize("name", list(FOUND_IN_KNOWN_CLASSES))
+def test_found_graphs_match_torch_or_a_known_class(name):
+    case = FOUND_IN_KNOWN_CLASSES[name]
+    assert compare(ours, theirs, lambda *c: theirs(*c, L=KnownRulesTorch), case) in ("ok", "known")
