@@ -174,7 +174,8 @@ def _read(f, max_bytes):
     with zf:
         infos = _members(zf, max_bytes)
         try:
-            arrays = OrderedDict((name, _read_npy(f, info)) for name, info in infos.items() if name != STRUCTURE)
+            arrays = OrderedDict((name, _read_npy(f, info)) for name, info in infos.items()
+                                 if name != STRUCTURE)
             structure = _read_member(f, infos[STRUCTURE]) if STRUCTURE in infos else None
         except _PARSE_ERRORS as e:
             raise _Bad(f"is damaged: {type(e).__name__}: {e}") from None

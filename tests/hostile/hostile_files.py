@@ -105,7 +105,8 @@ def pickle_payloads(directory, marker):
     return {
         "object-member": write(directory, "obj.npz", zip_bytes([MARKER_V1, stored("w.npy", evil)])),
         "object-marker": write(directory, "objm.npz", zip_bytes([stored("__chainrule__.npy", evil)])),
-        "raw-pickle-member": write(directory, "rawm.npz", zip_bytes([MARKER_V1, stored("w.npy", raw_pickle)])),
+        "raw-pickle-member": write(directory, "rawm.npz",
+                                   zip_bytes([MARKER_V1, stored("w.npy", raw_pickle)])),
         "raw-pickle-file": write(directory, "raw.npz", raw_pickle),
         "npy-file": write(directory, "evil.npy", evil),
         "torch-style": write(directory, "model.pt", zip_bytes([stored("archive/data.pkl", raw_pickle),
