@@ -50,13 +50,13 @@ def _masked_fn(forward, masks):
 
 
 def _shared_extreme(kind, dims, keepdim):
-    """torch's amax/amin over ``dims`` with chainrule's backward: ``g * (x == out) / count``."""
-    reduce = torch.amax if kind == "max" else torch.amin
+    """max/min over ``dims`` as chainrule computes them: NumPy's forward, ``g * (x == out) / count``."""
+    reduce = np.max if kind == "max" else np.min  # NumPy's choice between tied 0.0 and -0.0
 
     class SharedExtreme(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x):
-            out = reduce(x, dims, keepdim=True)
+            out = _numpy(lambda a: reduce(a, axis=dims, keepdims=True), x)
             ctx.save_for_backward(x, out)
             return out if keepdim else out.squeeze(dims) if dims else out
 
@@ -759,6 +759,8 @@ FOUND_IN_KNOWN_CLASSES = {  # graphs the fuzzer found, each a mismatch of a clas
                            ("relu", (3,), ()), ("std", (1,), ((0,), True)), ("minimum", (2, 3), ()),
                            ("std", (2,), ((0, 2, 1), True))]),
     "relu-then-division-by-zero": ([np.array([-2.0, 0.0])], [("relu", (0,), ()), ("/", (0, 1), ())]),
+    "min-of-tied-zeros": ([np.zeros(3), np.array([0.0, 1.0, -0.0])],
+                          [("min", (1,), (None, False)), ("neg", (0,), ()), ("/", (0, 2), ())]),
     "var-over-dim-0-of-a-0d-tensor": ([np.array(0.0), np.array(0.0)],
                                       [("relu", (0,), ()), ("var", (2,), (0, False))]),
     "clamp-of-negative-zero": ([np.zeros(3), np.array([0.0, 0.0, -0.0]), np.array(0.0)],
