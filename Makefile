@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip install --quiet --constraint constraints.txt $(if $(wildc
 
 DEMO   ?= moons
 
-.PHONY: test demo docs bench bench-quick lint clean
+.PHONY: test demo docs bench bench-quick lint clean fuzz mutate
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ $(VENV)/.demos: $(PY) pyproject.toml constraints.txt
 
 $(VENV)/.bench: $(PY) pyproject.toml constraints.txt
 	$(PIP) -e '.[test,demos,bench]'
+	touch $@
+
+$(VENV)/.mutate: $(PY) pyproject.toml constraints.txt
+	$(PIP) -e '.[test,mutate]'
 	touch $@
 
 $(VENV)/.lint: $(PY) pyproject.toml
@@ -43,9 +47,20 @@ bench: $(VENV)/.bench
 bench-quick: $(VENV)/.bench
 	$(PY) -m benchmarks --quick
 
+# The differential fuzzer with a long budget (tests/test_fuzz.py; make test runs a small one).
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(VENV)/.test
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py
+
+# Mutation testing (mutmut, config in pyproject.toml) of autograd/value.py, autograd/engine.py and
+# nn/optim/; MUTANTS='glob ...' runs a subset (e.g. MUTANTS='autograd.value*'). Results stay in mutants/.
+mutate: $(VENV)/.mutate
+	$(VENV)/bin/mutmut run --max-children 2 $(MUTANTS)
+	$(VENV)/bin/mutmut results
+
 lint: $(VENV)/.lint
 	$(PY) -m ruff check autograd nn demos tests benchmarks
 
 clean:
-	rm -rf $(VENV) results build *.egg-info .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) results mutants build *.egg-info .pytest_cache .hypothesis .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -19,17 +19,27 @@ def div(x, y):
 
 
 def pow(x, y):
+    """``x ** y`` as C99/IEEE ``pow``: a negative finite base with a finite non-integer exponent is
+    ``nan`` even where the magnitude overflows or underflows (``(-1e200) ** 2.5``)."""
+    if isinstance(x, float) and isinstance(y, float) and x < 0 and _fractional(y) and x != -inf:
+        return nan
     try:
         r = x ** y
     except ZeroDivisionError:  # 0 ** negative
-        odd = y == int(y) and int(y) % 2 == 1
-        return math.copysign(inf, x) if odd else inf
+        return math.copysign(inf, x) if _odd(y) else inf
     except OverflowError:
-        odd = y == int(y) and int(y) % 2 == 1
-        return -inf if (x < 0 and odd) else inf
-    if isinstance(r, complex):  # negative ** fraction
+        return -inf if (x < 0 and _odd(y)) else inf
+    if isinstance(r, complex):  # negative ** fraction (ints or NumPy scalars a user stored in .data)
         return nan
     return r
+
+
+def _fractional(y):
+    return math.isfinite(y) and not y.is_integer()
+
+
+def _odd(y):
+    return math.isfinite(y) and y.is_integer() and int(y) % 2 == 1
 
 
 def exp(x):

@@ -266,17 +266,23 @@ def _div_rule(g, out, a, b):
     return ieee.div(g, b), -g * ieee.div(out, b)  # torch: -g * ((a / b) / b)
 
 
+def _masked(g):
+    """The gradient torch selects (never multiplies) where a rule's mask is off: 0, even for g = inf/nan."""
+    return Value(0.0) if isinstance(g, Value) else 0.0
+
+
 @_rule("**", "b * a**(b - 1)", "o * log(a)")
 def _pow_rule(g, out, a, b):
-    # torch's masks: no gradient to a when b == 0; none to b where a == 0 and b >= 0
-    ga = 0.0 * g if _data(b) == 0 else g * b * ieee.pow(a, b - 1.0)
-    gb = 0.0 * g if (_data(a) == 0 and _data(b) >= 0) else g * (out * ieee.log(a))
+    # torch's masks: no gradient to a when b == 0 (selected); none to b where a == 0 and b >= 0, but
+    # that one torch multiplies in (grad * where(mask, 0, out * log(a))), so nan/inf upstream gives nan
+    ga = _masked(g) if _data(b) == 0 else g * (b * ieee.pow(a, b - 1.0))  # torch's grouping
+    gb = g * (0.0 if (_data(a) == 0 and _data(b) >= 0) else out * ieee.log(a))
     return ga, gb
 
 
 @_rule("**k", "k * a**(k - 1)")
 def _pow_const_rule(g, out, a, k):
-    return (0.0 * g if k == 0 else g * k * ieee.pow(a, k - 1.0)),
+    return (_masked(g) if k == 0 else g * (k * ieee.pow(a, k - 1.0))),  # torch's grouping: 0 * inf is nan
 
 
 @_rule("neg", "-1")
@@ -292,7 +298,7 @@ def _abs_rule(g, out, a):
 
 @_rule("relu", "1 if o > 0 else 0")
 def _relu_rule(g, out, a):
-    return (0.0 * g if _data(out) <= 0 else g),  # torch's threshold_backward: nan passes g
+    return (_masked(g) if _data(out) <= 0 else g),  # torch's threshold_backward: nan passes g
 
 
 @_rule("tanh", "1 - o**2")

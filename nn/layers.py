@@ -386,7 +386,8 @@ class BatchNorm1d(Module):
 
     Training: normalise with the batch's biased variance, update ``running_mean``/``running_var`` (the
     latter with the unbiased variance) by ``momentum`` (``None``: cumulative average) and count
-    ``num_batches_tracked``. Eval: normalise with the running statistics. As torch.
+    ``num_batches_tracked``. Eval: normalise with the running statistics, or with the batch's when
+    ``track_running_stats=False`` (there are none). As torch.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *,
