@@ -211,7 +211,7 @@ class Relu(Primitive):
     saves_output = True
 
     def forward(self, a):
-        return np.maximum(a, 0) if a.dtype.kind == "f" else np.maximum(a, 0).astype(a.dtype)
+        return np.where(a < 0, np.zeros((), a.dtype), a)  # -0.0 and nan pass through, as torch
 
     def backward(self, g, out, a):
         # torch's threshold rule: zero where the output is <= 0; a nan passes its gradient on
