@@ -536,6 +536,12 @@ def _take_back(s):
     return z
 
 
+def _written_back(s):
+    z = np.array(s.g)
+    z[_along_index(s.fn.index, s.fn.dim)] = 0
+    return z
+
+
 def _prod_back(s):
     """``g ⊙ Π_{l ≠ i} a_l`` along ``dim`` (products of the others, exact with zeros)."""
     g = s.g if s.fn.keepdim else np.expand_dims(s.g, s.fn.dim)
@@ -586,6 +592,76 @@ def _zero(s):
 def _quotient(s):
     q = s.a / s.b
     return np.trunc(q) if s.fn.mode == "trunc" else np.floor(q)
+
+
+def _mT(x):
+    """The matrix transpose of the last two dims (batched)."""
+    return np.swapaxes(x, -1, -2)
+
+
+def _mat(g):
+    """``g`` ``(*)`` as ``(*, 1, 1)``: a scale for each matrix of a batch."""
+    return np.asarray(g)[..., None, None]
+
+
+def _einsum_back(s, i):
+    """Operand ``i``'s gradient: ``g`` contracted with the other operands (NumPy's einsum) onto the letters
+    ``i`` shares with them, constant along letters only it has, on the diagonal where a letter repeats."""
+    lhs, rhs = s.fn.equation.split("->")
+    terms = lhs.split(",")
+    mine, others = terms[i], [t for j, t in enumerate(terms) if j != i]
+    letters = list(dict.fromkeys(mine))
+    kept = [c for c in letters if c in rhs + "".join(others)]
+    part = np.einsum(",".join([rhs] + others) + "->" + "".join(kept), s.g,
+                     *(x for j, x in enumerate(s.x) if j != i))
+    pos = np.indices(s.x[i].shape)
+    first = {c: pos[mine.index(c)] for c in letters}
+    on_diagonal = np.ones(s.x[i].shape, dtype=bool)
+    for k, c in enumerate(mine):
+        on_diagonal &= pos[k] == first[c]
+    return np.where(on_diagonal, part[tuple(first[c] for c in kept)], 0.0)
+
+
+def _diagonal_back(s):
+    """``g`` (the diagonal as the last dim) written on diagonal ``offset`` of ``(dim1, dim2)`` of zeros."""
+    z = np.zeros_like(s.a)
+    plane = np.moveaxis(z, (s.fn.dim1, s.fn.dim2), (-2, -1))  # a view: writes land in z
+    k = np.arange(s.g.shape[-1])
+    plane[..., k + max(-s.fn.offset, 0), k + max(s.fn.offset, 0)] = s.g
+    return z
+
+
+def _scattered(base, s, src, ufunc):
+    """A copy of ``base`` with ``src`` reduced into it by ``ufunc`` at the primitive's index along dim."""
+    out = np.array(base, dtype=np.result_type(base, src))
+    ufunc.at(out, _along_index(s.fn.index, s.fn.dim), src)
+    return out
+
+
+def _scatter_reduce_back(s, which):
+    """``scatter_reduce``'s gradient for ``x`` (``which`` 0) or ``src`` (1): sum 1, mean 1 / count,
+    prod the product of the others, amax/amin shared evenly by the values equal to the result (``x``'s
+    among them even where ``include_self=False`` leaves it out, as torch)."""
+    fn, x, src = s.fn, s.a, s.b
+    at = _along_index(fn.index, fn.dim)
+    hit = _scattered(np.zeros(x.shape, dtype=bool), s, np.ones(src.shape, dtype=bool), np.logical_or)
+    own = np.ones(x.shape, dtype=bool) if fn.include_self else ~hit  # where x takes part
+    if fn.reduce in ("sum", "mean"):
+        count = _scattered(own * 1.0, s, np.ones(src.shape), np.add) if fn.reduce == "mean" else 1.0
+        gd = s.g / np.maximum(count, 1.0)
+        return np.where(own, gd, 0.0) if which == 0 else gd[at]
+    if fn.reduce == "prod":
+        base = np.where(own, x, 1.0)
+        if which == 0:
+            return np.where(own, s.g * _scattered(np.ones_like(x), s, src, np.multiply), 0.0)
+        flat = src.reshape(-1)
+        others = [_scattered(base, s, np.where(np.arange(flat.size) == k, 1.0, flat).reshape(src.shape),
+                             np.multiply)[at].reshape(-1)[k] for k in range(flat.size)]
+        return s.g[at] * np.reshape(others, src.shape)
+    x_wins = x == s.o  # counted even where x takes no part (torch's rule, include_self=False)
+    src_wins = src == s.o[at]
+    gd = s.g / _scattered(x_wins * 1.0, s, src_wins * 1.0, np.add)
+    return np.where(own & x_wins, gd, 0.0) if which == 0 else np.where(src_wins, gd[at], 0.0)
 
 
 def _each(*parts):
@@ -738,6 +814,26 @@ TENSOR_FORMULAS = {
     "take_along_dim": _each(("g added into zeros {s0} at the index along dim", _take_back)),
     "scatter_add": _each(("g picked at the index along dim", lambda s: np.take_along_axis(
         s.g, s.fn.index, s.fn.dim))),
+    "det": _each(("g ⊙ o · {0}⁻ᵀ", lambda s: _mat(s.g * s.o) * _mT(np.linalg.inv(s.a)))),
+    "slogdet": _each(("g · {0}⁻ᵀ", lambda s: _mat(s.g) * _mT(np.linalg.inv(s.a)))),
+    "inverse": _each(("−oᵀ · g · oᵀ", lambda s: -_mT(s.o) @ s.g @ _mT(s.o))),
+    "solve": _each(("−({1}'s gradient) · oᵀ", lambda s: -np.linalg.solve(_mT(s.a), s.g) @ _mT(s.o)),
+                   ("{0}⁻ᵀ · g  (solve({0}ᵀ, g))", lambda s: np.linalg.solve(_mT(s.a), s.g))),
+    "einsum": lambda n: tuple((f"einsum of g with the other operands onto operand {i}'s indices",
+                               lambda s, i=i: _einsum_back(s, i)) for i in range(n)),
+    "flip": _each(("g flipped back along dims", lambda s: np.flip(s.g, s.fn.dims))),
+    "roll": _each(("g rolled back by −shifts", lambda s: np.roll(s.g, np.negative(s.fn.shifts), s.fn.dims))),
+    "diagonal": _each(("g on the diagonal of zeros {s0}", _diagonal_back)),
+    "diagonal_scatter": _each(("the diagonal of g", lambda s: np.diagonal(s.g, s.fn.offset, s.fn.dim1,
+                                                                          s.fn.dim2))),
+    # indexing.py's gather/scatter (``index`` has the input's ndim) share names with shape.py's
+    "GatherDim": _each(("g added into zeros {s0} at the index along dim", _take_back)),
+    "ScatterFill": _each(("g with zeros where the index wrote", _written_back)),
+    "ScatterDim": _each(("g with zeros where the index wrote", _written_back),
+                        ("g picked at the index along dim", lambda s: s.g[_along_index(s.fn.index, s.fn.dim)])),
+    "scatter_reduce": _each(("g where {0} takes part, ÷ count (mean), ⊙ the others' product (prod), "
+                             "shared by the winners (amax/amin)", lambda s: _scatter_reduce_back(s, 0)),
+                            ("g picked at the index along dim, as for {0}", lambda s: _scatter_reduce_back(s, 1))),
 }
 
 

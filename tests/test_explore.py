@@ -359,6 +359,38 @@ TENSOR_MODELS.update(pointwise=_pointwise_graph, binary=_binary_graph,
                      reduce_scan_sort=_reduce_scan_sort_graph)
 
 
+def _linalg_shape_graph():
+    """det, slogdet, inverse, solve, einsum (a repeated index, an index one operand has alone), flip,
+    roll, diagonal; their gradients' graphs (``create_graph``) hold diagonal_scatter and einsum again."""
+    a = Tensor(_rng().normal(size=(2, 3, 3)) + 3 * np.eye(3), requires_grad=True)
+    b, m = t64(2, 3, 2), t64(3, 4)
+    y = (a.det().sum() + autograd.linalg.slogdet(a).logabsdet.sum() + (a.inverse() ** 2).sum()
+         + (autograd.linalg.solve(a, b) ** 2).sum() + autograd.einsum("bii,bjk,jl->bl", a, b, m).sum()
+         + (autograd.einsum("ij,jk->ik", m.T, m) ** 2).sum() + (a.flip(1) * a).sum()
+         + (m.roll(1, 0) * m).sum() + (m.roll(2) * m).sum() + (a.diagonal(1, 1, 2) ** 2).sum()
+         + (m.diagonal(-1) ** 3).sum())
+    grads = autograd.grad(y, [a, b, m], create_graph=True)
+    return y + sum((g * g).sum() for g in grads), None
+
+
+def _scatter_reduce_graph():
+    """``scatter_reduce`` for every reduction, with and without ``include_self`` (a zero in ``src`` for
+    prod), and its gradients' graph. ``src`` is ``x``'s first two rows (one seed): amax/amin see ties."""
+    x, src = t64(3, 4), t64(2, 4)
+    zeros = Tensor(np.array([[0.0, 1.5, -0.5, 2.0], [0.7, 0.0, 1.2, -1.1]]), requires_grad=True)
+    index = np.array([[0, 1, 0, 2], [0, 0, 1, 2]])
+    y = 0
+    for reduce in ("sum", "mean", "prod", "amax", "amin"):
+        for include_self in (True, False):
+            y = y + (x.scatter_reduce(0, index, src, reduce, include_self=include_self) ** 2).sum()
+    y = y + (x.scatter_reduce(0, index, zeros, "prod") ** 2).sum()
+    grads = autograd.grad(y, [x, src], create_graph=True)
+    return y + sum((g * g).sum() for g in grads), None
+
+
+TENSOR_MODELS.update(linalg_shape=_linalg_shape_graph, scatter_reduce=_scatter_reduce_graph)
+
+
 def _build(name):
     root, model = TENSOR_MODELS[name]()
     params = dict(model.named_parameters()) if model is not None else None
@@ -384,6 +416,8 @@ def test_every_primitive_in_the_suites_models_has_a_formula(primitive_names):
     assert {"tan", "rsqrt", "erfinv", "logit", "floor", "round", "atan2", "copysign", "xlogy", "fmod",
             "remainder", "fmax", "fmin", "median", "prod", "cumsum", "cumprod", "logcumsumexp", "recurrence",
             "take_along_dim", "scatter_add"} <= primitive_names
+    assert {"det", "slogdet", "inverse", "solve", "einsum", "flip", "roll", "diagonal", "diagonal_scatter",
+            "scatter_reduce"} <= primitive_names
 
 
 def test_every_primitive_class_has_a_formula():
