@@ -676,10 +676,12 @@ def _scatter_reduce_back(s, which):
         base = np.where(own, x, 1.0)
         if which == 0:
             return np.where(own, s.g * _scattered(np.ones_like(x), s, src, np.multiply), 0.0)
-        flat = src.reshape(-1)
-        others = [_scattered(base, s, np.where(np.arange(flat.size) == k, 1.0, flat).reshape(src.shape),
-                             np.multiply)[at].reshape(-1)[k] for k in range(flat.size)]
-        return s.g[at] * np.reshape(others, src.shape)
+        others = s.o[at] / np.where(src == 0, 1.0, src)
+        for k in zip(*np.nonzero(src == 0)):  # a zero: the others' product, made again without it
+            alone = np.array(src)
+            alone[k] = 1.0
+            others[k] = _scattered(base, s, alone, np.multiply)[at][k]
+        return s.g[at] * others
     x_wins = x == s.o  # counted even where x takes no part (torch's rule, include_self=False)
     src_wins = src == s.o[at]
     gd = s.g / _scattered(x_wins * 1.0, s, src_wins * 1.0, np.add)
