@@ -332,74 +332,96 @@ def _lin(s, which):
     return g2.T @ x2 if which == 1 else g2.sum(0)
 
 
-def _windows(x, kh, kw, stride, padding):
-    """``x`` ``(N, C, H, W)`` zero-padded, as windows ``(N, C, Ho, Wo, kh, kw)``."""
-    (sh, sw), (ph, pw) = stride, padding
+def _windows(x, kh, kw, stride, padding, dilation=(1, 1)):
+    """``x`` ``(N, C, H, W)`` zero-padded, as windows ``(N, C, Ho, Wo, kh, kw)`` (taps ``dilation`` apart)."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))
-    return win[:, :, ::sh, ::sw]
+    win = np.lib.stride_tricks.sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
+    return win[:, :, ::sh, ::sw, ::dh, ::dw]
 
 
-def _conv_out(x, w, stride, padding):
-    """conv2d without bias: ``(N, C, H, W)`` with ``(O, C, kh, kw)`` -> ``(N, O, Ho, Wo)``."""
-    return np.einsum("nchwij,ocij->nohw", _windows(x, *w.shape[2:], stride, padding), w)
+def _grouped(a, groups):
+    """``a`` with its dim 1 split into ``(groups, dim 1 / groups)``."""
+    return a.reshape(a.shape[0], groups, a.shape[1] // groups, *a.shape[2:])
 
 
-def _conv_dw(x, g, kernel, stride, padding):
-    """The kernel's gradient ``(O, C, kh, kw)`` given the input ``x`` and the output's gradient ``g``."""
-    return np.einsum("nohw,nchwij->ocij", g, _windows(x, *kernel, stride, padding))
+def _conv_windows(x, kernel, fn):
+    """``x``'s windows for the convolution ``fn``, by group: ``(N, G, C/G, Ho, Wo, kh, kw)``."""
+    return _grouped(_windows(x, *kernel, fn.stride, fn.padding, fn.dilation), fn.groups)
 
 
-def _conv_dx(g, w, x_shape, stride, padding):
+def _kernel_groups(w, groups):
+    """A kernel ``(O, C/G, kh, kw)`` by group: ``(G, O/G, C/G, kh, kw)``."""
+    return w.reshape(groups, w.shape[0] // groups, *w.shape[1:])
+
+
+def _conv_out(x, w, fn):
+    """conv2d without bias (``fn``'s stride, padding, dilation, groups): ``(N, C, H, W)`` with
+    ``(O, C/G, kh, kw)`` -> ``(N, O, Ho, Wo)``."""
+    out = np.einsum("ngchwij,gocij->ngohw", _conv_windows(x, w.shape[2:], fn), _kernel_groups(w, fn.groups))
+    return out.reshape(out.shape[0], -1, *out.shape[3:])
+
+
+def _conv_dw(x, g, kernel, fn):
+    """The kernel's gradient ``(O, C/G, kh, kw)`` given the input ``x`` and the output's gradient ``g``."""
+    gw = np.einsum("ngohw,ngchwij->gocij", _grouped(g, fn.groups), _conv_windows(x, kernel, fn))
+    return gw.reshape(-1, *gw.shape[2:])
+
+
+def _conv_dx(g, w, x_shape, fn):
     """The input's gradient given the output's gradient ``g`` and the kernel ``w`` (a transposed conv)."""
-    (sh, sw), (ph, pw) = stride, padding
+    (sh, sw), (ph, pw), (dh, dw) = fn.stride, fn.padding, fn.dilation
     n, c, h, wd = x_shape
     ho, wo = g.shape[2:]
-    gx = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
+    gg, wg = _grouped(g, fn.groups), _kernel_groups(w, fn.groups)
+    gx = np.zeros((n, fn.groups, c // fn.groups, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
     for i in range(w.shape[2]):
         for j in range(w.shape[3]):
-            gx[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += np.einsum(
-                "nohw,oc->nchw", g, w[:, :, i, j])
-    return gx[:, :, ph:ph + h, pw:pw + wd]
+            rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+            gx[..., rows, cols] += np.einsum("ngohw,goc->ngchw", gg, wg[..., i, j])
+    return gx.reshape(n, c, *gx.shape[3:])[:, :, ph:ph + h, pw:pw + wd]
 
 
 def _conv(s, which):
     """conv2d's gradients: input, kernel, bias."""
     x, w, g, fn = s.a, s.b, s.g, s.fn
     if which == 0:
-        return _conv_dx(g, w, x.shape, fn.stride, fn.padding)
+        return _conv_dx(g, w, x.shape, fn)
     if which == 1:
-        return _conv_dw(x, g, w.shape[2:], fn.stride, fn.padding)
+        return _conv_dw(x, g, w.shape[2:], fn)
     return g.sum((0, 2, 3))
 
 
 def _pool(s):
     """Each window's gradient goes to its first maximum (torch's tie rule)."""
-    (kh, kw), stride = s.fn.kernel, s.fn.stride
-    win = _windows(s.a, kh, kw, stride, (0, 0))
+    (kh, kw), fn = s.fn.kernel, s.fn
+    win = _windows(s.a, kh, kw, fn.stride, (0, 0), fn.dilation)
     n, c, ho, wo = win.shape[:4]
     first = np.argmax(win.reshape(n, c, ho, wo, kh * kw) == s.o[..., None], axis=-1)
     hits = [(k // kw, k % kw, (first == k).transpose(0, 2, 3, 1)) for k in range(kh * kw)]
-    return _spread(s.g, hits, stride, (ho, wo), s.a.shape)
+    return _spread(s.g, hits, fn, s.a.shape)
 
 
-def _window_slices(i, j, stride, out_hw):
-    (sh, sw), (ho, wo) = stride, out_hw
-    rows, cols = slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw)
+def _window_slices(i, j, fn):
+    """The part of an ``(N, C, H, W)`` array that tap ``(i, j)`` of the pooling ``fn`` sees."""
+    (sh, sw), (dh, dw), (ho, wo) = fn.stride, fn.dilation, fn.out_hw
+    rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+    cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
     return slice(None), slice(None), rows, cols
 
 
-def _spread(g, hits, stride, out_hw, x_shape):
+def _spread(g, hits, fn, x_shape):
     """``g`` ``(N, C, Ho, Wo)`` added at each window's maximum (``hits``: ``(i, j, NHWC mask)``)."""
     gx = np.zeros(x_shape, dtype=g.dtype)
     for i, j, hit in hits:
-        gx[_window_slices(i, j, stride, out_hw)] += g * hit.transpose(0, 3, 1, 2)
+        gx[_window_slices(i, j, fn)] += g * hit.transpose(0, 3, 1, 2)
     return gx
 
 
-def _pick(a, hits, stride, out_hw):
+def _pick(a, hits, fn):
     """The adjoint of ``_spread``: ``a`` ``(N, C, H, W)`` read at each window's maximum."""
-    return sum(a[_window_slices(i, j, stride, out_hw)] * hit.transpose(0, 3, 1, 2) for i, j, hit in hits)
+    return sum(a[_window_slices(i, j, fn)] * hit.transpose(0, 3, 1, 2) for i, j, hit in hits)
 
 
 def _softmax_rows(x, axis):
@@ -536,6 +558,12 @@ def _take_back(s):
     return z
 
 
+def _written_back(s):
+    z = np.array(s.g)
+    z[_along_index(s.fn.index, s.fn.dim)] = 0
+    return z
+
+
 def _prod_back(s):
     """``g ⊙ Π_{l ≠ i} a_l`` along ``dim`` (products of the others, exact with zeros)."""
     g = s.g if s.fn.keepdim else np.expand_dims(s.g, s.fn.dim)
@@ -586,6 +614,78 @@ def _zero(s):
 def _quotient(s):
     q = s.a / s.b
     return np.trunc(q) if s.fn.mode == "trunc" else np.floor(q)
+
+
+def _mT(x):
+    """The matrix transpose of the last two dims (batched)."""
+    return np.swapaxes(x, -1, -2)
+
+
+def _mat(g):
+    """``g`` ``(*)`` as ``(*, 1, 1)``: a scale for each matrix of a batch."""
+    return np.asarray(g)[..., None, None]
+
+
+def _einsum_back(s, i):
+    """Operand ``i``'s gradient: ``g`` contracted with the other operands (NumPy's einsum) onto the letters
+    ``i`` shares with them, constant along letters only it has, on the diagonal where a letter repeats."""
+    lhs, rhs = s.fn.equation.split("->")
+    terms = lhs.split(",")
+    mine, others = terms[i], [t for j, t in enumerate(terms) if j != i]
+    letters = list(dict.fromkeys(mine))
+    kept = [c for c in letters if c in rhs + "".join(others)]
+    part = np.einsum(",".join([rhs] + others) + "->" + "".join(kept), s.g,
+                     *(x for j, x in enumerate(s.x) if j != i))
+    pos = np.indices(s.x[i].shape)
+    first = {c: pos[mine.index(c)] for c in letters}
+    on_diagonal = np.ones(s.x[i].shape, dtype=bool)
+    for k, c in enumerate(mine):
+        on_diagonal &= pos[k] == first[c]
+    return np.where(on_diagonal, part[tuple(first[c] for c in kept)], 0.0)
+
+
+def _diagonal_back(s):
+    """``g`` (the diagonal as the last dim) written on diagonal ``offset`` of ``(dim1, dim2)`` of zeros."""
+    z = np.zeros_like(s.a)
+    plane = np.moveaxis(z, (s.fn.dim1, s.fn.dim2), (-2, -1))  # a view: writes land in z
+    k = np.arange(s.g.shape[-1])
+    plane[..., k + max(-s.fn.offset, 0), k + max(s.fn.offset, 0)] = s.g
+    return z
+
+
+def _scattered(base, s, src, ufunc):
+    """A copy of ``base`` with ``src`` reduced into it by ``ufunc`` at the primitive's index along dim."""
+    out = np.array(base, dtype=np.result_type(base, src))
+    ufunc.at(out, _along_index(s.fn.index, s.fn.dim), src)
+    return out
+
+
+def _scatter_reduce_back(s, which):
+    """``scatter_reduce``'s gradient for ``x`` (``which`` 0) or ``src`` (1): sum 1, mean 1 / count,
+    prod the product of the others, amax/amin shared evenly by the values equal to the result (``x``'s
+    among them even where ``include_self=False`` leaves it out, as torch)."""
+    fn, x, src = s.fn, s.a, s.b
+    at = _along_index(fn.index, fn.dim)
+    hit = _scattered(np.zeros(x.shape, dtype=bool), s, np.ones(src.shape, dtype=bool), np.logical_or)
+    own = np.ones(x.shape, dtype=bool) if fn.include_self else ~hit  # where x takes part
+    if fn.reduce in ("sum", "mean"):
+        count = _scattered(own * 1.0, s, np.ones(src.shape), np.add) if fn.reduce == "mean" else 1.0
+        gd = s.g / np.maximum(count, 1.0)
+        return np.where(own, gd, 0.0) if which == 0 else gd[at]
+    if fn.reduce == "prod":
+        base = np.where(own, x, 1.0)
+        if which == 0:
+            return np.where(own, s.g * _scattered(np.ones_like(x), s, src, np.multiply), 0.0)
+        others = s.o[at] / np.where(src == 0, 1.0, src)
+        for k in zip(*np.nonzero(src == 0)):  # a zero: the others' product, made again without it
+            alone = np.array(src)
+            alone[k] = 1.0
+            others[k] = _scattered(base, s, alone, np.multiply)[at][k]
+        return s.g[at] * others
+    x_wins = x == s.o  # counted even where x takes no part (torch's rule, include_self=False)
+    src_wins = src == s.o[at]
+    gd = s.g / _scattered(x_wins * 1.0, s, src_wins * 1.0, np.add)
+    return np.where(own & x_wins, gd, 0.0) if which == 0 else np.where(src_wins, gd[at], 0.0)
 
 
 def _each(*parts):
@@ -662,18 +762,18 @@ TENSOR_FORMULAS = {
                     ("conv({0}, g)  → {s1}", lambda s: _conv(s, 1)),
                     ("Σ g over (N, H, W)  → {s2}", lambda s: _conv(s, 2))),
     "conv2d_grad_input": _each(("conv(g, {1})  → {s0}",
-                                lambda s: _conv_out(s.g, s.b, s.fn.stride, s.fn.padding)),
+                                lambda s: _conv_out(s.g, s.b, s.fn)),
                                ("kernel gradient of (g, {0})  → {s1}",
-                                lambda s: _conv_dw(s.g, s.a, s.b.shape[2:], s.fn.stride, s.fn.padding))),
+                                lambda s: _conv_dw(s.g, s.a, s.b.shape[2:], s.fn))),
     "conv2d_grad_weight": _each(("conv_transpose({1}, g)  → {s0}",
-                                 lambda s: _conv_dx(s.b, s.g, s.a.shape, s.fn.stride, s.fn.padding)),
+                                 lambda s: _conv_dx(s.b, s.g, s.a.shape, s.fn)),
                                 ("conv({0}, g)  → {s1}",
-                                 lambda s: _conv_out(s.a, s.g, s.fn.stride, s.fn.padding))),
+                                 lambda s: _conv_out(s.a, s.g, s.fn))),
     "max_pool2d": _each(("g to each window's maximum of {0}", _pool)),
     "max_pool2d_grad": _each(("g read at each window's maximum  → {s0}",
-                              lambda s: _pick(s.g, s.fn.hits, s.fn.stride, s.fn.out_hw))),
+                              lambda s: _pick(s.g, s.fn.hits, s.fn))),
     "max_pool2d_pick": _each(("g sent back to each window's maximum  → {s0}",
-                              lambda s: _spread(s.g, s.fn.hits, s.fn.stride, s.fn.out_hw, s.a.shape))),
+                              lambda s: _spread(s.g, s.fn.hits, s.fn, s.a.shape))),
     "cross_entropy": _each(("(softmax({0}) − onehot(target)) ⊙ g / N", _cross_entropy)),
     "binary_cross_entropy": _each(
         ("g ⊙ ({0} − {1}) / ({0}(1 − {0}))",
@@ -738,6 +838,26 @@ TENSOR_FORMULAS = {
     "take_along_dim": _each(("g added into zeros {s0} at the index along dim", _take_back)),
     "scatter_add": _each(("g picked at the index along dim", lambda s: np.take_along_axis(
         s.g, s.fn.index, s.fn.dim))),
+    "det": _each(("g ⊙ o · {0}⁻ᵀ", lambda s: _mat(s.g * s.o) * _mT(np.linalg.inv(s.a)))),
+    "slogdet": _each(("g · {0}⁻ᵀ", lambda s: _mat(s.g) * _mT(np.linalg.inv(s.a)))),
+    "inverse": _each(("−oᵀ · g · oᵀ", lambda s: -_mT(s.o) @ s.g @ _mT(s.o))),
+    "solve": _each(("−({1}'s gradient) · oᵀ", lambda s: -np.linalg.solve(_mT(s.a), s.g) @ _mT(s.o)),
+                   ("{0}⁻ᵀ · g  (solve({0}ᵀ, g))", lambda s: np.linalg.solve(_mT(s.a), s.g))),
+    "einsum": lambda n: tuple((f"einsum of g with the other operands onto operand {i}'s indices",
+                               lambda s, i=i: _einsum_back(s, i)) for i in range(n)),
+    "flip": _each(("g flipped back along dims", lambda s: np.flip(s.g, s.fn.dims))),
+    "roll": _each(("g rolled back by −shifts", lambda s: np.roll(s.g, np.negative(s.fn.shifts), s.fn.dims))),
+    "diagonal": _each(("g on the diagonal of zeros {s0}", _diagonal_back)),
+    "diagonal_scatter": _each(("the diagonal of g", lambda s: np.diagonal(s.g, s.fn.offset, s.fn.dim1,
+                                                                          s.fn.dim2))),
+    # indexing.py's gather/scatter (``index`` has the input's ndim) share names with shape.py's
+    "GatherDim": _each(("g added into zeros {s0} at the index along dim", _take_back)),
+    "ScatterFill": _each(("g with zeros where the index wrote", _written_back)),
+    "ScatterDim": _each(("g with zeros where the index wrote", _written_back),
+                        ("g picked at the index along dim", lambda s: s.g[_along_index(s.fn.index, s.fn.dim)])),
+    "scatter_reduce": _each(("g where {0} takes part, ÷ count (mean), ⊙ the others' product (prod), "
+                             "shared by the winners (amax/amin)", lambda s: _scatter_reduce_back(s, 0)),
+                            ("g picked at the index along dim, as for {0}", lambda s: _scatter_reduce_back(s, 1))),
 }
 
 

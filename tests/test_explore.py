@@ -359,6 +359,76 @@ TENSOR_MODELS.update(pointwise=_pointwise_graph, binary=_binary_graph,
                      reduce_scan_sort=_reduce_scan_sort_graph)
 
 
+def _linalg_shape_graph():
+    """det, slogdet, inverse, solve, einsum (a repeated index, an index one operand has alone), flip,
+    roll, diagonal; their gradients' graphs (``create_graph``) hold diagonal_scatter and einsum again."""
+    a = Tensor(_rng().normal(size=(2, 3, 3)) + 3 * np.eye(3), requires_grad=True)
+    b, m = t64(2, 3, 2), t64(3, 4)
+    y = (a.det().sum() + autograd.linalg.slogdet(a).logabsdet.sum() + (a.inverse() ** 2).sum()
+         + (autograd.linalg.solve(a, b) ** 2).sum() + autograd.einsum("bii,bjk,jl->bl", a, b, m).sum()
+         + (autograd.einsum("ij,jk->ik", m.T, m) ** 2).sum() + (a.flip(1) * a).sum()
+         + (m.roll(1, 0) * m).sum() + (m.roll(2) * m).sum() + (a.diagonal(1, 1, 2) ** 2).sum()
+         + (m.diagonal(-1) ** 3).sum())
+    grads = autograd.grad(y, [a, b, m], create_graph=True)
+    return y + sum((g * g).sum() for g in grads), None
+
+
+def _scatter_reduce_graph():
+    """``scatter_reduce`` for every reduction, with and without ``include_self`` (a zero in ``src`` for
+    prod), and its gradients' graph. ``src`` is ``x``'s first two rows (one seed): amax/amin see ties."""
+    x, src = t64(3, 4), t64(2, 4)
+    zeros = Tensor(np.array([[0.0, 1.5, -0.5, 2.0], [0.7, 0.0, 1.2, -1.1]]), requires_grad=True)
+    index = np.array([[0, 1, 0, 2], [0, 0, 1, 2]])
+    y = 0
+    for reduce in ("sum", "mean", "prod", "amax", "amin"):
+        for include_self in (True, False):
+            y = y + (x.scatter_reduce(0, index, src, reduce, include_self=include_self) ** 2).sum()
+    y = y + (x.scatter_reduce(0, index, zeros, "prod") ** 2).sum()
+    grads = autograd.grad(y, [x, src], create_graph=True)
+    return y + sum((g * g).sum() for g in grads), None
+
+
+TENSOR_MODELS.update(linalg_shape=_linalg_shape_graph, scatter_reduce=_scatter_reduce_graph)
+
+
+_ACTIVATIONS = ("elu", "selu", "celu", "silu", "mish", "softplus", "softsign", "hardtanh", "relu6",
+                "hardsigmoid", "hardswish", "logsigmoid", "gelu", "tanhshrink", "softshrink", "hardshrink")
+
+
+def _nn_functions_graph():
+    """The activations, nn functions (pad, interpolate, unfold, norms, distances, attention), conv and
+    pooling variants (stride, dilation, groups: avg_pool2d is a grouped conv2d) and the losses, all
+    compositions of the primitives; and their gradients' graph."""
+    F = nn.functional
+    a, p, w = t64(3, 4), t64(3, 4, positive=True), t64(4)
+    img, kernel, seq, kernel1 = t64(2, 2, 5, 5), t64(3, 2, 3, 3), t64(2, 2, 6), t64(3, 2, 3)
+    target = Tensor(_rng().uniform(0.1, 0.9, size=(3, 4)))
+    acts = [getattr(F, name)(a) for name in _ACTIVATIONS]
+    acts += [F.gelu(a, approximate="tanh"), F.glu(a, 1), F.prelu(a, w), F.softmin(a, 1), F.threshold(a, 0.1, 2.0)]
+    shaped = [F.pad(img, (1, 2, 0, 1)), F.pad(img, (1, 1, 1, 1), mode="reflect"),
+              F.interpolate(img, scale_factor=2, mode="bilinear"), F.unfold(img, 2),
+              F.layer_norm(a, (4,)), F.group_norm(img, 2), F.instance_norm(img), F.normalize(a),
+              F.cosine_similarity(a, p), F.pairwise_distance(a, p),
+              F.scaled_dot_product_attention(img, img, img, is_causal=True),
+              F.conv1d(seq, kernel1, padding=1), F.conv_transpose2d(img, kernel.transpose(0, 1), stride=2),
+              F.avg_pool2d(img, 2), F.max_pool1d(seq, 2), F.adaptive_avg_pool2d(img, 3),
+              F.adaptive_max_pool2d(img, 2), F.conv2d(img, kernel, stride=2, padding="valid"),
+              F.conv2d(img, kernel[:2, :1], padding=1, dilation=2, groups=2, stride=(1, 2)),
+              F.conv_transpose2d(img, kernel[:2, :1], stride=2, groups=2, dilation=(1, 2)),
+              F.max_pool2d(img, 2, stride=1, dilation=(2, 1)), F.max_pool2d(img, 3, 2, 1, ceil_mode=True),
+              F.avg_pool2d(img, 3, stride=2, padding=1, count_include_pad=False)]
+    losses = [F.smooth_l1_loss(a, p), F.huber_loss(a, p, delta=0.5), F.kl_div(a.log_softmax(1), target),
+              F.poisson_nll_loss(a, p), F.gaussian_nll_loss(a, p, p), F.soft_margin_loss(a, target.sign()),
+              F.margin_ranking_loss(a, p, -target.sign()), F.hinge_embedding_loss(a, target.sign()),
+              F.multi_margin_loss(a, np.array([0, 3, 1])), F.cosine_embedding_loss(a, p, np.array([1, -1, 1]))]
+    y = sum((v * v).sum() for v in acts + shaped) + sum(losses)
+    grads = autograd.grad(y, [a, p, w, img, kernel], create_graph=True)
+    return y + sum((g * g).sum() for g in grads), None
+
+
+TENSOR_MODELS["nn_functions"] = _nn_functions_graph
+
+
 def _build(name):
     root, model = TENSOR_MODELS[name]()
     params = dict(model.named_parameters()) if model is not None else None
@@ -384,6 +454,8 @@ def test_every_primitive_in_the_suites_models_has_a_formula(primitive_names):
     assert {"tan", "rsqrt", "erfinv", "logit", "floor", "round", "atan2", "copysign", "xlogy", "fmod",
             "remainder", "fmax", "fmin", "median", "prod", "cumsum", "cumprod", "logcumsumexp", "recurrence",
             "take_along_dim", "scatter_add"} <= primitive_names
+    assert {"det", "slogdet", "inverse", "solve", "einsum", "flip", "roll", "diagonal", "diagonal_scatter",
+            "scatter_reduce"} <= primitive_names
 
 
 def test_every_primitive_class_has_a_formula():
