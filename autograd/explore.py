@@ -854,10 +854,12 @@ TENSOR_FORMULAS = {
     "GatherDim": _each(("g added into zeros {s0} at the index along dim", _take_back)),
     "ScatterFill": _each(("g with zeros where the index wrote", _written_back)),
     "ScatterDim": _each(("g with zeros where the index wrote", _written_back),
-                        ("g picked at the index along dim", lambda s: s.g[_along_index(s.fn.index, s.fn.dim)])),
+                        ("g picked at the index along dim",
+                         lambda s: s.g[_along_index(s.fn.index, s.fn.dim)])),
     "scatter_reduce": _each(("g where {0} takes part, ÷ count (mean), ⊙ the others' product (prod), "
                              "shared by the winners (amax/amin)", lambda s: _scatter_reduce_back(s, 0)),
-                            ("g picked at the index along dim, as for {0}", lambda s: _scatter_reduce_back(s, 1))),
+                            ("g picked at the index along dim, as for {0}",
+                             lambda s: _scatter_reduce_back(s, 1))),
 }
 
 

@@ -404,7 +404,8 @@ def _nn_functions_graph():
     img, kernel, seq, kernel1 = t64(2, 2, 5, 5), t64(3, 2, 3, 3), t64(2, 2, 6), t64(3, 2, 3)
     target = Tensor(_rng().uniform(0.1, 0.9, size=(3, 4)))
     acts = [getattr(F, name)(a) for name in _ACTIVATIONS]
-    acts += [F.gelu(a, approximate="tanh"), F.glu(a, 1), F.prelu(a, w), F.softmin(a, 1), F.threshold(a, 0.1, 2.0)]
+    acts += [F.gelu(a, approximate="tanh"), F.glu(a, 1), F.prelu(a, w), F.softmin(a, 1),
+             F.threshold(a, 0.1, 2.0)]
     shaped = [F.pad(img, (1, 2, 0, 1)), F.pad(img, (1, 1, 1, 1), mode="reflect"),
               F.interpolate(img, scale_factor=2, mode="bilinear"), F.unfold(img, 2),
               F.layer_norm(a, (4,)), F.group_norm(img, 2), F.instance_norm(img), F.normalize(a),
@@ -420,7 +421,8 @@ def _nn_functions_graph():
     losses = [F.smooth_l1_loss(a, p), F.huber_loss(a, p, delta=0.5), F.kl_div(a.log_softmax(1), target),
               F.poisson_nll_loss(a, p), F.gaussian_nll_loss(a, p, p), F.soft_margin_loss(a, target.sign()),
               F.margin_ranking_loss(a, p, -target.sign()), F.hinge_embedding_loss(a, target.sign()),
-              F.multi_margin_loss(a, np.array([0, 3, 1])), F.cosine_embedding_loss(a, p, np.array([1, -1, 1]))]
+              F.multi_margin_loss(a, np.array([0, 3, 1])),
+              F.cosine_embedding_loss(a, p, np.array([1, -1, 1]))]
     y = sum((v * v).sum() for v in acts + shaped) + sum(losses)
     grads = autograd.grad(y, [a, p, w, img, kernel], create_graph=True)
     return y + sum((g * g).sum() for g in grads), None

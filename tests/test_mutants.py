@@ -67,7 +67,8 @@ def test_optimizer_state_dict_numbers_parameters_and_copies_the_state():
     _, opt = _adam_after_one_step()
     sd = opt.state_dict()
     assert sd["param_groups"][0]["params"] == [0, 1] and "params" in sd["param_groups"][0]
-    assert set(sd["param_groups"][0]) == {"lr", "betas", "eps", "weight_decay", "amsgrad", "params"}
+    theirs = torch.optim.Adam([torch.nn.Parameter(torch.ones(2))], lr=0.1).state_dict()["param_groups"][0]
+    assert set(sd["param_groups"][0]) == set(theirs)  # torch's keys
     before = opt.state_dict()["state"][0]["exp_avg"].copy()
     sd["state"][0]["exp_avg"] += 100.0  # the returned arrays are copies, as torch's deepcopy
     np.testing.assert_array_equal(opt.state_dict()["state"][0]["exp_avg"], before)
@@ -104,8 +105,7 @@ def test_optimizer_load_state_dict_errors_are_torchs(bad, message):
     ({"alpha": -1.0}, "Invalid alpha value: -1.0"),
     ({"momentum": -1.0}, "Invalid momentum value: -1.0"),
     ({"weight_decay": -1.0}, "Invalid weight_decay value: -1.0"),
-    pytest.param({"lr": -1.0}, "Invalid learning rate: -1.0", marks=pytest.mark.xfail(
-        strict=True, reason="nn/optim's _check says 'Invalid learning rate value: -1.0'; torch: no 'value'")),
+    ({"lr": -1.0}, "Invalid learning rate: -1.0"),
 ])
 def test_rmsprop_argument_errors_are_torchs(kwargs, message):
     with pytest.raises(ValueError) as theirs:
@@ -139,8 +139,7 @@ RESUME_BUG = ("nn/optim/lr_scheduler: CosineAnnealingLR(T_max=10, last_epoch=3) 
 
 @pytest.mark.parametrize("make", [
     lambda m, o: m.StepLR(o, step_size=2, gamma=0.5, last_epoch=3),
-    pytest.param(lambda m, o: m.CosineAnnealingLR(o, T_max=10, last_epoch=3),
-                 marks=pytest.mark.xfail(strict=True, reason=RESUME_BUG)),
+    lambda m, o: m.CosineAnnealingLR(o, T_max=10, last_epoch=3),
 ], ids=["StepLR", "CosineAnnealingLR"])
 def test_scheduler_resumed_with_last_epoch_follows_torch(make):
     np.testing.assert_allclose(_lr_trajectory(make, "ours"), _lr_trajectory(make, "torch"), rtol=1e-12)
@@ -154,7 +153,7 @@ def test_resuming_a_scheduler_without_initial_lr_raises_torchs_key_error():
     with pytest.raises(KeyError) as ours:
         nn.optim.lr_scheduler.StepLR(nn.optim.SGD([nn.Parameter(np.ones(1))], lr=1), 2, last_epoch=3)
     assert theirs.value.args[0].startswith(message)  # torch's goes on with hints
-    assert ours.value.args[0] == message + " an optimizer"
+    assert ours.value.args[0].startswith(message)
 
 
 def test_scheduler_state_dict_leaves_out_the_optimizer_and_round_trips(tmp_path):

@@ -150,9 +150,6 @@ def test_every_documented_difference_is_a_real_case():
 # Where chainrule's own Tensor still disagrees with torch, the lead is fixing the Tensor rule; Value
 # already gives torch's answer (checked above). Each entry: op -> the reason.
 TENSOR_KNOWN = {
-    "relu": "Tensor's relu backward multiplies by a mask: inf/nan upstream gives nan where torch gives 0",
-    "**0.0": "Tensor's x ** 0 backward multiplies 0 by the upstream gradient: nan for inf/nan",
-    "**-0.0": "Tensor's x ** -0 backward multiplies 0 by the upstream gradient: nan for inf/nan",
     "**0.5": "Tensor computes x ** 0.5 as torch's sqrt (Value follows IEEE pow: documented above)",
     "sigmoid": "Tensor's sigmoid(-710) underflows to 0 as torch's (Value gives the subnormal)",
     "abs": "Tensor's abs backward at nan gives nan; torch (and Value) give 0",
@@ -160,8 +157,6 @@ TENSOR_KNOWN = {
           "tensor-exponent pow (and Value) give IEEE's +0.0 and inf; and Tensor selects 0 for the "
           "exponent's gradient where the base is 0, where torch multiplies (nan/inf upstream: nan)",
     "**1.5": "Tensor's x ** 1.5 backward takes torch's sqrt for x ** 0.5 (Value: IEEE pow, documented)",
-    "**2.0": "Tensor's x ** 2 backward groups (g * 2) * x, so g = -0 at x = 1.8e308 gives -0 where torch "
-             "(and Value) compute g * (2 * x) = -0 * inf = nan",
 }
 
 

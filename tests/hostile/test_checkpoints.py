@@ -33,8 +33,7 @@ ADAM_STEP = ("nn.optim's state_dict() turns Adam's Python-int step into a 0-d in
 
 @pytest.mark.parametrize("optimizer", [
     lambda ps: nn.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
-    pytest.param(lambda ps: nn.optim.Adam(ps, lr=0.05),
-                 marks=pytest.mark.xfail(strict=True, reason=ADAM_STEP)),
+    lambda ps: nn.optim.Adam(ps, lr=0.05),
 ], ids=["SGD", "Adam"])
 def test_resumed_training_is_bit_identical(tmp_path, optimizer):
     model, opt, sched = _setup(optimizer)
