@@ -455,12 +455,21 @@ def _freed(name):
     return f
 
 
+_PLACEHOLDERS = {}
+
+
 def _placeholder(a):
-    """``a`` itself when tiny (drawings show the data of tiny tensors), else a zero-memory broadcast
-    view with its shape and dtype."""
+    """A copy of ``a`` when tiny (drawings show the data of tiny tensors), else a zero-memory broadcast
+    view with its shape and dtype (one per shape and dtype: a training loop repeats them)."""
     if a.size <= 6:
         return a.copy()
-    return np.broadcast_to(np.zeros((), dtype=a.dtype), a.shape)
+    key = (a.shape, a.dtype)
+    p = _PLACEHOLDERS.get(key)
+    if p is None:
+        if len(_PLACEHOLDERS) > 512:
+            _PLACEHOLDERS.clear()
+        p = _PLACEHOLDERS[key] = np.broadcast_to(np.zeros((), dtype=a.dtype), a.shape)
+    return p
 
 
 def _check_versions(node, fn, prev):
