@@ -12,7 +12,7 @@ import numpy as np
 
 from .dtypes import CPU, as_dtype, check_device, to_array
 from .engine import Freed, FreedParents, run_backward
-from .ops._util import operand
+from .ops._util import ShapeError, operand
 from .ops.bitwise import BitwiseMethods
 from .ops.elementwise import ElementwiseMethods
 from .ops.indexing import IndexingMethods
@@ -266,7 +266,8 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
     def item(self):
         """The one element as a Python number."""
         if self._data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+            raise ShapeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar "
+                             f"(item() needs one element, got shape {self.shape})")
         return self._data.item()
 
     def tolist(self):

@@ -114,12 +114,9 @@ INPLACE = [
     ("tanh_", lambda lib, y, o: y.tanh_()),
     ("sigmoid_", lambda lib, y, o: y.sigmoid_()),
     ("relu_", lambda lib, y, o: y.sub_(1.5).relu_()),
-    pytest.param("zero_", lambda lib, y, o: y.zero_(), marks=pytest.mark.xfail(
-        strict=True, reason="chainrule bug: y = x * 1.5; y.zero_() still sends 1.5 * upstream to x (torch: 0)")),
-    pytest.param("fill_", lambda lib, y, o: y.fill_(2.0), marks=pytest.mark.xfail(
-        strict=True, reason="chainrule bug: y = x * 1.5; y.fill_(2) still sends 1.5 * upstream to x (torch: 0)")),
-    pytest.param("copy_", lambda lib, y, o: y.copy_(o), marks=pytest.mark.xfail(
-        strict=True, reason="chainrule bug: y.copy_(src): x.grad not 0 and src.grad None (torch: upstream)")),
+    ("zero_", lambda lib, y, o: y.zero_()),
+    ("fill_", lambda lib, y, o: y.fill_(2.0)),
+    ("copy_", lambda lib, y, o: y.copy_(o)),
     ("masked_fill_", lambda lib, y, o: y.masked_fill_(lib.tensor(MASK), -1.0)),
     ("iadd", lambda lib, y, o: y.__iadd__(o)),
     ("isub", lambda lib, y, o: y.__isub__(o)),
@@ -187,17 +184,11 @@ VERSION = [
 ]
 
 
-NO_VERSION_ERROR = pytest.mark.xfail(strict=True, reason="chainrule bug: torch raises the version error "
-                                     "(the op saves its output), chainrule does not (its gradient is right)")
-VERSION_XFAIL = {("sigmoid_mul_", False), ("sqrt_mul_", False), ("relu_mul_", False)}
-
-
 def version_cases():
-    """VERSION x (direct, detached) as params; chainrule's missing version errors marked xfail."""
+    """VERSION x (direct, detached) as params."""
     for via_detach in (False, True):
         for n, m, c in VERSION:
-            marks = [NO_VERSION_ERROR] if (n, via_detach) in VERSION_XFAIL else []
-            yield pytest.param(m, c, via_detach, id=f"{n}-{'detached' if via_detach else 'direct'}", marks=marks)
+            yield pytest.param(m, c, via_detach, id=f"{n}-{'detached' if via_detach else 'direct'}")
 
 
 @pytest.mark.parametrize("make,change,via_detach", list(version_cases()))
@@ -214,7 +205,8 @@ def test_version_error_names_the_versions():
     x = leaf(autograd, X)
     y = x.exp()
     y.add_(1)
-    with pytest.raises(RuntimeError, match=r"modified by an inplace operation.*version 1; expected version 0"):
+    expected = r"modified by an inplace operation.*version 1; expected version 0"
+    with pytest.raises(RuntimeError, match=expected):
         y.sum().backward()
 
 

@@ -61,23 +61,13 @@ def binary_cases():
                     tensor_left = ("tensor", d, "left", form == "0d")
                     tensor_right = ("tensor", d, "right", form == "0d")
                     yield f"{d}{form}{op}{sname}", op, tensor_left, ("scalar", scalar)
-                    yield f"{sname}{op}{d}{form}", op, ("scalar", 3 if sname == "py_int" else scalar), tensor_right
+                    number = ("scalar", 3 if sname == "py_int" else scalar)
+                    yield f"{sname}{op}{d}{form}", op, number, tensor_right
 
 
 def known_bugs():
-    """case id -> reason, for the chainrule bugs this table found."""
-    bugs = {}
-    for d in DTYPES[1:]:
-        for form in ("nd", "0d"):
-            reason = f"chainrule bug: {d} tensor - Python bool must raise torch's RuntimeError (bool subtraction)"
-            bugs[f"{d}{form}-py_bool"] = bugs[f"py_bool-{d}{form}"] = reason
-    for case in ("boolnd**boolnd", "boolnd**bool0d", "bool0d**boolnd", "bool0d**bool0d", "py_bool**boolnd",
-                 "py_bool**bool0d"):
-        bugs[case] = "chainrule bug: bool ** bool must raise (torch: NotImplementedError 'pow' for Bool); gives int8"
-    for form in ("nd", "0d"):
-        bugs[f"bool{form}**py_bool"] = "chainrule bug: bool tensor ** True is bool in torch; chainrule int8"
-        bugs[f"bool{form}**py_int"] = "chainrule bug: bool tensor ** 2 is int64 in torch; chainrule bool"
-    return bugs
+    """case id -> reason, for chainrule bugs this table finds (none left)."""
+    return {}
 
 
 XFAIL = known_bugs()

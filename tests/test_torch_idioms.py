@@ -413,11 +413,6 @@ def run(prelude, source):
 
 
 XFAIL = {  # id -> reason, for chainrule bugs found by this table
-    "item_multi_raises": "chainrule bug: item() of a 3-element tensor raises ValueError, torch RuntimeError",
-    "matmul_shape_mismatch_raises": "chainrule bug: (2,3) @ (2,3) raises ValueError, torch RuntimeError",
-    "broadcast_mismatch_raises": "chainrule bug: (2,3) + (4,) raises ValueError, torch RuntimeError",
-    "mean_int_raises": "chainrule bug: int64 .mean() raises TypeError, torch RuntimeError",
-    "cat_mismatch_raises": "chainrule bug: cat of (2,3) and (3,) raises ValueError, torch RuntimeError",
 }
 # Documented differences (API.md): id -> the built-in exception chainrule raises instead of torch's.
 DIFFERENCES = {"int_requires_grad_raises": "ValueError"}

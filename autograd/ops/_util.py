@@ -8,6 +8,15 @@ from ..dtypes import to_array
 from ..primitive import TensorBase
 
 
+class ShapeError(RuntimeError, ValueError):
+    """Shapes that do not fit together: torch's ``RuntimeError`` (and a ``ValueError``, as chainrule
+    raised before it followed torch here)."""
+
+
+class DtypeError(RuntimeError, TypeError):
+    """A dtype an op does not take: torch's ``RuntimeError`` (and a ``TypeError``, as before)."""
+
+
 def quiet():
     """IEEE results (inf, nan) without NumPy warnings, like torch."""
     return np.errstate(all="ignore")

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..dtypes import as_dtype
 from ..primitive import Primitive, TensorBase, array, call
-from ._util import first_tensor, operand, quiet, result_dtype
+from ._util import ShapeError, first_tensor, operand, quiet, result_dtype
 
 
 class Add(Primitive):
@@ -407,7 +407,7 @@ def binary(cls, a, b):
         try:
             np.broadcast_shapes(a.shape, b.shape)
         except ValueError:
-            raise ValueError(f"{cls.name}: shapes {a.shape} and {b.shape} cannot be broadcast "
+            raise ShapeError(f"{cls.name}: shapes {a.shape} and {b.shape} cannot be broadcast "
                              "together") from None
         raise
 
@@ -419,7 +419,17 @@ def _compare(ufunc, symbol, a, other):
     try:
         return a._wrap(ufunc(a._data, b._data))
     except ValueError:
-        raise ValueError(f"{symbol}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+        raise ShapeError(f"{symbol}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+
+
+def _bool_pow(a, exponent):
+    """torch's rules for a bool tensor ``a`` in ``a ** exponent``: a bool tensor exponent is refused,
+    ``a ** True`` is ``a``, ``a ** False`` all True, ``a ** k`` (an int) is int64."""
+    if isinstance(exponent, TensorBase):
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
+    if isinstance(exponent, (bool, np.bool_)):
+        return a._wrap(a._data.copy() if exponent else np.ones(a.shape, dtype=bool))
+    return a.long() ** exponent
 
 
 def _is_number(x):
@@ -443,12 +453,12 @@ class ElementwiseMethods:
 
     def __sub__(self, other):
         """``self - other``, broadcast."""
-        b = operand(other, self)
+        b = operand(other, self) if not isinstance(other, (bool, np.bool_)) else self._wrap(np.asarray(other))
         return NotImplemented if b is None else binary(Sub, self, b)
 
     def __rsub__(self, other):
         """``other - self``, broadcast."""
-        a = operand(other, self)
+        a = operand(other, self) if not isinstance(other, (bool, np.bool_)) else self._wrap(np.asarray(other))
         return NotImplemented if a is None else binary(Sub, a, self)
 
     def __mul__(self, other):
@@ -473,6 +483,9 @@ class ElementwiseMethods:
 
     def __pow__(self, exponent):
         """``self ** exponent``: a number, or a tensor (gradient flows to both)."""
+        if self._data.dtype.kind == "b" and (isinstance(exponent, (bool, np.bool_, int)) or (
+                isinstance(exponent, TensorBase) and exponent.dtype.kind == "b")):
+            return _bool_pow(self, exponent)
         if _is_number(exponent):
             k = float(exponent)
             if self._data.dtype.kind != "f":
@@ -486,6 +499,8 @@ class ElementwiseMethods:
 
     def __rpow__(self, base):
         """``base ** self``."""
+        if self._data.dtype.kind == "b" and isinstance(base, (bool, np.bool_)):
+            raise NotImplementedError('"pow" not implemented for \'Bool\'')
         a = operand(base, self)
         return NotImplemented if a is None else binary(Pow, a, self)
 
@@ -631,7 +646,7 @@ def where(condition, input, other):
     try:
         np.broadcast_shapes(cond.shape, a.shape, b.shape)
     except ValueError:
-        raise ValueError(f"where: shapes {cond.shape}, {a.shape} and {b.shape} cannot be broadcast "
+        raise ShapeError(f"where: shapes {cond.shape}, {a.shape} and {b.shape} cannot be broadcast "
                          "together") from None
     return Where.apply(cond, a, b)
 

@@ -16,6 +16,7 @@ import numpy as np
 from ..grad_mode import _state as _grad_state
 from ..grad_mode import no_grad
 from ..primitive import Primitive, TensorBase, call
+from .elementwise import Where
 from .shape import Index, _index_part
 
 
@@ -50,9 +51,11 @@ def _inplace_method(name, doc):
 
 
 def _fill(t, value):
-    """``t``'s shape and dtype filled with ``value`` (a number or a Tensor, broadcast); gradient to
-    ``value`` only."""
-    return t._constant(np.zeros(t.shape, dtype=t.dtype)) + value
+    """``t``'s shape and dtype filled with ``value`` (a number or a Tensor, broadcast): the gradient of
+    ``t`` is 0 and ``value`` gets the rest (a ``where`` that never picks ``t``)."""
+    if not isinstance(value, TensorBase):
+        value = t._constant(np.asarray(value, dtype=t.dtype))
+    return Where.apply(t._constant(np.zeros(t.shape, dtype=bool)), t, value.to(t.dtype))
 
 
 class InplaceMethods:
@@ -88,8 +91,11 @@ class InplaceMethods:
         out = op(old, *args, **kwargs)
         if out is NotImplemented:
             return NotImplemented
-        if out._fn is not None and out._fn.saves_inputs and any(p is old for p in out._prev):
-            old._data = old._data.copy()  # the rule reads the value before the change, as torch saves it
+        if out._fn is not None and out._fn.saves_inputs and any(p is old for p in out._prev) and not (
+                old._fn is not None and old._fn.saves_output):
+            # the rule reads the value before the change: keep it, as torch does (unless the op that made
+            # it saved it as its output: then, as in torch, the version check raises at backward)
+            old._data = old._data.copy()
             old._vcount = [self._version]
         self._write(out)
         if out._fn is not None:

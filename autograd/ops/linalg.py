@@ -13,7 +13,7 @@ import string
 import numpy as np
 
 from ..primitive import Primitive, TensorBase, call
-from ._util import one_dim, operand, reduce_dims
+from ._util import ShapeError, one_dim, operand, reduce_dims
 from .elementwise import Where
 from .reduce import SumRows
 from .shape import Permute, Reshape, function_of, _many
@@ -41,11 +41,11 @@ class MatMul(Primitive):
         ka = a.shape[-1]
         kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if ka != kb:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({ka} != {kb})")
+            raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({ka} != {kb})")
         try:
             return np.matmul(a, b)
         except ValueError:
-            raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be "
+            raise ShapeError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be "
                              "broadcast together") from None
 
     def backward(self, g, out, a, b):

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..primitive import Primitive, TensorBase, array, call
-from ._util import first_tensor, mirror, operand, quiet, result_dtype
+from ._util import ShapeError, first_tensor, mirror, operand, quiet, result_dtype
 from .elementwise import ElementwiseMethods, Erf, Exp, Log, Where, binary, erf_array, maximum, minimum
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
@@ -492,7 +492,7 @@ def broadcast_check(a, b, opname):
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
-        raise ValueError(f"{opname}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+        raise ShapeError(f"{opname}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
 
 def _float_pair(a, b, opname):

@@ -18,7 +18,7 @@ import numbers
 import numpy as np
 
 from ..primitive import Primitive, TensorBase, array, call
-from ._util import keepdim_shape, one_dim, quiet, reduce_dims
+from ._util import DtypeError, keepdim_shape, one_dim, quiet, reduce_dims
 from .elementwise import Exp, Where, maximum, minimum, where
 from .scan import Cumprod, with_dtype as _cast
 from .shape import Cat, Expand, Index, Reshape
@@ -466,7 +466,7 @@ class ReduceMethods:
         """Mean over ``dim`` (floating point tensors only, as torch; ``dtype`` casts first); empty: nan."""
         t = self if dtype is None else _cast(self, dtype)
         if t._data.dtype.kind != "f":
-            raise TypeError(f"mean(): input dtype should be floating point, got {t.dtype}")
+            raise DtypeError(f"mean(): input dtype should be floating point, got {t.dtype}")
         return Mean.apply(t, axes=reduce_dims(dim, t.ndim), keepdim=keepdim)
 
     @numpy_names
@@ -583,7 +583,7 @@ class ReduceMethods:
         """``mean`` of the elements that are not nan (nan where every element is nan)."""
         t = _cast(self, dtype)
         if t.dtype.kind != "f":
-            raise TypeError(f"nanmean(): input dtype should be floating point, got {t.dtype}")
+            raise DtypeError(f"nanmean(): input dtype should be floating point, got {t.dtype}")
         count = np.count_nonzero(~np.isnan(t._data), axis=reduce_dims(dim, t.ndim) or None, keepdims=keepdim)
         return t.nansum(dim, keepdim) / np.asarray(count, dtype=t.dtype)
 

@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from ..primitive import Primitive, TensorBase, call
-from ._util import first_tensor, norm_dims, one_dim, shape_args
+from ._util import ShapeError, first_tensor, norm_dims, one_dim, shape_args
 from .elementwise import Clone, Where
 
 __all__ = ["cat", "stack", "broadcast_tensors", "meshgrid", "hstack", "vstack", "dstack", "column_stack",
@@ -668,7 +668,7 @@ def cat(tensors, dim=0):
     shapes = [t.shape for t in tensors]
     for s in shapes:
         if len(s) != len(shapes[0]) or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if i != d):
-            raise ValueError(f"cat: shapes {shapes} must match except in dimension {dim}")
+            raise ShapeError(f"cat: shapes {shapes} must match except in dimension {dim}")
     return Cat.apply(*tensors, dim=d)
 
 
@@ -677,7 +677,7 @@ def stack(tensors, dim=0):
     tensors = _tensors(tensors, "stack")
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
-        raise ValueError(f"stack: all tensors must have the same shape, got {[t.shape for t in tensors]}")
+        raise ShapeError(f"stack: all tensors must have the same shape, got {[t.shape for t in tensors]}")
     return Stack.apply(*tensors, dim=one_dim(dim, tensors[0].ndim + 1))
 
 
