@@ -1,26 +1,14 @@
-"""Tensor constructors and the seeded random generator (``manual_seed``)."""
+"""Tensor constructors (the random ones draw from ``autograd.random``'s seeded generator)."""
 import numpy as np
 
 from .dtypes import as_dtype
+from .ops._util import shape_args
+from .random import generator, manual_seed  # noqa: F401  (autograd.creation.manual_seed still works)
 from .tensor import Tensor
 
-_rng = {"gen": np.random.default_rng()}
 
 
-def manual_seed(seed):
-    """Seed the generator behind ``randn``, ``rand`` and ``nn``'s initialisation and dropout."""
-    _rng["gen"] = np.random.default_rng(seed)
-
-
-def generator():
-    """The current ``np.random.Generator``."""
-    return _rng["gen"]
-
-
-def _shape(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    return tuple(int(s) for s in size)
+_shape = shape_args  # zeros(2, 3) or zeros((2, 3))
 
 
 def _make(array, requires_grad):

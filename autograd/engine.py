@@ -163,8 +163,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
-    if retain_graph is None:
-        retain_graph = create_graph
+    if retain_graph is None:  # a Value graph is kept unless asked (as Value.backward); a Tensor graph freed
+        retain_graph = create_graph or any(getattr(out, "_keeps_graph", False) for out in outputs)
     for i, x in enumerate(inputs):
         if not getattr(x, "requires_grad", True):
             raise RuntimeError(f"grad: input {i} does not require grad")

@@ -73,10 +73,6 @@ def sqrt(x):
     return nan if x < 0 else math.sqrt(x)  # math.sqrt(nan) is nan
 
 
-def tanh(x):
-    return math.tanh(x)
-
-
 def sigmoid(x):
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))

@@ -69,7 +69,7 @@ class Primitive:
             if a.requires_grad and _grad_state.enabled:
                 a._consumed = True
                 if cls.saves_inputs and a._vcount:
-                    fn._versions = (a._version,)
+                    fn._versions = (a._vcount[0],)
                 t = a._node(out, fn, inputs)
             else:
                 t = a._wrap(out)
@@ -83,7 +83,7 @@ class Primitive:
                 a._consumed = ra
                 b._consumed = rb
                 if cls.saves_inputs and (a._vcount or b._vcount):
-                    fn._versions = (a._version, b._version)
+                    fn._versions = (a._vcount[0] if a._vcount else 0, b._vcount[0] if b._vcount else 0)
                 return a._node(out, fn, inputs)
             return a._wrap(out)
         else:
@@ -96,7 +96,10 @@ class Primitive:
                     if x.requires_grad:
                         x._consumed = True
                 if cls.saves_inputs:
-                    fn._versions = tuple(x._version for x in inputs)
+                    for x in inputs:
+                        if x._vcount:
+                            fn._versions = tuple([v[0] if (v := y._vcount) else 0 for y in inputs])
+                            break
                 return a._node(out, fn, inputs)
             return a._wrap(out)
         if fn.is_view:

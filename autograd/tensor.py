@@ -355,8 +355,13 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
         """Gradients for the parents, summed back to each parent's shape: the one unbroadcast."""
         prev = self._prev
         fn = self._fn
-        if fn.saves_inputs or fn.saves_output:
+        if fn._versions is not None or (fn.saves_output and self._vcount):
             _check_versions(self, fn, prev)
+        elif fn.saves_inputs:  # recorded when no input had a counter: each must still be at version 0
+            for p in prev:
+                if p._vcount:
+                    _check_versions(self, fn, prev)
+                    break
         if create_graph:
             if not isinstance(g, Tensor):
                 g = Tensor._wrap(g)
@@ -402,8 +407,10 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
     def _release(self):
         """Free what backward saved, keep the structure: the op's name, and parents as ``_ghost()``s, so
         the graph can still be drawn while the intermediate arrays go."""
-        self._fn = _freed(self._fn.name)
-        self._prev = prev = FreedParents(p._ghost() for p in self._prev)
+        name = self._fn.name
+        self._fn = _FREED.get(name) or _freed(name)
+        self._prev = prev = FreedParents([
+            p if p._fn is None and p.requires_grad else p._ghost_of or p._ghost() for p in self._prev])
         if self._ghost_of is not None:
             self._ghost_of._prev = prev
 

@@ -47,6 +47,7 @@ class Value:
 
     __slots__ = ("data", "grad", "_label", "_a", "_b", "_rule", "_deps", "_g", "__weakref__")
     __array_ufunc__ = None  # NumPy scalars defer to our reflected operators
+    _keeps_graph = True     # autograd.grad keeps a Value graph unless retain_graph=False (as backward)
 
     def __init__(self, data, label=""):
         if type(data) is not float:

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from autograd import Tensor
-from autograd.dtypes import as_array
-from autograd.creation import generator
+from autograd.ops import generator
+from autograd.ops import as_array
 
 
 def _rng(seed):

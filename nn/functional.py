@@ -6,7 +6,7 @@ or a ``Tensor``). Losses take ``reduction="mean" | "sum" | "none"``.
 import functools
 
 from autograd import Tensor, ops
-from autograd.dtypes import as_array
+from autograd.ops import as_array
 
 
 def _tensor(x):

@@ -9,7 +9,7 @@ import numpy as np
 
 from autograd import no_grad
 from autograd.ops import array as _array
-from autograd.creation import generator
+from autograd.ops import generator
 
 
 def calculate_gain(nonlinearity, param=None):

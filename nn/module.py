@@ -8,7 +8,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from autograd import Tensor
-from autograd.tensor import as_dtype
+from autograd.ops import as_dtype
 
 
 class Parameter(Tensor):

@@ -226,18 +226,6 @@ def test_second_backward_after_retain_graph_false_raises():
     assert a.grad == first
 
 
-def test_grad_default_frees_graph_unless_retained():
-    a = Value(2.0)
-    y = a * a + a
-    autograd.grad(y, a)
-    with pytest.raises(RuntimeError, match="second time"):
-        autograd.grad(y, a)
-    b = Value(2.0)
-    z = b * b + b
-    assert autograd.grad(z, b, retain_graph=True)[0].data == 5.0
-    assert autograd.grad(z, b)[0].data == 5.0
-
-
 def test_default_backward_retains_graph_like_micrograd():
     a = Value(2.0)
     y = a * a
@@ -361,3 +349,14 @@ def test_pow_const_keeps_one_parent_and_its_exponent():
     assert y._prev == (a,) and y._op == "**2.5"
     y.backward()
     assert math.isclose(a.grad, 2.5 * 3.0 ** 1.5, rel_tol=1e-15)
+
+
+def test_grad_keeps_a_value_graph_unless_retain_graph_false():
+    # API.md: for Values, autograd.grad keeps the graph unless retain_graph=False (as Value.backward)
+    x = Value(2.0)
+    y = x * x * x
+    assert autograd.grad(y, x)[0].data == 12.0
+    assert autograd.grad(y, x)[0].data == 12.0  # still there
+    autograd.grad(y, x, retain_graph=False)
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        autograd.grad(y, x)

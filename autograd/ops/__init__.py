@@ -16,13 +16,17 @@ initialisers.
 from .conv import conv2d, max_pool2d
 from . import activation, conv, losses, nnfunc  # noqa: F401 - the families nn.functional wraps
 from .elementwise import Erf, LeakyRelu, Relu, Softplus, erf_array
+from .inplace import mark_changed
 from .linalg import linear
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss,
                      mse_loss, nll_loss)
 from .losses import _index_array as index_array, check_reduction
 from ._util import pair
+from ..dtypes import as_array, as_dtype
 from ..primitive import array
+from ..random import generator
 
 __all__ = ["conv2d", "max_pool2d", "linear", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "Erf", "LeakyRelu", "Relu", "Softplus",
-           "erf_array", "array", "index_array", "pair", "check_reduction"]
+           "erf_array", "array", "index_array", "pair", "check_reduction",
+           "as_array", "as_dtype", "generator", "mark_changed"]

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ..random import generator as _generator
 from ..primitive import Primitive, TensorBase, array, call
 from ._util import quiet
 from .elementwise import Erf, Exp, LeakyRelu, Sigmoid, Softplus, Where
@@ -197,8 +198,3 @@ def threshold(input, threshold, value, inplace=False):
     """``x`` where ``x > threshold``, else ``value``."""
     return _select(array(input) > threshold, input, value)
 
-
-def _generator():
-    """autograd's seeded generator (imported late: ``creation`` imports the Tensor, which imports us)."""
-    from ..creation import generator
-    return generator()

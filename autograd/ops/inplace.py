@@ -15,6 +15,7 @@ import numpy as np
 
 from ..grad_mode import _state as _grad_state
 from ..grad_mode import no_grad
+from ..random import generator as _generator
 from ..primitive import Primitive, TensorBase, call
 from .elementwise import Where
 from .shape import Index, _index_part
@@ -35,6 +36,12 @@ class IndexPut(Primitive):
         ga = call(IndexPut, g, np.zeros((), dtype=g.dtype), index=self.index) if self.needs[0] else None
         gv = call(Index, g, index=self.index) if self.needs[1] else None  # summed to v's shape by the engine
         return ga, gv
+
+
+def mark_changed(t):
+    """Record that ``t``'s array was changed in place outside ``Tensor``'s own ops (``nn.optim`` updates
+    the arrays directly): bumps its version, so a backward that saved the old value raises, as torch."""
+    t._counter()[0] += 1
 
 
 def _category(dtype):
@@ -168,13 +175,13 @@ class InplaceMethods:
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         """Fill with samples of N(mean, std²) from ``autograd.manual_seed``'s generator; returns self."""
-        from ..creation import generator as gen
-        return self._inplace(_fill, (generator or gen()).normal(mean, std, self.shape).astype(self.dtype))
+        values = (generator or _generator()).normal(mean, std, self.shape)
+        return self._inplace(_fill, values.astype(self.dtype))
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
         """Fill with samples of U(a, b) from ``autograd.manual_seed``'s generator; returns self."""
-        from ..creation import generator as gen
-        return self._inplace(_fill, (generator or gen()).uniform(a, b, self.shape).astype(self.dtype))
+        values = (generator or _generator()).uniform(a, b, self.shape)
+        return self._inplace(_fill, values.astype(self.dtype))
 
     def __setitem__(self, index, value):
         """``self[index] = value`` (a number, array or Tensor, broadcast): in place, torch's rules."""

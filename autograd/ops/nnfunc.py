@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ..random import generator as _generator
 from ..primitive import TensorBase, array
 from .elementwise import Where
 from .shape import IndexAdd
@@ -485,8 +486,3 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         attn = dropout(attn, dropout_p, True)
     return attn @ v
 
-
-def _generator():
-    """autograd's seeded generator (imported late: ``creation`` imports the Tensor, which imports us)."""
-    from ..creation import generator
-    return generator()

@@ -9,16 +9,14 @@ from collections import defaultdict
 
 import numpy as np
 
-from autograd import Tensor, enable_grad
+from autograd import Tensor, enable_grad, ops
 
 # options torch accepts for its fused / foreach / CUDA-graph / differentiable implementations; NumPy has
 # one implementation, so they are kept in the groups (torch's keys) and change nothing
 IGNORED = ("foreach", "differentiable", "capturable", "fused")
 
 
-def _array(t):
-    """The NumPy array of a Tensor, shared (in-place changes are visible)."""
-    return t.detach().numpy()
+_array = ops.array  # the NumPy array of a Tensor, shared (in-place changes are visible)
 
 
 def check(name, value, low=0.0, high=None):
@@ -125,6 +123,7 @@ class Optimizer:
                 g = _array(p.grad)
                 state = self.state.get(p, {})
                 self._update(_array(p), -g if sign < 0 else g, state, group)
+                ops.mark_changed(p)  # as torch's in-place update: a graph that saved p can't backward
                 if state:  # as torch, a parameter gets a state entry only when its update keeps one
                     self.state[p] = state
         return loss
