@@ -410,7 +410,7 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
         name = self._fn.name
         self._fn = _FREED.get(name) or _freed(name)
         self._prev = prev = FreedParents([
-            p if p._fn is None and p.requires_grad else p._ghost_of or p._ghost() for p in self._prev])
+            p if p._fn is None and p.requires_grad else p._ghost() for p in self._prev])
         if self._ghost_of is not None:
             self._ghost_of._prev = prev
 
