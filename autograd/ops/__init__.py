@@ -1,12 +1,21 @@
 """The tensor engine's op families, one file each; every primitive has its forward and its gradient
 rule side by side, next to the ``Tensor`` methods and functions that use it:
 
-  elementwise.py  arithmetic, exp/log/..., activations, comparisons, where, maximum/minimum
-  reduce.py       sum, mean, max/min, var/std, logsumexp, softmax, log_softmax, argmax/argmin
-  shape.py        reshape, permute, expand, indexing, gather/scatter, cat, stack
-  linalg.py       matmul and linear
-  conv.py         conv2d and max_pool2d
-  losses.py       cross_entropy, nll_loss, binary cross-entropy, mse_loss, l1_loss
+  elementwise.py  arithmetic, exp/log/tanh/sigmoid/relu, comparisons, where, maximum/minimum, casts
+  pointwise.py    the rest of torch's pointwise math (tan, erf, log1p, fmod, round, isnan, clamp...)
+  bitwise.py      // % & | ^ << >> ~, logical_*, div(rounding_mode=)
+  reduce.py       sum, mean, prod, max/min (named tuples), var/std, norm, logsumexp, softmax, median...
+  scan.py         cumsum, cumprod, cummax/cummin, logcumsumexp
+  sort.py         sort, topk, unique, searchsorted, nonzero, masked_select
+  shape.py        reshape, permute, expand, indexing, flip/roll/tril/diagonal, cat, stack, split...
+  indexing.py     gather, scatter, index_select/add/copy/fill, masked_fill, take
+  linalg.py       matmul, linear, einsum, mm/bmm, tensordot, det/inv/solve
+  conv.py         conv1d/2d (groups, dilation), transposed convolutions, max/avg/adaptive pooling
+  activation.py   elu, selu, silu, mish, softplus, gelu, hardtanh... (nn.functional's activations)
+  nnfunc.py       pad, interpolate, unfold/fold, one_hot, embedding, dropout, norms, attention
+  losses.py       cross_entropy, nll_loss, binary cross-entropy, mse/l1/huber/kl_div and the others
+  inplace.py      the in-place forms (add_, zero_, t[idx] = v) with torch's version rules
+  numpy_api.py    NumPy's functions on Tensors (np.exp(t), np.dot(x, w)) with gradients
 
 This package is also the one documented internal interface ``nn`` builds on: the names below are the
 functions ``nn.functional`` exposes (inputs must be Tensors here; ``nn.functional`` converts arrays),

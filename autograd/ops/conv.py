@@ -271,10 +271,17 @@ class MaxPool2dGrad(Primitive):
         n, c, h, w = self.x_shape
         gt = g.transpose(0, 2, 3, 1)
         gx = np.zeros((n, h, w, c), dtype=g.dtype)
+        finite = np.isfinite(gt).all()  # then gt * hit is the selection (and ~10x faster than a masked copy)
         for dst, hit in self._windows(gx):
             if self.overlap:
-                np.add(dst, gt, out=dst, where=hit)
-            else:  # each input belongs to one window
+                if finite:
+                    dst += gt * hit
+                else:
+                    np.add(dst, gt, out=dst, where=hit)
+            elif finite:  # each input belongs to one window
+                np.multiply(gt, hit, out=dst)
+                dst += 0.0  # -0.0 * False is -0.0; the selection gives +0.0
+            else:
                 np.copyto(dst, gt, where=hit)
         return gx.transpose(0, 3, 1, 2)
 
