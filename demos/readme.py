@@ -46,6 +46,8 @@ TABLE = {
             [("test_acc", "test")]),
     "graph": ("`neuron.svg` and `mlp.svg`, the pictures above", [("neuron_nodes", "neuron nodes"),
                                                                   ("mlp_nodes", "MLP nodes")]),
+    "explore": ("`neuron.html` and `mlp.html`: step through backpropagation in the browser",
+                [("neuron_nodes", "neuron nodes"), ("mlp_nodes", "MLP nodes")]),
 }
 BLOCK = re.compile(r"```python\n(.*?)```\n(?:<!-- output -->\n```text\n.*?```\n)?", re.S)
 
