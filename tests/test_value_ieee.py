@@ -152,7 +152,6 @@ def test_every_documented_difference_is_a_real_case():
 TENSOR_KNOWN = {
     "**0.5": "Tensor computes x ** 0.5 as torch's sqrt (Value follows IEEE pow: documented above)",
     "sigmoid": "Tensor's sigmoid(-710) underflows to 0 as torch's (Value gives the subnormal)",
-    "abs": "Tensor's abs backward at nan gives nan; torch (and Value) give 0",
     "**": "Tensor's pow with a tensor exponent 0.5 gives sqrt's -0.0 at -0.0 and nan at -inf, where torch's "
           "tensor-exponent pow (and Value) give IEEE's +0.0 and inf; and Tensor selects 0 for the "
           "exponent's gradient where the base is 0, where torch multiplies (nan/inf upstream: nan)",

@@ -157,7 +157,10 @@ class Abs(Primitive):
         return np.abs(a)
 
     def backward(self, g, out, a):
-        return (g * np.sign(array(a)),)  # torch multiplies by sgn too: 0 at 0
+        sgn = np.sign(array(a))  # torch multiplies by sgn too: 0 at 0, and 0 at nan
+        if np.isnan(sgn).any():
+            sgn = np.where(np.isnan(sgn), 0, sgn)
+        return (g * sgn,)
 
 
 class Sin(Primitive):

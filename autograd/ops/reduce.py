@@ -157,6 +157,8 @@ class LogSumExp(Primitive):
 
 def log_softmax_array(x, axis):
     """``x - logsumexp(x)`` along ``axis`` of an array, stable for huge inputs."""
+    if x.size == 0:  # nothing to normalise: an empty result, as torch
+        return x.copy()
     shifted = x - np.maximum.reduce(x, axis, keepdims=True)
     return shifted - np.log(np.add.reduce(np.exp(shifted), axis, keepdims=True))
 
@@ -167,6 +169,8 @@ class Softmax(Primitive):
     saves_output = True
 
     def forward(self, a):
+        if a.size == 0:  # nothing to normalise: an empty result, as torch
+            return a.copy()
         e = np.exp(a - np.maximum.reduce(a, axis=self.dim, keepdims=True))
         return e / np.add.reduce(e, axis=self.dim, keepdims=True)
 
