@@ -605,6 +605,13 @@ class _NormBase(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
+    def _features(self, num_features, eps, momentum, affine, track_running_stats):
+        """The settings, affine parameters and running buffers of a per-feature norm."""
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self._affine_params(self.num_features, affine)
+        self._running_buffers(self.num_features, track_running_stats)
+
     def _running_buffers(self, n, track):
         if track:
             self.register_buffer("running_mean", np.zeros(n, dtype=np.float32))
@@ -634,10 +641,7 @@ class BatchNorm2d(_NormBase):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
         super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        self._affine_params(self.num_features, affine)
-        self._running_buffers(self.num_features, track_running_stats)
+        self._features(num_features, eps, momentum, affine, track_running_stats)
 
     def forward(self, x):
         x = F._tensor(x)
@@ -677,10 +681,7 @@ class InstanceNorm2d(_NormBase):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False):
         super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        self._affine_params(self.num_features, affine)
-        self._running_buffers(self.num_features, track_running_stats)
+        self._features(num_features, eps, momentum, affine, track_running_stats)
 
     def forward(self, x):
         x = F._tensor(x)

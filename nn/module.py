@@ -8,6 +8,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from autograd import Tensor
+from autograd.ops import array as _array  # a Tensor's NumPy array, shared
 from autograd.ops import as_dtype
 
 
@@ -35,11 +36,6 @@ class StateDictError(RuntimeError, ValueError):
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
-def _array(t):
-    """The NumPy array of a chainrule Tensor, shared (in-place changes are visible)."""
-    return t.detach().numpy()
-
-
 def _to_numpy(value):
     """An array from a NumPy array, a chainrule ``Tensor``, a torch tensor or anything array-like."""
     if isinstance(value, Tensor):
@@ -48,6 +44,18 @@ def _to_numpy(value):
         return np.asarray(value.detach().cpu())
     return np.asarray(value)
 
+
+
+def reset_grad(p, set_to_none=True):
+    """``p.grad`` set to None, or zeroed in place (a fresh zero tensor when it is part of a graph)."""
+    if p.grad is None:
+        return
+    if set_to_none:
+        p.grad = None
+    elif p.grad.grad_fn is not None or p.grad.requires_grad:
+        p.grad = Tensor(np.zeros(p.grad.shape, dtype=p.grad.dtype))
+    else:
+        _array(p.grad)[...] = 0
 
 class Module:
     """Base class of layers and models: subclasses set attributes in ``__init__`` (after calling
@@ -288,14 +296,7 @@ class Module:
     def zero_grad(self, set_to_none=True):
         """Reset every parameter's ``.grad``: to ``None`` (torch's default) or to zeros in place."""
         for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            elif p.grad.grad_fn is not None or p.grad.requires_grad:
-                p.grad = Tensor(np.zeros(p.grad.shape, dtype=p.grad.dtype))
-            else:
-                _array(p.grad)[...] = 0
+            reset_grad(p, set_to_none)
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` on every parameter (``False`` freezes the module: forward passes then

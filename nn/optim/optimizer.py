@@ -11,6 +11,8 @@ import numpy as np
 
 from autograd import Tensor, enable_grad, ops
 
+from ..module import reset_grad
+
 # options torch accepts for its fused / foreach / CUDA-graph / differentiable implementations; NumPy has
 # one implementation, so they are kept in the groups (torch's keys) and change nothing
 IGNORED = ("foreach", "differentiable", "capturable", "fused")
@@ -99,14 +101,7 @@ class Optimizer:
         """Reset every parameter's ``.grad``: to ``None`` (torch's default) or to zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                elif p.grad.grad_fn is not None or p.grad.requires_grad:
-                    p.grad = Tensor(np.zeros(p.grad.shape, dtype=p.grad.dtype))
-                else:
-                    _array(p.grad)[...] = 0
+                reset_grad(p, set_to_none)
 
     def step(self, closure=None):
         """One update of every parameter that has a ``.grad``. ``closure`` (re-evaluates the model and
