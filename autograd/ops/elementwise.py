@@ -410,7 +410,7 @@ def erf_array(x):
 
 
 # -- Tensor methods --------------------------------------------------------------------------------
-def _float(t):
+def as_float(t):
     """``t``, or ``t`` as float32 when integer or bool (torch: a float function of ints is float32)."""
     return t if t._data.dtype.kind == "f" else t._wrap(t._data.astype(np.float32))
 
@@ -432,7 +432,7 @@ def binary(cls, a, b):
                            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     a, b = promote(a, b)
     if cls is Div and a._data.dtype.kind != "f":  # true division of integers is float32, as torch
-        a, b = _float(a), _float(b)
+        a, b = as_float(a), as_float(b)
     try:
         return cls.apply(a, b)
     except ValueError:
@@ -522,7 +522,7 @@ class ElementwiseMethods:
             k = float(exponent)
             if self._data.dtype.kind != "f":
                 if not k.is_integer():
-                    return PowScalar.apply(_float(self), k=k)
+                    return PowScalar.apply(as_float(self), k=k)
                 if k < 0:
                     raise RuntimeError("Integers to negative integer powers are not allowed.")
             return PowScalar.apply(self, k=int(k) if k.is_integer() else k)
@@ -602,15 +602,15 @@ class ElementwiseMethods:
 
     def exp(self):
         """``e ** self``, elementwise."""
-        return Exp.apply(_float(self))
+        return Exp.apply(as_float(self))
 
     def log(self):
         """Natural logarithm (IEEE: ``log(0) = -inf``, ``log(-1) = nan``)."""
-        return Log.apply(_float(self))
+        return Log.apply(as_float(self))
 
     def sqrt(self):
         """Square root (IEEE: ``sqrt(-1) = nan``)."""
-        return Sqrt.apply(_float(self))
+        return Sqrt.apply(as_float(self))
 
     def abs(self):
         """Absolute value; gradient ``sign(x)`` (0 at 0, as torch)."""
@@ -618,19 +618,19 @@ class ElementwiseMethods:
 
     def sin(self):
         """Sine, elementwise."""
-        return Sin.apply(_float(self))
+        return Sin.apply(as_float(self))
 
     def cos(self):
         """Cosine, elementwise."""
-        return Cos.apply(_float(self))
+        return Cos.apply(as_float(self))
 
     def tanh(self):
         """Hyperbolic tangent, elementwise."""
-        return Tanh.apply(_float(self))
+        return Tanh.apply(as_float(self))
 
     def sigmoid(self):
         """``1 / (1 + exp(-x))``, stable for large ``|x|``."""
-        return Sigmoid.apply(_float(self))
+        return Sigmoid.apply(as_float(self))
 
     def relu(self):
         """``max(x, 0)``; the gradient is 0 where the output is 0."""

@@ -18,6 +18,7 @@ from ..grad_mode import no_grad
 from ..random import generator as _generator
 from ..primitive import Primitive, TensorBase, call
 from .elementwise import Where
+from ._util import category
 from .shape import Index, _index_part
 
 
@@ -42,10 +43,6 @@ def mark_changed(t):
     """Record that ``t``'s array was changed in place outside ``Tensor``'s own ops (``nn.optim`` updates
     the arrays directly): bumps its version, so a backward that saved the old value raises, as torch."""
     t._counter()[0] += 1
-
-
-def _category(dtype):
-    return 0 if dtype.kind == "b" else 1 if dtype.kind in "iu" else 2
 
 
 def _inplace_method(name, doc):
@@ -122,7 +119,7 @@ class InplaceMethods:
             if shape != self.shape:
                 raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                    f"{list(shape) if shape else list(arr.shape)}")
-        if _category(arr.dtype) > _category(self.dtype):
+        if category(arr.dtype) > category(self.dtype):
             raise RuntimeError(f"result type {arr.dtype} can't be cast to the desired output type "
                                f"{self.dtype}")
         try:
@@ -190,7 +187,7 @@ class InplaceMethods:
             value = self._constant(value)
         grad_on = _grad_state.enabled
         if not (grad_on and (self.requires_grad or value.requires_grad)):
-            if _category(value.dtype) > _category(self.dtype):
+            if category(value.dtype) > category(self.dtype):
                 raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                                    f"{self.dtype} for the destination and {value.dtype} for the source.")
             try:

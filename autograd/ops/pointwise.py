@@ -14,7 +14,8 @@ import numpy as np
 
 from ..primitive import Primitive, TensorBase, array, call
 from ._util import ShapeError, first_tensor, mirror, operand, quiet, result_dtype
-from .elementwise import ElementwiseMethods, Erf, Exp, Log, Where, binary, erf_array, maximum, minimum
+from .elementwise import (ElementwiseMethods, Erf, Exp, Log, Where, as_float, binary, erf_array, maximum,
+                          minimum)
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -463,11 +464,6 @@ def quotient(a, b, rounding_mode):
 
 
 # -- helpers for the methods ---------------------------------------------------------------------------
-def _floating(t):
-    """``t``, or ``t`` as float32 when integer or bool (torch: a float function of ints is float32)."""
-    return t if t._data.dtype.kind == "f" else t._wrap(t._data.astype(np.float32))
-
-
 def scalar_operand(x, like):
     """``operand``, with torch's rule for a Python float beside an integer or bool tensor: float32."""
     if isinstance(x, float) and like.dtype.kind != "f":
@@ -499,7 +495,7 @@ def _float_pair(a, b, opname):
     """The operands of a float-only binary op, as float32 when neither is floating."""
     ta, tb = operands(a, b, opname)
     if np.result_type(ta._data, tb._data).kind != "f":
-        ta, tb = _floating(ta), _floating(tb)
+        ta, tb = as_float(ta), as_float(tb)
     return ta, tb
 
 
@@ -531,19 +527,19 @@ class PointwiseMethods:
 
     def tan(self):
         """Tangent, elementwise (same shape)."""
-        return Tan.apply(_floating(self))
+        return Tan.apply(as_float(self))
 
     def asin(self):
         """Inverse sine, elementwise (nan outside [-1, 1])."""
-        return Asin.apply(_floating(self))
+        return Asin.apply(as_float(self))
 
     def acos(self):
         """Inverse cosine, elementwise (nan outside [-1, 1])."""
-        return Acos.apply(_floating(self))
+        return Acos.apply(as_float(self))
 
     def atan(self):
         """Inverse tangent, elementwise."""
-        return Atan.apply(_floating(self))
+        return Atan.apply(as_float(self))
 
     def atan2(self, other):
         """``atan(self / other)`` in the right quadrant, broadcast (torch.atan2)."""
@@ -555,23 +551,23 @@ class PointwiseMethods:
 
     def sinh(self):
         """Hyperbolic sine, elementwise."""
-        return Sinh.apply(_floating(self))
+        return Sinh.apply(as_float(self))
 
     def cosh(self):
         """Hyperbolic cosine, elementwise."""
-        return Cosh.apply(_floating(self))
+        return Cosh.apply(as_float(self))
 
     def asinh(self):
         """Inverse hyperbolic sine, elementwise."""
-        return Asinh.apply(_floating(self))
+        return Asinh.apply(as_float(self))
 
     def acosh(self):
         """Inverse hyperbolic cosine, elementwise (nan below 1)."""
-        return Acosh.apply(_floating(self))
+        return Acosh.apply(as_float(self))
 
     def atanh(self):
         """Inverse hyperbolic tangent, elementwise (+-inf at +-1, nan outside)."""
-        return Atanh.apply(_floating(self))
+        return Atanh.apply(as_float(self))
 
     def floor(self):
         """Largest integer <= x, elementwise; zero gradient (integer tensors are returned as a copy)."""
@@ -621,11 +617,11 @@ class PointwiseMethods:
 
     def rsqrt(self):
         """``1 / sqrt(x)``, elementwise."""
-        return Rsqrt.apply(_floating(self))
+        return Rsqrt.apply(as_float(self))
 
     def reciprocal(self):
         """``1 / x``, elementwise (float32 for integer input)."""
-        return 1.0 / _floating(self)
+        return 1.0 / as_float(self)
 
     def square(self):
         """``x * x``, elementwise (integers stay integers; bool gives int64)."""
@@ -633,35 +629,35 @@ class PointwiseMethods:
 
     def erf(self):
         """The error function, elementwise."""
-        return Erf.apply(_floating(self))
+        return Erf.apply(as_float(self))
 
     def erfc(self):
         """``1 - erf(x)``, computed without cancellation, elementwise."""
-        return Erfc.apply(_floating(self))
+        return Erfc.apply(as_float(self))
 
     def erfinv(self):
         """The inverse error function on (-1, 1), elementwise (+-inf at +-1, nan outside)."""
-        return Erfinv.apply(_floating(self))
+        return Erfinv.apply(as_float(self))
 
     def log2(self):
         """Base-2 logarithm, elementwise."""
-        return Log2.apply(_floating(self))
+        return Log2.apply(as_float(self))
 
     def log10(self):
         """Base-10 logarithm, elementwise."""
-        return Log10.apply(_floating(self))
+        return Log10.apply(as_float(self))
 
     def log1p(self):
         """``log(1 + x)``, accurate for small x, elementwise."""
-        return Log1p.apply(_floating(self))
+        return Log1p.apply(as_float(self))
 
     def exp2(self):
         """``2 ** x``, elementwise."""
-        return Exp2.apply(_floating(self))
+        return Exp2.apply(as_float(self))
 
     def expm1(self):
         """``exp(x) - 1``, accurate for small x, elementwise."""
-        return Expm1.apply(_floating(self))
+        return Expm1.apply(as_float(self))
 
     def logaddexp(self, other):
         """``log(exp(self) + exp(other))`` without overflow, broadcast."""
@@ -673,7 +669,7 @@ class PointwiseMethods:
 
     def logit(self, eps=None):
         """``log(x / (1 - x))``; with ``eps``, x is first clamped to ``[eps, 1 - eps]``."""
-        x = _floating(self)
+        x = as_float(self)
         if eps is not None:
             x = x.clamp(eps, 1.0 - eps)
         return Logit.apply(x)
