@@ -96,18 +96,8 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
     def _snapshot(self):
         """A new node object holding this tensor's current node (same array, counter and parents), so
         that this tensor can become the node of an in-place op."""
-        t = _new(Tensor)
-        t._data = self._data
-        t.grad = None
-        t.requires_grad = self.requires_grad
-        t.label = self.label
-        t._prev = self._prev
-        t._fn = self._fn
-        t._retains_grad = False
-        t._deps = None
-        t._vcount = self._counter()
-        t._consumed = False
-        t._ghost_of = None
+        t = Tensor._node(self._data, self._fn, self._prev)
+        t.requires_grad, t.label, t._vcount = self.requires_grad, self.label, self._counter()
         return t
 
     def _constant(self, x):

@@ -9,8 +9,9 @@ gradient. Bitwise ops on float tensors raise torch's ``NotImplementedError`` (a 
 import numpy as np
 
 from ..primitive import Primitive, call
+from ._util import operand
 from .elementwise import ElementwiseMethods, Where
-from .pointwise import _function, broadcast_check, operands, quotient, scalar_operand
+from .pointwise import _function, broadcast_check, operands, quotient
 
 
 class RoundedDiv(Primitive):
@@ -90,23 +91,23 @@ class BitwiseMethods:
 
     def __floordiv__(self, other):
         """``self // other``: the quotient rounded down (``div(rounding_mode="floor")``)."""
-        if scalar_operand(other, self) is None:
+        if operand(other, self) is None:
             return NotImplemented
         return _rounded_div(*operands(self, other, "floor_divide"), "floor")
 
     def __rfloordiv__(self, other):
         """``other // self``."""
-        if scalar_operand(other, self) is None:
+        if operand(other, self) is None:
             return NotImplemented
         return _rounded_div(*operands(other, self, "floor_divide"), "floor")
 
     def __mod__(self, other):
         """``self % other``: ``remainder`` (the sign of ``other``)."""
-        return NotImplemented if scalar_operand(other, self) is None else self.remainder(other)
+        return NotImplemented if operand(other, self) is None else self.remainder(other)
 
     def __rmod__(self, other):
         """``other % self``: ``remainder``."""
-        a = scalar_operand(other, self)
+        a = operand(other, self)
         return NotImplemented if a is None else a.remainder(self)
 
     def floor_divide(self, other):

@@ -464,18 +464,11 @@ def quotient(a, b, rounding_mode):
 
 
 # -- helpers for the methods ---------------------------------------------------------------------------
-def scalar_operand(x, like):
-    """``operand``, with torch's rule for a Python float beside an integer or bool tensor: float32."""
-    if isinstance(x, float) and like.dtype.kind != "f":
-        return like._wrap(np.asarray(x, dtype=np.float32))
-    return operand(x, like)
-
-
 def operands(a, b, opname):
     """``a`` and ``b`` as Tensors of torch's result dtype for a binary op (at least one is a Tensor),
     or a TypeError."""
     like = first_tensor((a, b), opname)
-    ta, tb = scalar_operand(a, like), scalar_operand(b, like)
+    ta, tb = operand(a, like), operand(b, like)
     if ta is None or tb is None:
         bad = a if ta is None else b
         raise TypeError(f"{opname}(): unsupported operand type {type(bad).__name__}")
@@ -500,7 +493,7 @@ def _float_pair(a, b, opname):
 
 
 def _other(self, other, opname):
-    b = scalar_operand(other, self)
+    b = operand(other, self)
     if b is None:
         raise TypeError(f"{opname}(): argument 'other' must be a Tensor or a number, got "
                         f"{type(other).__name__}")
@@ -771,10 +764,10 @@ class PointwiseMethods:
         dt = self.dtype
         for b in (min, max):
             if b is not None:
-                dt = result_dtype(np.asarray(self._data, dtype=dt), scalar_operand(b, self)._data)
+                dt = result_dtype(np.asarray(self._data, dtype=dt), operand(b, self)._data)
         low, high = _extremes(dt)
-        lo = scalar_operand(min, self).to(dt) if min is not None else self._wrap(low)
-        hi = scalar_operand(max, self).to(dt) if max is not None else self._wrap(high)
+        lo = operand(min, self).to(dt) if min is not None else self._wrap(low)
+        hi = operand(max, self).to(dt) if max is not None else self._wrap(high)
         x = self.to(dt)
         try:
             np.broadcast_shapes(self.shape, lo.shape, hi.shape)
