@@ -6,6 +6,7 @@ from . import functional
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .explore import backward_steps, explain, explore
+from .function import Function
 from .graph import draw_dot, draw_graph
 from . import linalg
 from .ops.indexing import *  # noqa: F401,F403 (gather, scatter, index_select, masked_fill...: __all__ there)
@@ -24,5 +25,5 @@ __all__ = ["Value", "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_gr
            "set_grad_enabled", "inference_mode", "cat", "stack", "where", "maximum", "minimum", "zeros",
            "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed",
            "gradcheck", "gradgradcheck", "GradcheckError", "functional", "draw_graph", "draw_dot",
-           "backward_steps", "explain", "explore"]
+           "backward_steps", "explain", "explore", "Function"]
 __all__ += [n for n in _reduce.__all__ + _scan.__all__ + _sort.__all__ if n not in __all__]
