@@ -34,6 +34,7 @@ from .grad_mode import no_grad, set_grad_enabled
 from .ops.shape import IndexAdd
 from .primitive import Primitive, call
 from .tensor import Tensor, _version_error
+from .value import Value
 
 __all__ = ["Function", "FunctionCtx"]
 
@@ -98,6 +99,7 @@ class BackwardFunction(FunctionCtx, Primitive):
     saves_inputs = False
     _function = None  # the user's Function subclass
     _shapes = ()      # per forward argument: a Tensor's shape, or None for a non-tensor argument
+    _parts = {}       # with several differentiable outputs: output k -> its slice of the node's array
 
     def forward(self, *arrays):
         """The user's forward, grad mode off; the array of the node's output (see ``_primary_array``)."""
@@ -142,11 +144,11 @@ class BackwardFunction(FunctionCtx, Primitive):
             self._parts, start = {}, 0
             for k in self._diff:
                 o = outs[k]
-                self._parts[k] = (start, start + o._data.size)
+                self._parts[k] = index = slice(start, start + o._data.size)
                 part = OutputPart.apply(node, name=f"{self.name}[{k}]", part=k, ctx=self, value=o._data,
-                                        start=start)
+                                        index=index)
                 outs[k] = self._adopt(part, node, o, consumed)
-                start += o._data.size
+                start = index.stop
         self._received = set()
         self._record_saved(outs)
         del self._inputs
@@ -192,18 +194,16 @@ class BackwardFunction(FunctionCtx, Primitive):
 
     def _grad_outputs(self, g):
         """One gradient per forward output, from the node's gradient ``g`` (a Tensor)."""
-        outs, grads = self._outputs(), []
-        for k, o in enumerate(outs):
+        grads = []
+        for k, o in enumerate(self._outputs()):
             if not isinstance(o, Tensor):
                 grads.append(None)
-            elif k not in self._diff or (len(self._diff) > 1 and k not in self._received
-                                         and not self._materialize):
-                grads.append(Tensor._wrap(np.zeros(o.shape, o.dtype)) if self._materialize else None)
-            elif len(self._diff) == 1:
+            elif self._diff == (k,):
                 grads.append(g)
-            else:
-                start, stop = self._parts[k]
-                grads.append(g[start:stop].reshape(o.shape).to(o.dtype))
+            elif k in self._parts and (self._materialize or k in self._received):
+                grads.append(g[self._parts[k]].reshape(o.shape).to(o.dtype))
+            else:  # a non-differentiable output, or one no gradient reached (set_materialize_grads(False))
+                grads.append(Tensor._wrap(np.zeros(o.shape, o.dtype)) if self._materialize else None)
         self._received = set()
         return grads
 
@@ -235,8 +235,8 @@ class BackwardFunction(FunctionCtx, Primitive):
 
 
 class OutputPart(Primitive):
-    """Output ``part`` of a custom op with several differentiable outputs: its array, read from the
-    node holding all of them (``start``: where it begins in that flat array)."""
+    """Output ``part`` of a custom op with several differentiable outputs: its array ``value``, read from
+    the node holding all of them (at ``index``, a slice of that flat array)."""
 
     name = "output"
     saves_inputs = False
@@ -246,8 +246,7 @@ class OutputPart(Primitive):
 
     def backward(self, g, out, flat):
         self.ctx._received.add(self.part)  # for set_materialize_grads(False): this output got a gradient
-        index = slice(self.start, self.start + self.value.size)
-        return (call(IndexAdd, g.reshape(-1), shape=flat.shape, index=index, dtype=flat.dtype),)
+        return (call(IndexAdd, g.reshape(-1), shape=flat.shape, index=self.index, dtype=flat.dtype),)
 
 
 def _expandable(shape, grad_shape):
@@ -317,13 +316,15 @@ class Function:
         """Run the op; record it when grad mode is on and a Tensor argument requires grad."""
         if cls is Function:
             raise RuntimeError("Function.apply: subclass autograd.Function and call MyOp.apply(...)")
+        if any(isinstance(a, Value) for a in (*args, *kwargs.values())):
+            raise TypeError(f"{cls.__name__}.apply: autograd.Function works on Tensors, not on Values "
+                            "(wrap the numbers in autograd.Tensor)")
         if kwargs or cls._has_setup_context():
             args, kwargs = cls._bind(args, kwargs)
         tensors = [a for a in args if isinstance(a, Tensor)]
-        enabled = _grad_state.enabled
-        needs = tuple(enabled and isinstance(a, Tensor) and a.requires_grad for a in args)
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)  # grad mode aside, as torch
         node_cls = cls._backward_cls
-        if True not in needs:
+        if True not in needs or not _grad_state.enabled:
             ctx = node_cls()
             ctx.needs_input_grad = needs
             with no_grad():
@@ -359,6 +360,10 @@ class Function:
     @classmethod
     def _backward(cls, ctx, *grad_outputs):
         """The user's ``backward`` (or ``vjp``)."""
-        fn = cls.vjp if cls.vjp is not Function.vjp else cls.backward
-        return fn(ctx, *grad_outputs)
+        if cls.vjp is Function.vjp:
+            return cls.backward(ctx, *grad_outputs)
+        if cls.backward is not Function.backward:
+            raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not allowed. "
+                               "You should only implement one of them.")
+        return cls.vjp(ctx, *grad_outputs)
 
