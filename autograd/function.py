@@ -100,6 +100,8 @@ class BackwardFunction(FunctionCtx, Primitive):
     _function = None  # the user's Function subclass
     _shapes = ()      # per forward argument: a Tensor's shape, or None for a non-tensor argument
     _parts = {}       # with several differentiable outputs: output k -> its slice of the node's array
+    _positions = ()   # the positions of forward's parameters, which the class's ``formulas`` describe
+    formulas = ()     # the explorer's (text, fn) per Tensor input; a call with non-tensor arguments has its own
 
     def forward(self, *arrays):
         """The user's forward, grad mode off; the array of the node's output (see ``_primary_array``)."""
@@ -108,7 +110,9 @@ class BackwardFunction(FunctionCtx, Primitive):
         with no_grad():
             self._result = self._function._forward(self, args, kwargs)
         self._shapes = tuple(a.shape if isinstance(a, Tensor) else None for a in args)
-        self.formulas = _formulas(self)
+        positions = tuple(i for i, shape in enumerate(self._shapes) if shape is not None)
+        if positions != self._positions:  # the class's formulas assume every parameter is a Tensor
+            self.formulas = _formulas(self.name, positions)
         self._inputs = args
         return self._primary_array()
 
@@ -257,19 +261,30 @@ def _expandable(shape, grad_shape):
         return False
 
 
-def _formulas(node):
-    """The explorer's formula per Tensor input: the user's backward, run on the step's numbers."""
-    name = node._function.__name__
-    slots = [i for i, s in enumerate(node._shapes) if s is not None]
-    return tuple((f"{name}.backward(ctx, g)[{i}]", _rerun(j, node._shapes[i])) for j, i in enumerate(slots))
+def _formulas(name, positions):
+    """The explorer's formula for each Tensor input (``positions``: where each is among the arguments):
+    the user's backward, run on the step's numbers (``s.fn`` the node, ``s.g`` its gradient)."""
+    return tuple((f"{name}.backward(ctx, g)[{i}]", _rerun(slot)) for slot, i in enumerate(positions))
 
 
-def _rerun(slot, shape):
-    """The gradient of Tensor input ``slot`` from a step context ``s`` (``s.fn`` the node, ``s.g``)."""
+def _rerun(slot):
     def gradient(s):
-        gr = s.fn.backward(np.asarray(s.g), None)[slot]
-        return np.zeros(shape) if gr is None else gr
+        node = s.fn
+        node._received = set(node._parts)  # every output's part of s.g, zeros where none arrived
+        gr = node.backward(np.asarray(s.g), None)[slot]
+        return np.zeros([sh for sh in node._shapes if sh is not None][slot]) if gr is None else gr
     return gradient
+
+
+def _parameter_positions(forward, with_ctx):
+    """The positions of ``forward``'s positional parameters (after ``ctx``); none for ``*args``."""
+    try:
+        params = list(inspect.signature(forward).parameters.values())[1 if with_ctx else 0:]
+    except (TypeError, ValueError):
+        return ()
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return () if any(p.kind == p.VAR_POSITIONAL for p in params) else tuple(
+        i for i, p in enumerate(params) if p.kind in kinds)
 
 
 class Function:
@@ -284,8 +299,10 @@ class Function:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        positions = _parameter_positions(cls.forward, not cls._has_setup_context())
         cls._backward_cls = type(f"{cls.__name__}Backward", (BackwardFunction,), {
             "name": cls.__name__, "_function": cls, "__module__": cls.__module__,
+            "_positions": positions, "formulas": _formulas(cls.__name__, positions),
             "__doc__": f"The node of the custom op ``{cls.__qualname__}``; its instance is the op's ctx."})
 
     def __call__(self, *args, **kwargs):

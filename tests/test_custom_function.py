@@ -511,7 +511,8 @@ def test_explain_and_backward_steps_run():
 def test_formulas_evaluate_the_users_backward():
     x, w = Tensor(rn(3), requires_grad=True), Tensor(rn(3), requires_grad=True)
     y = SCALE(x, 2.0)
-    (text, fn), = y.grad_fn.formulas
+    assert [t for t, _ in type(y.grad_fn).formulas] == [f"Scale.backward(ctx, g)[{i}]" for i in range(3)]
+    (text, fn), = y.grad_fn.formulas  # this call's only Tensor argument
     g = rn(3)
     assert text == "Scale.backward(ctx, g)[0]"
     assert np.allclose(fn(types.SimpleNamespace(g=g, fn=y.grad_fn)), g * 2.0 * 2 * x._data)
@@ -520,6 +521,11 @@ def test_formulas_evaluate_the_users_backward():
     assert tw == "FirstOnly.backward(ctx, g)[1]"
     step = types.SimpleNamespace(g=g, fn=z.grad_fn)
     assert np.allclose(fx(step), g * w._data) and np.array_equal(fw(step), np.zeros(3))
+    assert z.grad_fn.formulas is type(z.grad_fn).formulas  # every parameter a Tensor: the class's
+    p, e = TWO(x, w)
+    (_, fx), (_, fw) = type(p._prev[0]._fn).formulas
+    step = types.SimpleNamespace(g=np.concatenate([g, 2 * g]), fn=p._prev[0]._fn)  # the node of both
+    assert np.allclose(fx(step), g * w._data + 2 * g * np.exp(x._data)) and np.allclose(fw(step), g * x._data)
 
 
 # -- dtypes --------------------------------------------------------------------------------------------------
