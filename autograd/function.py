@@ -242,8 +242,10 @@ class OutputPart(Primitive):
     """Output ``part`` of a custom op with several differentiable outputs: its array ``value``, read from
     the node holding all of them (at ``index``, a slice of that flat array)."""
 
-    name = "output"
+    name = ""  # each is named for its op and output (``Two[0]``)
     saves_inputs = False
+    formulas = (("g flattened into zeros {s0} at this output's slice",
+                 lambda s: call(IndexAdd, np.ravel(s.g), shape=s.a.shape, index=s.fn.index, dtype=s.a.dtype)),)
 
     def forward(self, flat):
         return self.value
@@ -255,6 +257,8 @@ class OutputPart(Primitive):
 
 def _expandable(shape, grad_shape):
     """True when ``shape`` broadcasts to ``grad_shape`` (the engine then sums the gradient back)."""
+    if shape == grad_shape:
+        return True
     try:
         return np.broadcast_shapes(tuple(shape), tuple(grad_shape)) == tuple(grad_shape)
     except ValueError:

@@ -526,6 +526,11 @@ def test_formulas_evaluate_the_users_backward():
     (_, fx), (_, fw) = type(p._prev[0]._fn).formulas
     step = types.SimpleNamespace(g=np.concatenate([g, 2 * g]), fn=p._prev[0]._fn)  # the node of both
     assert np.allclose(fx(step), g * w._data + 2 * g * np.exp(x._data)) and np.allclose(fw(step), g * x._data)
+    (text, f1), = e.grad_fn.formulas
+    flat = p._prev[0]._data
+    step = types.SimpleNamespace(g=g, fn=e.grad_fn, a=flat)
+    assert text == "g flattened into zeros {s0} at this output's slice"
+    assert np.array_equal(f1(step), np.concatenate([np.zeros(3), g]))
 
 
 # -- dtypes --------------------------------------------------------------------------------------------------
