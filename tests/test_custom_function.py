@@ -163,6 +163,17 @@ def _double_inplace(ctx, x):
 
 
 DOUBLE_ = twin("Double_", _double_inplace, lambda ctx, g: 2 * g)
+
+
+def _double_and_exp_inplace(ctx, x):
+    x.mul_(2)
+    ctx.mark_dirty(x)
+    ctx.save_for_backward(x)  # the changed input: it is an output now, saved after the change
+    return x, x.exp()
+
+
+DOUBLE_EXP_ = twin("DoubleExp_", _double_and_exp_inplace,
+                   lambda ctx, g, g_exp: 2 * g + 2 * g_exp * ctx.saved_tensors[0].exp())
 IDENTITY = twin("Identity", lambda ctx, x: x, lambda ctx, g: g)
 HALF = twin("Half", lambda ctx, x: x * 0.5, lambda ctx, g: g * 0.5)  # saves nothing
 
@@ -193,6 +204,7 @@ CASES = {
     "setup-context": (lambda x: SIN(x, 0.5), [rn(3)]),
     "setup-context-default": (lambda x: SIN(x), [rn(3)]),
     "mark-dirty": (lambda x: DOUBLE_(x * 1).sin(), [rn(3)]),
+    "mark-dirty-two-outputs": (lambda x: (lambda d, e: d * e)(*DOUBLE_EXP_(x * 1)), [rn(3)]),
     "input-returned": (lambda x: IDENTITY(x) * x, [rn(3)]),
     "vjp-method": (lambda x: TANH_VJP(x), [rn(4)]),
     "chain": (lambda x, w: CUBE(MUL(x, w).tanh()).sum() + EXP(x).sum(), [rn(2, 3), rn(3)]),
