@@ -101,7 +101,7 @@ class BackwardFunction(FunctionCtx, Primitive):
     _shapes = ()      # per forward argument: a Tensor's shape, or None for a non-tensor argument
     _parts = {}       # with several differentiable outputs: output k -> its slice of the node's array
     _positions = ()   # the positions of forward's parameters, which the class's ``formulas`` describe
-    formulas = ()     # the explorer's (text, fn) per Tensor input; a call with non-tensor arguments has its own
+    formulas = ()     # the explorer's (text, fn) per Tensor input (a call with non-tensor arguments: its own)
 
     def forward(self, *arrays):
         """The user's forward, grad mode off; the array of the node's output (see ``_primary_array``)."""
@@ -244,8 +244,8 @@ class OutputPart(Primitive):
 
     name = ""  # each is named for its op and output (``Two[0]``)
     saves_inputs = False
-    formulas = (("g flattened into zeros {s0} at this output's slice",
-                 lambda s: call(IndexAdd, np.ravel(s.g), shape=s.a.shape, index=s.fn.index, dtype=s.a.dtype)),)
+    formulas = (("g flattened into zeros {s0} at this output's slice", lambda s: call(
+        IndexAdd, np.ravel(s.g), shape=s.a.shape, index=s.fn.index, dtype=s.a.dtype)),)
 
     def forward(self, flat):
         return self.value

@@ -186,6 +186,7 @@ def _tanh_forward(ctx, x):
 
 TANH_VJP = twin("TanhVjp", _tanh_forward, vjp=lambda ctx, g: g * (1 - ctx.saved_tensors[0] ** 2))
 GRAD = {autograd: autograd.grad, torch: torch.autograd.grad}
+LIBS = (autograd, torch)
 
 
 # name -> (fn, arrays): each through assert_grads_match_torch (second order) and gradcheck/gradgradcheck
@@ -287,7 +288,7 @@ def _three_backward(ctx, g_prod, g_exp, g_indices, g_str):
 def test_backward_receives_what_torch_passes(materialize, use, create_graph):
     op, seen = _recording("Rec", _three_outputs, _three_backward, materialize)
     results = []
-    for lib in (autograd, torch):
+    for lib in LIBS:
         seen.clear()
         x = lib.tensor([3.0, 1.0, 2.0], dtype=lib.float64, requires_grad=True)
         w = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)
@@ -301,7 +302,7 @@ def test_backward_receives_what_torch_passes(materialize, use, create_graph):
 def test_needs_input_grad_and_no_grad_match_torch():
     op, seen = _recording("Needs", lambda ctx, x, w, k: x * w * k, lambda ctx, g: (g, g, None))
     found = []
-    for lib in (autograd, torch):
+    for lib in LIBS:
         x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
         w = lib.tensor([3.0, 4.0], dtype=lib.float64)
         seen.clear()
@@ -360,7 +361,7 @@ BAD_BACKWARDS = {
 def test_invalid_gradients_raise_as_torch(name):
     op = BAD_BACKWARDS[name]
     found = []
-    for lib in (autograd, torch):
+    for lib in LIBS:
         x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
         found.append(outcome(lambda: (op(x, 2.0).sum().backward(), x.grad.tolist())[1]))
     assert found[0] == found[1]
@@ -378,11 +379,11 @@ def test_forward_errors_match_torch():
 
     for op in (twin("SaveNumber", save_number, lambda ctx, g: g),
                twin("DirtyLost", dirty_not_returned, lambda ctx, g: g)):
-        found = [outcome(lambda: op(lib.tensor([1.0, 2.0], requires_grad=True) * 1)) for lib in (autograd, torch)]
+        found = [outcome(lambda: op(lib.tensor([1.0, 2.0], requires_grad=True) * 1)) for lib in LIBS]
         assert found[0] == found[1] and isinstance(found[0], tuple)
-    found = [outcome(lambda: DOUBLE_(lib.tensor([1.0, 2.0], requires_grad=True))) for lib in (autograd, torch)]
-    assert found[0] == found[1] == ("RuntimeError",
-                                    "a leaf Variable that requires grad has been used in an in-place operation.")
+    found = [outcome(lambda: DOUBLE_(lib.tensor([1.0, 2.0], requires_grad=True))) for lib in LIBS]
+    leaf = "a leaf Variable that requires grad has been used in an in-place operation."
+    assert found[0] == found[1] == ("RuntimeError", leaf)
 
 
 def test_a_non_differentiable_input_returned_is_detached_as_torch():
@@ -391,7 +392,7 @@ def test_a_non_differentiable_input_returned_is_detached_as_torch():
         return x, x * 2
 
     op = twin("Detached", forward, lambda ctx, g, g2: 2 * g2)
-    for lib in (autograd, torch):
+    for lib in LIBS:
         x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
         same, double = op(x)
         assert same is not x and not same.requires_grad and same.grad_fn is None and double.requires_grad
@@ -421,7 +422,7 @@ def test_chainrule_refuses_a_dirty_input_another_op_already_used():
 
 
 def test_mark_dirty_returns_the_input_as_torch():
-    for lib in (autograd, torch):
+    for lib in LIBS:
         x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
         z = x * 1
         y = DOUBLE_(z)
@@ -436,7 +437,7 @@ NOTHING = twin("Nothing", lambda ctx, x, w: x * w, lambda ctx, g: (None, None))
 
 def test_none_gradient_leaves_grad_none_as_torch():
     found = []
-    for lib in (autograd, torch):
+    for lib in LIBS:
         x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
         w = lib.tensor([3.0, 4.0], dtype=lib.float64, requires_grad=True)
         NOTHING(x, w).sum().backward()
@@ -469,12 +470,12 @@ def test_saved_tensor_version_check_as_torch(which):
         assert ours == theirs == [0.5, 0.5]
     else:
         assert ours[0] == theirs[0] == "RuntimeError"
-        assert "modified by an inplace operation" in ours[1] and "modified by an inplace operation" in theirs[1]
+        assert all("modified by an inplace operation" in message for message in (ours[1], theirs[1]))
 
 
 # -- graph freeing, retain_graph, autograd.grad ----------------------------------------------------------
 def test_retain_graph_and_freeing_as_torch():
-    for lib in (autograd, torch):
+    for lib in LIBS:
         x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
         a, b = TWO(x, x)
         loss = (a + b).sum()
@@ -554,7 +555,7 @@ def test_several_output_dtypes_as_torch():
     op, seen = _recording("Mixed", lambda ctx, x, w, k: _mixed_forward(ctx, x),
                           lambda ctx, a, b: (a.double() * 2 + b * 3, None, None))
     found = []
-    for lib in (autograd, torch):
+    for lib in LIBS:
         seen.clear()
         x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
         a, b = op(x, x, 0)
