@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import autograd
 import nn
 from autograd import Tensor, Value
-from autograd.explore import TENSOR_FORMULAS, backward_steps, explain, explore, tensor_formulas
+from autograd.explore import backward_steps, explain, explore, formulas_of
 from autograd.graph import _walk
 
 explore_mod = importlib.import_module("autograd.explore")  # the module, whatever autograd exports
@@ -431,50 +431,75 @@ def _nn_functions_graph():
 TENSOR_MODELS["nn_functions"] = _nn_functions_graph
 
 
+def _rest_graph():
+    """The primitives the graphs above leave out: whole-tensor max/min, scatter_add and scatter with a
+    source, the column sums of a bias gradient (``create_graph``), max-pooling differentiated three
+    times (``MaxPool2dPick``), and activation.py's own ``Log1p`` (called directly: no function uses it)."""
+    a, p, w, b = t64(3, 4), t64(3, 4, positive=True), t64(2, 4), t64(2)
+    index = np.array([[0, 1, 2, 0], [2, 0, 1, 1]])
+    y = (a.max() + a.min() + (a.scatter_add(0, index, a[:2] * 2) ** 2).sum()
+         + (a.scatter(0, index, a[1:] * 3) ** 2).sum()
+         + autograd.ops.activation.Log1p.apply(p).sum())
+    (gx,) = autograd.grad((nn.functional.linear(a, w, b) ** 2).sum(), [a], create_graph=True)
+    (gw,) = autograd.grad((gx * gx).sum(), [b], create_graph=True)
+    img = t64(1, 1, 4, 4)
+    (g1,) = autograd.grad((nn.functional.max_pool2d(img, 2) ** 2).sum(), img, create_graph=True)
+    (g2,) = autograd.grad((g1 * g1).sum(), img, create_graph=True)
+    return y + (gw * gw).sum() + (g2 * g2).sum(), None
+
+
+TENSOR_MODELS["rest"] = _rest_graph
+
+
 def _build(name):
     root, model = TENSOR_MODELS[name]()
     params = dict(model.named_parameters()) if model is not None else None
     return root, params
 
 
-@pytest.fixture(scope="module")
-def primitive_names():
-    names = set()
-    for name in TENSOR_MODELS:
-        names |= {op for op in _walk(_build(name)[0])[2] if op}
-    return names
-
-
-def test_every_primitive_in_the_suites_models_has_a_formula(primitive_names):
-    def arity_ok(op):
-        return any(tensor_formulas(op, n) is not None for n in (1, 2, 3))
-    missing = sorted(op for op in primitive_names if not arity_ok(op))
-    assert not missing, f"primitives without a formula in TENSOR_FORMULAS: {missing}"
-    assert {"linear", "conv2d", "max_pool2d", "cross_entropy", "matmul", "erf", "index", "index_add",
-            "gather", "scatter", "conv2d_grad_input", "conv2d_grad_weight", "clone",
-            "index_put"} <= primitive_names
-    assert {"tan", "rsqrt", "erfinv", "logit", "floor", "round", "atan2", "copysign", "xlogy", "fmod",
-            "remainder", "fmax", "fmin", "median", "prod", "cumsum", "cumprod", "logcumsumexp", "recurrence",
-            "take_along_dim", "scatter_add"} <= primitive_names
-    assert {"det", "slogdet", "inverse", "solve", "einsum", "flip", "roll", "diagonal", "diagonal_scatter",
-            "scatter_reduce"} <= primitive_names
-
-
-def test_every_primitive_class_has_a_formula():
-    """Every primitive the tensor engine defines (found from any node's grad_fn class, whatever the base
-    class is called), not only those the models above use. A user's ``autograd.Function`` shows
-    "no formula declared" in the explorer."""
+def _engine_primitives():
+    """Every primitive class the tensor engine defines (found from a node's grad_fn class, whatever the
+    base class is called), abstract bases (no ``name``) left out."""
     base = type((Tensor([1.0], requires_grad=True) * 2).grad_fn).__mro__[-2]
-    classes, stack = [], [base]
+    classes, stack = set(), [base]
     while stack:
         for sub in stack.pop().__subclasses__():
-            classes.append(sub)
+            classes.add(sub)
             stack.append(sub)
-    names = {c.name for c in classes  # the engine's own: a user's autograd.Function has no formula
-             if getattr(c, "name", "") and c.name != "freed" and c.__module__.startswith("autograd.")}
-    assert len(names) > 30
-    missing = sorted(n for n in names if all(tensor_formulas(n, k) is None for k in (1, 2, 3)))
-    assert not missing, f"primitives without a formula in TENSOR_FORMULAS: {missing}"
+    return {c for c in classes if getattr(c, "name", "") and c.__module__.startswith("autograd.")}
+
+
+@pytest.fixture(scope="module")
+def model_primitives():
+    """The primitive classes of the nodes of every graph in ``TENSOR_MODELS``."""
+    found = set()
+    for name in TENSOR_MODELS:
+        found |= {type(n.grad_fn) for n in _walk(_build(name)[0])[0] if n.grad_fn is not None}
+    return found
+
+
+def _name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def test_every_primitive_class_declares_formulas():
+    """Each class has ``formulas`` (its own or a base's): ``(text, fn)`` pairs, or a function of the
+    arity giving them (cat, stack, einsum)."""
+    classes = _engine_primitives()
+    assert len(classes) > 100
+    missing = sorted(_name(c) for c in classes if getattr(c, "formulas", None) is None)
+    assert not missing, f"primitives without formulas beside their backward: {missing}"
+    for c in classes:
+        entry = c.formulas(2) if callable(c.formulas) else c.formulas
+        assert isinstance(entry, tuple) and entry, _name(c)
+        for text, fn in entry:
+            assert isinstance(text, str) and text and (fn is None or callable(fn)), _name(c)
+
+
+def test_the_models_use_every_primitive(model_primitives):
+    """So that ``test_tensor_formulas_give_the_engines_gradient`` evaluates every class's formulas."""
+    missing = sorted(_name(c) for c in _engine_primitives() - model_primitives)
+    assert not missing, f"primitives no graph in TENSOR_MODELS uses: {missing}"
 
 
 @pytest.mark.parametrize("name", sorted(TENSOR_MODELS))
@@ -566,15 +591,33 @@ def test_a_tensor_root_with_many_elements_is_seeded_with_ones():
     np.testing.assert_array_equal(x_step.grad, np.full(3, 2.0))
 
 
-def test_the_formula_table_evaluates_only_declared_names():
-    assert tensor_formulas("no_such_primitive", 1) is None
-    assert len(tensor_formulas("cat", 3)) == 3
-    assert tensor_formulas("pow", 2) is TENSOR_FORMULAS["pow/2"]
+def test_each_class_declares_its_own_formulas():
+    """Primitives that share a ``name`` (two ``div``, two ``pow``) or derive from another (``fmin`` from
+    ``fmax``) each have their own; variadic ones give one per input; subclasses inherit."""
     x = Tensor([3.0, -2.0], requires_grad=True)
     rounded, true = x.div(2.0, rounding_mode="floor").grad_fn, (x / 2.0).grad_fn
-    assert rounded.name == true.name == "div"  # one name, two rules: the class's key comes first
-    assert tensor_formulas("div", 2, rounded) is TENSOR_FORMULAS["RoundedDiv"]
-    assert tensor_formulas("div", 2, true) is TENSOR_FORMULAS["div"]
+    assert rounded.name == true.name == "div"
+    assert formulas_of(rounded, 2)[0][0].startswith("0 (a rounded quotient")
+    assert formulas_of(true, 2)[1][0] == "−g ⊙ o / {1}"
+    assert formulas_of((x ** 2.0).grad_fn, 1)[0][0] == "g ⊙ k·{0}^(k−1)"
+    assert len(formulas_of((x ** x).grad_fn, 2)) == 2
+    assert "≤" in formulas_of(autograd.fmin(x, x * 2).grad_fn, 2)[0][0]
+    assert len(formulas_of(autograd.cat([x, x, x]).grad_fn, 3)) == 3
+    assert formulas_of(x.floor().grad_fn, 1)[0][0] == "0 (piecewise constant)"  # from its base, _Step
+    assert formulas_of(object(), 1) is None
+
+
+def test_a_node_without_formulas_or_numbers_still_makes_its_step(monkeypatch):
+    """A class with no ``formulas`` says so; one whose fn is None (a custom Function) shows its text."""
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    cls = type((x.exp()).grad_fn)
+    monkeypatch.delattr(cls, "formulas")
+    rule = next(r for s in backward_steps(x.exp().sum()) for r in s.rules if r.name == "v2")
+    assert "no formula declared for 'exp'" in rule.formula and rule.local is None
+    monkeypatch.setattr(cls, "formulas", (("g ⊙ e^{0}", None),), raising=False)
+    rule = next(r for s in backward_steps(x.exp().sum()) for r in s.rules if r.name == "v2")
+    assert rule.formula == "∂v2 = g ⊙ e^v2" and rule.local is None
+    assert rule.accumulate == "v2.grad += 2 tensor (no numbers: the formula has no NumPy form)"
 
 
 # -- the page -----------------------------------------------------------------------------------------
