@@ -75,13 +75,14 @@ class Step:
         return out
 
 
-def _engine_order(parents):
-    """Node indices in the order ``engine.run_backward`` processes them (Kahn, LIFO, root first)."""
+def _engine_order(parents, roots=(0,)):
+    """Node indices in the order ``engine.run_backward`` processes them (Kahn, LIFO, root first);
+    ``roots``: the nodes ready at the start (the last one goes first)."""
     deps = [0] * len(parents)
     for ps in parents:
         for j in ps:
             deps[j] += 1
-    order, ready = [], [0]
+    order, ready = [], list(roots)
     while ready:
         i = ready.pop()
         order.append(i)
@@ -404,9 +405,11 @@ def explore(root, path=None, params=None, max_nodes=None, group_modules=True):
     Returns an ``Explorer`` (shows inline in Jupyter, ``.save(path)``, ``.html``); ``path`` also writes
     the file. ``params`` names leaves (``dict(model.named_parameters())``); with dotted names
     (``"0.weight"``) each submodule is a cluster that collapses and expands on click. ``max_nodes``
-    keeps the nodes nearest the root and folds the rest into one "… K more" node. Laid out by
-    Graphviz's ``dot`` when it is installed and the graph has at most ``DOT_LIMIT`` nodes, else by a
-    layered layout computed here. No ``.grad`` is changed; the page never touches the network.
+    keeps the nodes nearest the root and folds the rest into one "… K more" node, which unfolds them
+    on click (drawn left of the rest; they are in the page when the graph has at most ``BIG_PAGE``
+    nodes, else left out). Laid out by Graphviz's ``dot`` when it is installed and the part has at most
+    ``DOT_LIMIT`` nodes, else by a layered layout computed here. No ``.grad`` is changed; the page never
+    touches the network.
     """
     if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)
                                   or max_nodes < 1):
@@ -518,6 +521,8 @@ def _page(g, max_nodes, group_modules):
         import warnings
         warnings.warn(f"explore: {kept} nodes make a page of ~{kept // 2000} MB that loads slowly; pass "
                       "max_nodes=5000 to keep the part nearest the root", stacklevel=3)
+    # the folded nodes come in the page (hidden until the "… K more" node is clicked) when all fit in one
+    end = total if kept < total and total <= BIG_PAGE else kept
     cluster = [None] * kept
     if group_modules and g.params:
         cluster = _clusters(g.nodes, kept, g.parents, g.params)
@@ -527,30 +532,36 @@ def _page(g, max_nodes, group_modules):
     boxes, paths, bbs, engine = _layout(n_drawn, edges, cluster + [None] * (n_drawn - kept), names)
     shown = [k for k, bb in enumerate(bbs) if bb is not None]  # the layered layout drops overlapping ones
     cid = {names[k]: n for n, k in enumerate(shown)}
+    edges = [(end if j == kept else j, i) for j, i in edges]  # the "more" node: after the folded ones
+    far = _far_part(g, kept, end, boxes[:kept], _extent(boxes)) if end > kept else None
+    if far:
+        edges += far["edges"]
+        paths += far["paths"]
     by_child = {}
     for k, (_, i) in enumerate(edges):
         by_child.setdefault(i, []).append(k)
     final = {s.node: s.grad for s in steps}
     when = {s.node: s.index + 1 for s in steps}  # the step after which a node's gradient is complete
     nodes, info = [], []
-    for i in range(kept):
-        role = _role(g, i)
-        nodes.append([g.names[i], g.ops[i], role, *boxes[i], cid.get(cluster[i], -1), _data_text(g, i),
-                      _forward_text(g, i)])
+    for i in range(end):
+        box = boxes[i] if i < kept else far["boxes"][i - kept]
+        c = cid.get(cluster[i], -1) if i < kept else -1
+        nodes.append([g.names[i], g.ops[i], _role(g, i), *box, c, _data_text(g, i), _forward_text(g, i)])
         info.append(dict(_node_info(g, i, final.get(i)), step=when[i]))
     if kept < total:
         more = total - kept
         nodes.append([f"… {more} more node{'s' if more != 1 else ''}", "", "more", *boxes[kept], -1, "", ""])
-        info.append({"more": more})
+        info.append({"more": more, "opens": end > kept})
     data = {
         "kind": "value" if g.is_value else "tensor", "layout": engine, "total": total, "kept": kept,
+        "far": end - kept, "far_box": far and far["frame"], "far_layout": far and far["layout"],
         "size": _extent(boxes), "nodes": nodes, "info": info,
         "edges": [[j, i, paths[k]] for k, (j, i) in enumerate(edges)],
         "clusters": [[names[k], *bbs[k]] for k in shown], "dropped_clusters": len(names) - len(shown),
         "seed": _grad_text(steps[0].grad) if steps else "",
-        "steps": [_step_json(s, by_child) for s in steps if s.node < kept],
-        "hidden_steps": sum(s.node >= kept for s in steps),
-        "forward": [[i, by_child.get(i, [])] for i in reversed(g.order) if i < kept],
+        "steps": [_step_json(s, by_child) for s in steps if s.node < end],
+        "hidden_steps": sum(s.node >= end for s in steps),
+        "forward": [[i, by_child.get(i, [])] for i in reversed(g.order) if i < end],
     }
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
     return _TEMPLATE.format(csp=_CSP, title=f"chainrule explorer: {g.names[0]}", css=_asset("explore.css"),
@@ -568,6 +579,41 @@ def _drawn_edges(g, kept):
             else:
                 lost.add(i)
     return edges + [(kept, i) for i in sorted(lost)]
+
+
+def _far_part(g, kept, end, near, size):
+    """The folded nodes ``kept .. end - 1``, laid out on their own left of the drawn part (its boxes
+    ``near``, its extent ``size``): their ``boxes``, their ``edges`` (among them, and to or from the
+    drawn part) with SVG ``paths``, the ``frame`` around them (room for its name on top), the ``layout``."""
+    n = end - kept
+    inner = [(j - kept, i - kept) for i in range(kept, end) for j in g.parents[i] if j >= kept]
+    boxes, paths, _, engine = _layout(n, inner, [None] * n, [])
+    w, h = _extent(boxes)
+    dx, dy = -w - GAP_X, round((size[1] - h) / 2, 1)
+    boxes = [[round(x + dx, 1), round(y + dy, 1), bw, bh] for x, y, bw, bh in boxes]
+    edges = [(j + kept, i + kept) for j, i in inner]
+    paths = [_shifted(d, dx, dy) for d in paths]
+    box = lambda i: near[i] if i < kept else boxes[i - kept]  # noqa: E731
+    for i in range(end):
+        for j in g.parents[i]:
+            if j < end and (i < kept) != (j < kept):
+                edges.append((j, i))
+                paths.append(_curve(box(j), box(i)))
+    return {"boxes": boxes, "edges": edges, "paths": paths, "frame": [dx, dy - 24, w, h + 24], "layout": engine}
+
+
+def _shifted(path, dx, dy):
+    """The SVG path ``path`` (``x,y`` pairs) moved by ``(dx, dy)``."""
+    return re.sub(r"(-?[\d.]+),(-?[\d.]+)",
+                  lambda m: f"{round(float(m[1]) + dx, 1)},{round(float(m[2]) + dy, 1)}", path)
+
+
+def _curve(a, b):
+    """An SVG curve from the right side of box ``a`` to the left side of box ``b`` (``[x, y, w, h]``)."""
+    ax, ay = round(a[0] + a[2], 1), round(a[1] + a[3] / 2, 1)
+    bx, by = b[0], round(b[1] + b[3] / 2, 1)
+    mx = round((ax + bx) / 2, 1)
+    return f"M{ax},{ay}C{mx},{ay} {mx},{by} {bx},{by}"
 
 
 def _forward_text(g, i):
@@ -681,7 +727,8 @@ def _layer_layout(n, edges, cluster, names):
         children[j].append(i)
         parents[i].append(j)
     rank = [0] * n
-    order = _engine_order(parents)  # consumers before producers: every rank is final when reached
+    # consumers before producers, from every node nobody consumes: each rank is final when reached
+    order = _engine_order(parents, [i for i in reversed(range(n)) if not children[i]])
     seen = set(order)
     order += [i for i in range(n) if i not in seen]  # the "more" node may be unreachable in the cut
     for i in order:
@@ -699,12 +746,7 @@ def _layer_layout(n, edges, cluster, names):
     low = min(row) if row else 0.0
     boxes = [[round((top - rank[i]) * (NODE_W + GAP_X) + 10, 1),
               round((row[i] - low) * (NODE_H + GAP_Y) + 10, 1), NODE_W, NODE_H] for i in range(n)]
-    paths = []
-    for j, i in edges:
-        ax, ay = boxes[j][0] + NODE_W, boxes[j][1] + NODE_H / 2
-        bx, by = boxes[i][0], boxes[i][1] + NODE_H / 2
-        mx = (ax + bx) / 2
-        paths.append(f"M{ax},{ay}C{mx},{ay} {mx},{by} {bx},{by}")
+    paths = [_curve(boxes[j], boxes[i]) for j, i in edges]
     bbs = []
     for c in names:
         idx = [i for i in range(n) if cluster[i] == c]

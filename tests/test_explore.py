@@ -681,14 +681,38 @@ def test_layered_layout_keeps_clusters_that_do_not_overlap(monkeypatch):
     assert explore_mod._without_overlaps(boxes) == [None, None, [30, 30, 5, 5], [10, 0, 5, 5]]
 
 
-def test_max_nodes_folds_the_far_part():
+@pytest.mark.parametrize("layout", ["dot", "layers"])
+def test_max_nodes_folds_the_far_part(layout, monkeypatch):
+    """The far nodes are in the page, laid out left of the rest in their frame, folded into "… K more"
+    (the browser unfolds them); every edge between nodes of the page is drawn once."""
+    if layout == "layers":
+        monkeypatch.setattr(explore_mod, "DOT_LIMIT", 0)
     root = value_mlp()
-    total = len(_nodes(root))
+    _, parents, _ = _walk(root)
+    total = len(parents)
     data = _data(explore(root, max_nodes=20).html)
-    assert data["kept"] == 20 and data["total"] == total
+    assert data["layout"] == data["far_layout"] == layout
+    assert data["kept"] == 20 and data["total"] == total and data["far"] == total - 20
     assert data["nodes"][-1][0] == f"… {total - 20} more nodes" and data["nodes"][-1][2] == "more"
-    assert len(data["steps"]) + data["hidden_steps"] == total
-    assert all(s[0] < 20 for s in data["steps"])
+    assert data["info"][-1] == {"more": total - 20, "opens": True}
+    assert len(data["nodes"]) == total + 1 and len(data["steps"]) == total and data["hidden_steps"] == 0
+    fx, fy, fw, fh = data["far_box"]
+    for n in data["nodes"][20:-1]:
+        assert fx <= n[3] and n[3] + n[5] <= fx + fw and fy <= n[4] and n[4] + n[6] <= fy + fh
+        assert n[3] + n[5] < 0, "the far part is left of the drawn part"
+    assert all(n[3] >= 0 for n in data["nodes"][:20] + data["nodes"][-1:])
+    edges = [(j, i) for j, i, _ in data["edges"]]
+    more = total  # the "more" node's index: after every node of the page
+    graph = sorted((j, i) for i, ps in enumerate(parents) for j in ps)
+    assert sorted(e for e in edges if more not in e) == graph
+    assert {i for j, i in edges if j == more} == {i for i in range(20) if any(j >= 20 for j in parents[i])}
+    assert all(d.startswith("M") for _, _, d in data["edges"])
+
+    monkeypatch.setattr(explore_mod, "BIG_PAGE", total - 1)  # the graph does not fit: the far part stays out
+    data = _data(explore(root, max_nodes=20).html)
+    assert data["far"] == 0 and data["far_box"] is None and len(data["nodes"]) == 21
+    assert len(data["steps"]) + data["hidden_steps"] == total and all(s[0] < 20 for s in data["steps"])
+    assert data["info"][-1] == {"more": total - 20, "opens": False}
 
 
 def test_module_clusters():
