@@ -364,7 +364,11 @@ def _tensor_rule(g, i, slot, ctx, running):
         env.update({f"t{n}": _shape(g.nodes[q].shape[::-1]) for n, q in enumerate(ps)})
         env.update(sg=_shape(ctx.g.shape), tg=_shape(ctx.g.shape[::-1]))
         shown, fn = formulas[slot]
-        text = f"∂{_paren(pname)} = " + shown.format(*[_paren(g.names[q]) for q in ps], **env)
+        try:
+            shown = shown.format(*[_paren(g.names[q]) for q in ps], **env)
+        except (IndexError, KeyError, ValueError):  # braces of its own (a user's Function): as written
+            pass
+        text = f"∂{_paren(pname)} = {shown}"
         if fn is not None:  # None: a text only (a custom Function's), nothing to evaluate
             with np.errstate(all="ignore"):
                 local = _unbroadcast(fn(ctx), parent.shape).astype(parent.dtype)

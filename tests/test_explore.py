@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import autograd
 import nn
@@ -502,12 +503,9 @@ def test_the_models_use_every_primitive(model_primitives):
     assert not missing, f"primitives no graph in TENSOR_MODELS uses: {missing}"
 
 
-@pytest.mark.parametrize("name", sorted(TENSOR_MODELS))
-def test_tensor_formulas_give_the_engines_gradient(name, monkeypatch):
-    """The formulas' contributions into each node add up to the engine's gradient of that node; the
-    totals equal ``.grad`` after ``backward()`` (``retain_grad`` on every intermediate), whose order
-    (the engine's ``_accumulate`` calls) is the steps'; no ``.grad`` changes while the steps are made."""
-    root, params = _build(name)
+def _formula_sums(root, params=None):
+    """The steps of ``root``'s graph (every intermediate's grad retained; none changed by the steps) and
+    what the formulas sent into each node, summed."""
     nodes = _nodes(root)
     for n in nodes:
         if n.requires_grad and not n.is_leaf:
@@ -521,15 +519,11 @@ def test_tensor_formulas_give_the_engines_gradient(name, monkeypatch):
             assert r.local is not None, f"{s.op}: {r.formula}"
             assert r.local.shape == tuple(nodes[r.parent].shape), r.formula
             received[r.parent] = received.get(r.parent, 0) + r.local
-    order, accumulate = [], Tensor._accumulate
+    return nodes, steps, received
 
-    def record(self, g):
-        order.append(id(self))
-        accumulate(self, g)
 
-    monkeypatch.setattr(Tensor, "_accumulate", record)
-    root.backward()
-    assert order == [id(nodes[s.node]) for s in steps if s.grad is not None], "not the engine's order"
+def _assert_match_engine(nodes, steps, received):
+    """After ``backward()``: each step's gradient is the node's ``.grad``, and so is the formulas' sum."""
     for s in steps:
         node = nodes[s.node]
         if not node.requires_grad:
@@ -540,6 +534,56 @@ def test_tensor_formulas_give_the_engines_gradient(name, monkeypatch):
         if s.node != 0:
             np.testing.assert_allclose(received[s.node], engine, rtol=1e-9, atol=1e-12,
                                        err_msg=f"formulas into {s.name}, made by {s.op or 'a leaf'}")
+
+
+@pytest.mark.parametrize("name", sorted(TENSOR_MODELS))
+def test_tensor_formulas_give_the_engines_gradient(name, monkeypatch):
+    """The formulas' contributions into each node add up to the engine's gradient of that node; the
+    totals equal ``.grad`` after ``backward()`` (``retain_grad`` on every intermediate), whose order
+    (the engine's ``_accumulate`` calls) is the steps'; no ``.grad`` changes while the steps are made."""
+    root, params = _build(name)
+    nodes, steps, received = _formula_sums(root, params)
+    order, accumulate = [], Tensor._accumulate
+
+    def record(self, g):
+        order.append(id(self))
+        accumulate(self, g)
+
+    monkeypatch.setattr(Tensor, "_accumulate", record)
+    root.backward()
+    assert order == [id(nodes[s.node]) for s in steps if s.grad is not None], "not the engine's order"
+    _assert_match_engine(nodes, steps, received)
+
+
+T_UNARY = [lambda t: t.exp(), lambda t: t.tanh(), lambda t: t.sigmoid(), lambda t: -t, lambda t: t.sin(),
+           lambda t: t.relu(), lambda t: (t * t + 1).sqrt(), lambda t: t.abs(), lambda t: t.clamp(-0.5, 0.5),
+           lambda t: t.flip(-1) if t.ndim else t, lambda t: t.cumsum(-1) if t.ndim else t,
+           lambda t: t.softmax(-1) if t.ndim else t.exp(), lambda t: t.reshape(-1).reshape(t.shape)]
+T_REDUCE = ["sum", "mean", "logsumexp", "prod", "amax", "amin"]
+T_BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (b * b + 1),
+            lambda a, b: autograd.maximum(a, b), lambda a, b: autograd.where(a.detach() > 0, a, b)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=0, max_side=3),
+       st.lists(st.tuples(st.integers(0, 99), st.booleans()), min_size=1, max_size=5),
+       st.integers(0, 2**31 - 1), st.booleans())
+def test_random_tensor_graphs(shapes, program, seed, keepdim):
+    """Random graphs of broadcasting shapes (0-d and size-0 dims among them): the formulas add up to the
+    engine's gradients; a reduction over a random dim ends it."""
+    rng = np.random.default_rng(seed)
+    a, b = (Tensor(rng.normal(size=s), requires_grad=True) for s in shapes.input_shapes)
+    y = a
+    for k, binary in program:
+        y = T_BINARY[k % len(T_BINARY)](y, b) if binary else T_UNARY[k % len(T_UNARY)](y)
+    if y.ndim:
+        dim = seed % y.ndim
+        reduce = T_REDUCE[seed % len(T_REDUCE)] if y.shape[dim] else "sum"  # amax: not over an empty dim
+        y = getattr(y, reduce)(dim, keepdim=keepdim)
+    root = (y * y).sum()
+    nodes, steps, received = _formula_sums(root)
+    root.backward()
+    _assert_match_engine(nodes, steps, received)
 
 
 def test_tensor_steps_match_torch():
@@ -618,6 +662,9 @@ def test_a_node_without_formulas_or_numbers_still_makes_its_step(monkeypatch):
     rule = next(r for s in backward_steps(x.exp().sum()) for r in s.rules if r.name == "v2")
     assert rule.formula == "∂v2 = g ⊙ e^v2" and rule.local is None
     assert rule.accumulate == "v2.grad += 2 tensor (no numbers: the formula has no NumPy form)"
+    monkeypatch.setattr(cls, "formulas", (("Σ_{j} g_j e^{x_j}", None),))  # braces of its own: as written
+    rule = next(r for s in backward_steps(x.exp().sum()) for r in s.rules if r.name == "v2")
+    assert rule.formula == "∂v2 = Σ_{j} g_j e^{x_j}"
 
 
 # -- the page -----------------------------------------------------------------------------------------

@@ -5,10 +5,12 @@ import numpy as np
 
 
 def sig(x):
+    """The logistic sigmoid of an array."""
     return 1.0 / (1.0 + np.exp(-x))
 
 
 def zero(s):
+    """A zero gradient in the inputs' broadcast shape (a piecewise-constant rule)."""
     return np.zeros(np.broadcast_shapes(*(x.shape for x in s.x)), dtype=s.g.dtype)
 
 
@@ -26,6 +28,7 @@ def along_index(index, dim):
 
 
 def take_back(s):
+    """``g`` added into zeros shaped like the input at the index along ``dim`` (a gather's gradient)."""
     z = np.zeros_like(s.a)
     np.add.at(z, along_index(s.fn.index, s.fn.dim), s.g)
     return z

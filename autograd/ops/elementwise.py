@@ -754,10 +754,12 @@ def minimum(input, other):
 
 
 def _ties(x, y):
+    """½ where ``x == y`` (maximum/minimum share a tie's gradient), else 1."""
     return np.where(x == y, 0.5, 1.0)
 
 
 def _clamp_mask(s):
+    """Where ``clamp``'s input lies within its bounds (the gradient passes there)."""
     lo, hi = s.fn.min, s.fn.max
     m = np.ones(s.a.shape, dtype=bool)
     if lo is not None:

@@ -479,6 +479,7 @@ del _name
 
 
 def _written_back(s):
+    """``g`` with zeros where the index along ``dim`` wrote (``scatter``'s input gradient)."""
     z = np.array(s.g)
     z[along_index(s.fn.index, s.fn.dim)] = 0
     return z

@@ -211,6 +211,7 @@ class InplaceMethods:
 
 
 def _put_back(s):
+    """``g`` with zeros where ``t[index] = v`` wrote."""
     z = s.g.copy()
     z[s.fn.index] = 0
     return z

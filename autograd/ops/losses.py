@@ -485,11 +485,13 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 
 def _softmax_rows(x, axis):
+    """softmax of ``x`` along ``axis``."""
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def _cross_entropy(s):
+    """cross_entropy's input gradient: ``(softmax(x) − onehot(target)) ⊙ g`` (÷ N for mean)."""
     fn, x = s.fn, s.a
     cdim = 0 if x.ndim == 1 else 1
     onehot = np.zeros_like(x)
@@ -503,6 +505,7 @@ def _cross_entropy(s):
 
 
 def _bce_logits(s, which):
+    """binary_cross_entropy_with_logits' gradient for the logits (0) or the target (1)."""
     x, t, pw = s.a, s.b, s.fn.pos_weight
     if which == 0:
         return s.g * (sig(x) - t) if pw is None else s.g * ((1 - t) - ((pw - 1) * t + 1) * (1 - sig(x)))

@@ -921,18 +921,21 @@ __all__.append("clamp")
 
 
 def _logit_back(s):
+    """logit's gradient ``g / (x (1 − x))``: ±inf at 0 and 1, nan outside [0, 1] (torch)."""
     x = s.a
     inner = np.where((x == 0) | (x == 1), s.g * np.inf, s.g / (x * (1 - x)))
     return np.where((x < 0) | (x > 1), np.nan, inner)
 
 
 def _xlogy_back(s):
+    """xlogy's gradient for ``x``: ``g ⊙ log(y)``, 0 where ``x = 0`` and ``y ≤ 0`` or ``g = 0``."""
     x, y = s.a, s.b
     zero = ((x == 0) & (y <= 0)) | ((s.g == 0) & ~np.isnan(y))
     return np.where(zero, 0.0, s.g * np.log(y))
 
 
 def _quotient(s):
+    """The rounded quotient ``a / b``: truncated (fmod) or floored (remainder)."""
     q = s.a / s.b
     return np.trunc(q) if s.fn.mode == "trunc" else np.floor(q)
 

@@ -96,8 +96,9 @@ class Mean(Primitive):
             return np.full(np.shape(total), np.nan, dtype=a.dtype)
         return total / n  # what ndarray.mean does
 
-    formulas = (("g / n expanded to {s0}",
-                 lambda s: np.broadcast_to(_keepdim(s, s.g) * (s.o.size / s.a.size), s.a.shape)),)
+    formulas = (("g / n expanded to {s0}",  # (an empty input: an empty gradient, whatever n)
+                 lambda s: np.broadcast_to(_keepdim(s, s.g) * (s.o.size / builtins.max(s.a.size, 1)),
+                                           s.a.shape)),)
 
     def backward(self, g, out, a):
         return (_expand_back(g * (1.0 / self.n) if self.n else g * np.nan, self.shape, self.axes,
@@ -756,6 +757,7 @@ def _keepdim(s, g):
 
 
 def _max_grad(s):
+    """``g`` shared evenly by the maxima (minima) along the reduced dims."""
     o = _keepdim(s, s.o)
     mask = (s.a == o).astype(s.a.dtype)
     count = mask.sum(axis=_axes(s), keepdims=True)

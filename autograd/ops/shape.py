@@ -835,12 +835,14 @@ del _name
 
 
 def _index(s):
+    """``g`` added into zeros shaped like the input at the index."""
     z = np.zeros_like(s.a)
     np.add.at(z, s.fn.index, s.g)
     return z
 
 
 def _gather_back(s):
+    """``g`` put into zeros shaped like the input at the index along ``dim``."""
     z = np.zeros_like(s.a)
     np.put_along_axis(z, np.expand_dims(s.fn.index, s.fn.dim), np.expand_dims(s.g, s.fn.dim), s.fn.dim)
     return z
@@ -856,6 +858,7 @@ def _diagonal_back(s):
 
 
 def _piece(s, i, stacked):
+    """Input ``i``'s part of ``g``: its slice along ``dim`` (``stacked``) or its piece (cat)."""
     dim = s.fn.dim % s.g.ndim
     if stacked:
         return np.take(s.g, i, axis=dim)
