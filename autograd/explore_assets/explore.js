@@ -122,7 +122,7 @@
 
   function anchor(i) {
     if (isFar(i) && !unfolded) i = MORE;  // a folded node is where "… K more" is
-    if (hiddenNode(i)) {
+    if (clusterOf[i] >= 0 && hiddenNode(i)) {
       const [x, y, w, h] = clusterEls[clusterOf[i]]._box;
       return [x + w / 2, y + h / 2];
     }
