@@ -284,8 +284,9 @@ class _Ctx:
 
 def formulas_of(fn, arity):
     """The formulas of node ``fn`` with ``arity`` inputs: its class's ``formulas`` (inherited along the
-    MRO), called with ``arity`` when it is a function of it; ``None`` when the class declares none."""
-    entry = getattr(type(fn), "formulas", None)
+    MRO; a node may carry its own, as a custom Function's call with non-tensor arguments), called with
+    ``arity`` when it is a function of it; ``None`` when none is declared."""
+    entry = getattr(fn, "formulas", None)
     return entry(arity) if callable(entry) else entry
 
 

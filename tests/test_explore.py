@@ -655,6 +655,9 @@ def test_each_class_declares_its_own_formulas():
     assert len(formulas_of(autograd.cat([x, x, x]).grad_fn, 3)) == 3
     assert formulas_of(x.floor().grad_fn, 1)[0][0] == "0 (piecewise constant)"  # from its base, _Step
     assert formulas_of(object(), 1) is None
+    node = (x * 2).grad_fn
+    node.formulas = (("its own", None), ("its own", None))  # a node's own (a custom Function's call) first
+    assert formulas_of(node, 2)[0][0] == "its own" and formulas_of((x * 2).grad_fn, 2)[0][0] == "g ⊙ {1}"
 
 
 def test_a_node_without_formulas_or_numbers_still_makes_its_step(monkeypatch):
