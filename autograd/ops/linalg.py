@@ -673,8 +673,7 @@ def _mm(s, which):
 
 def _lin(s, which):
     """linear's gradients: input ``g·W`` (0), weight ``gᵀ·x`` (1), bias ``Σ_rows g`` (2)."""
-    g = s.g * (s.o != 0) if s.fn.name == "linear_relu" else s.g
-    w = s.x[1]
+    g, w = s.g, s.x[1]
     if which == 0:
         return g @ w
     g2, x2 = g.reshape(-1, w.shape[0]), s.a.reshape(-1, w.shape[1])
