@@ -5,8 +5,9 @@ order (Kahn's algorithm from the root, last ready node first, as ``engine.run_ba
 touching any ``.grad``: for a ``Value`` graph each node's rule runs on copies of the numbers (its
 ``_vjp``), for a ``Tensor`` graph ``autograd.grad`` gives every node's total gradient. Each step carries
 the local rule as a formula: a ``Value`` rule declares its partial derivatives beside itself in
-``value.py`` (``_rule("tanh", "1 - o**2")``); a ``Tensor`` primitive's formula is in
-``TENSOR_FORMULAS`` below, keyed by the primitive's ``name`` (text and NumPy evaluation side by side).
+``value.py`` (``_rule("tanh", "1 - o**2")``); a ``Tensor`` primitive declares its formulas beside its
+``backward`` in ``autograd/ops/`` (``formulas = (("g ⊙ o", lambda s: s.g * s.o),)``: per input, the text
+and its NumPy evaluation on the step's numbers; ``formulas_of`` finds them along the class's MRO).
 Tests evaluate every formula on its step's numbers and compare with the engine's gradients.
 
 ``explore`` writes all this into one self-contained HTML page (graph, step slider, formula panel,
@@ -21,7 +22,7 @@ import numpy as np
 from .graph import _clusters, _walk
 from .value import Value
 
-__all__ = ["Step", "Rule", "TENSOR_FORMULAS", "backward_steps", "explain", "explore", "Explorer"]
+__all__ = ["Step", "Rule", "formulas_of", "backward_steps", "explain", "explore", "Explorer"]
 
 
 # -- steps --------------------------------------------------------------------------------------------
@@ -74,13 +75,14 @@ class Step:
         return out
 
 
-def _engine_order(parents):
-    """Node indices in the order ``engine.run_backward`` processes them (Kahn, LIFO, root first)."""
+def _engine_order(parents, roots=(0,)):
+    """Node indices in the order ``engine.run_backward`` processes them (Kahn, LIFO, root first);
+    ``roots``: the nodes ready at the start (the last one goes first)."""
     deps = [0] * len(parents)
     for ps in parents:
         for j in ps:
             deps[j] += 1
-    order, ready = [], [0]
+    order, ready = [], list(roots)
     while ready:
         i = ready.pop()
         order.append(i)
@@ -280,597 +282,12 @@ class _Ctx:
         return self.x[1]
 
 
-def _axes(s):
-    """The dims a reduction removed: its ``axes``, else read off the shapes (``(n, k) -> (k,)``: dim 0)."""
-    axes = getattr(s.fn, "axes", None)
-    if axes is None:
-        lead = s.a.ndim - s.o.ndim
-        axes = tuple(range(lead)) if 0 < lead and s.o.shape == s.a.shape[lead:] else tuple(range(s.a.ndim))
-    axes = (axes,) if isinstance(axes, int) else tuple(axes)
-    return tuple(ax % s.a.ndim for ax in axes)
-
-
-def _keepdim(s, g):
-    """``g`` of a reduction with its reduced dims put back (size 1), ready to broadcast to the input."""
-    if getattr(s.fn, "keepdim", False) or g.ndim == s.a.ndim:
-        return g
-    return np.expand_dims(g, _axes(s))
-
-
-def _max_grad(s):
-    o = _keepdim(s, s.o)
-    mask = (s.a == o).astype(s.a.dtype)
-    count = mask.sum(axis=_axes(s), keepdims=True)
-    return _keepdim(s, s.g) * mask / count
-
-
-def _ties(x, y):
-    return np.where(x == y, 0.5, 1.0)
-
-
-def _mm(s, which):
-    """matmul's gradients with 1-D operands treated as a row (a) or a column (b), as torch."""
-    a, b, g = s.a, s.b, s.g
-    A = a[None, :] if a.ndim == 1 else a
-    B = b[:, None] if b.ndim == 1 else b
-    G = g.reshape(g.shape[:-1] + (1, g.shape[-1])) if a.ndim == 1 and b.ndim > 1 else g
-    G = G[..., None] if b.ndim == 1 else G
-    G = G.reshape(1, 1) if a.ndim == 1 and b.ndim == 1 else G
-    if which == 0:
-        r = G @ np.swapaxes(B, -1, -2)
-        return r[..., 0, :] if a.ndim == 1 else r
-    r = np.swapaxes(A, -1, -2) @ G
-    return r[..., :, 0] if b.ndim == 1 else r
-
-
-def _lin(s, which):
-    g = s.g * (s.o != 0) if s.fn.name == "linear_relu" else s.g
-    w = s.x[1]
-    if which == 0:
-        return g @ w
-    g2, x2 = g.reshape(-1, w.shape[0]), s.a.reshape(-1, w.shape[1])
-    return g2.T @ x2 if which == 1 else g2.sum(0)
-
-
-def _windows(x, kh, kw, stride, padding, dilation=(1, 1)):
-    """``x`` ``(N, C, H, W)`` zero-padded, as windows ``(N, C, Ho, Wo, kh, kw)`` (taps ``dilation`` apart)."""
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    win = np.lib.stride_tricks.sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
-    return win[:, :, ::sh, ::sw, ::dh, ::dw]
-
-
-def _grouped(a, groups):
-    """``a`` with its dim 1 split into ``(groups, dim 1 / groups)``."""
-    return a.reshape(a.shape[0], groups, a.shape[1] // groups, *a.shape[2:])
-
-
-def _conv_windows(x, kernel, fn):
-    """``x``'s windows for the convolution ``fn``, by group: ``(N, G, C/G, Ho, Wo, kh, kw)``."""
-    return _grouped(_windows(x, *kernel, fn.stride, fn.padding, fn.dilation), fn.groups)
-
-
-def _kernel_groups(w, groups):
-    """A kernel ``(O, C/G, kh, kw)`` by group: ``(G, O/G, C/G, kh, kw)``."""
-    return w.reshape(groups, w.shape[0] // groups, *w.shape[1:])
-
-
-def _conv_out(x, w, fn):
-    """conv2d without bias (``fn``'s stride, padding, dilation, groups): ``(N, C, H, W)`` with
-    ``(O, C/G, kh, kw)`` -> ``(N, O, Ho, Wo)``."""
-    out = np.einsum("ngchwij,gocij->ngohw", _conv_windows(x, w.shape[2:], fn), _kernel_groups(w, fn.groups))
-    return out.reshape(out.shape[0], -1, *out.shape[3:])
-
-
-def _conv_dw(x, g, kernel, fn):
-    """The kernel's gradient ``(O, C/G, kh, kw)`` given the input ``x`` and the output's gradient ``g``."""
-    gw = np.einsum("ngohw,ngchwij->gocij", _grouped(g, fn.groups), _conv_windows(x, kernel, fn))
-    return gw.reshape(-1, *gw.shape[2:])
-
-
-def _conv_dx(g, w, x_shape, fn):
-    """The input's gradient given the output's gradient ``g`` and the kernel ``w`` (a transposed conv)."""
-    (sh, sw), (ph, pw), (dh, dw) = fn.stride, fn.padding, fn.dilation
-    n, c, h, wd = x_shape
-    ho, wo = g.shape[2:]
-    gg, wg = _grouped(g, fn.groups), _kernel_groups(w, fn.groups)
-    gx = np.zeros((n, fn.groups, c // fn.groups, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
-    for i in range(w.shape[2]):
-        for j in range(w.shape[3]):
-            rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-            gx[..., rows, cols] += np.einsum("ngohw,goc->ngchw", gg, wg[..., i, j])
-    return gx.reshape(n, c, *gx.shape[3:])[:, :, ph:ph + h, pw:pw + wd]
-
-
-def _conv(s, which):
-    """conv2d's gradients: input, kernel, bias."""
-    x, w, g, fn = s.a, s.b, s.g, s.fn
-    if which == 0:
-        return _conv_dx(g, w, x.shape, fn)
-    if which == 1:
-        return _conv_dw(x, g, w.shape[2:], fn)
-    return g.sum((0, 2, 3))
-
-
-def _pool(s):
-    """Each window's gradient goes to its first maximum (torch's tie rule)."""
-    (kh, kw), fn = s.fn.kernel, s.fn
-    win = _windows(s.a, kh, kw, fn.stride, (0, 0), fn.dilation)
-    n, c, ho, wo = win.shape[:4]
-    first = np.argmax(win.reshape(n, c, ho, wo, kh * kw) == s.o[..., None], axis=-1)
-    hits = [(k // kw, k % kw, (first == k).transpose(0, 2, 3, 1)) for k in range(kh * kw)]
-    return _spread(s.g, hits, fn, s.a.shape)
-
-
-def _window_slices(i, j, fn):
-    """The part of an ``(N, C, H, W)`` array that tap ``(i, j)`` of the pooling ``fn`` sees."""
-    (sh, sw), (dh, dw), (ho, wo) = fn.stride, fn.dilation, fn.out_hw
-    rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-    cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-    return slice(None), slice(None), rows, cols
-
-
-def _spread(g, hits, fn, x_shape):
-    """``g`` ``(N, C, Ho, Wo)`` added at each window's maximum (``hits``: ``(i, j, NHWC mask)``)."""
-    gx = np.zeros(x_shape, dtype=g.dtype)
-    for i, j, hit in hits:
-        gx[_window_slices(i, j, fn)] += g * hit.transpose(0, 3, 1, 2)
-    return gx
-
-
-def _pick(a, hits, fn):
-    """The adjoint of ``_spread``: ``a`` ``(N, C, H, W)`` read at each window's maximum."""
-    return sum(a[_window_slices(i, j, fn)] * hit.transpose(0, 3, 1, 2) for i, j, hit in hits)
-
-
-def _softmax_rows(x, axis):
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def _cross_entropy(s):
-    fn, x = s.fn, s.a
-    cdim = 0 if x.ndim == 1 else 1
-    onehot = np.zeros_like(x)
-    np.put_along_axis(onehot, np.expand_dims(fn.target, cdim), 1, cdim)
-    g = s.g
-    if fn.reduction == "none":
-        g = np.expand_dims(g, cdim)
-    elif fn.reduction == "mean":
-        g = g / np.size(fn.target)
-    return (_softmax_rows(x, cdim) - onehot) * g
-
-
-def _index(s):
-    z = np.zeros_like(s.a)
-    np.add.at(z, s.fn.index, s.g)
-    return z
-
-
-def _put_back(s):
-    z = s.g.copy()
-    z[s.fn.index] = 0
-    return z
-
-
-def _gather_back(s):
-    z = np.zeros_like(s.a)
-    np.put_along_axis(z, np.expand_dims(s.fn.index, s.fn.dim), np.expand_dims(s.g, s.fn.dim), s.fn.dim)
-    return z
-
-
-def _piece(s, i, stacked):
-    dim = s.fn.dim % s.g.ndim
-    if stacked:
-        return np.take(s.g, i, axis=dim)
-    start = sum(t.shape[dim] for t in s.x[:i])
-    return np.take(s.g, range(start, start + s.x[i].shape[dim]), axis=dim)
-
-
-def _clamp_mask(s):
-    lo, hi = s.fn.min, s.fn.max
-    m = np.ones(s.a.shape, dtype=bool)
-    if lo is not None:
-        m &= s.a >= lo
-    if hi is not None:
-        m &= s.a <= hi
-    return m
-
-
-def _sig(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _bce_logits(s, which):
-    x, t, pw = s.a, s.b, s.fn.pos_weight
-    if which == 0:
-        return s.g * (_sig(x) - t) if pw is None else s.g * ((1 - t) - ((pw - 1) * t + 1) * (1 - _sig(x)))
-    soft = np.logaddexp(0, -x)
-    return -s.g * x if pw is None else s.g * ((pw - 1) * soft - x)
-
-
-def _along(s, f):
-    """``f(x, ...)`` with the primitive's ``dim`` moved last for every array, moved back after."""
-    d = s.fn.dim
-    return lambda *arrays: np.moveaxis(f(*(np.moveaxis(x, d, -1) for x in arrays)), -1, d)
-
-
-def _reverse_cumsum(g, d, reverse=False):
-    """``Σ_{j ≥ i} g_j`` along ``d`` (``reverse``: ``Σ_{j ≤ i}``, a plain cumsum)."""
-    return np.cumsum(g, d) if reverse else np.flip(np.cumsum(np.flip(g, d), d), d)
-
-
-def _cumprod_back(s):
-    """``Σ_{j ≥ i} g_j · Π_{l ≤ j, l ≠ i} a_l`` (no division: exact where ``a`` holds zeros)."""
-    def rule(g, a):
-        out = np.empty_like(a)
-        for i in range(a.shape[-1]):
-            others = a.copy()
-            others[..., i] = 1
-            out[..., i] = (g * np.cumprod(others, -1))[..., i:].sum(-1)
-        return out
-    return _along(s, rule)(s.g, s.a)
-
-
-def _logcumsumexp_back(s):
-    """``Σ_{j ≥ i} g_j · exp(a_i − o_j)`` (``reverse``: ``j ≤ i``)."""
-    def rule(g, a, o):
-        n = a.shape[-1]
-        later = np.triu(np.ones((n, n), dtype=bool))  # [i, j]: j ≥ i
-        later = later.T if s.fn.reverse else later
-        terms = np.where(later, g[..., None, :] * np.exp(a[..., :, None] - o[..., None, :]), 0.0)
-        return terms.sum(-1)
-    return _along(s, rule)(s.g, s.a, s.o)
-
-
-def _run(g, c):
-    """The recurrence ``s_i = g_i + c_i · s_{i−1}`` along the last axis."""
-    s = np.array(g, dtype=np.result_type(g, c))
-    for i in range(1, s.shape[-1]):
-        s[..., i] += c[..., i] * s[..., i - 1]
-    return s
-
-
-def _recurrence_back(s, which):
-    """``s_i = x_i + c_i s_{i−1}``: ``∂x = u`` with ``u_i = g_i + c_{i+1} u_{i+1}``, ``∂c_i = u_i s_{i−1}``
-    (``reverse``: the same with the axis flipped)."""
-    def rule(g, c, o):
-        if s.fn.reverse:
-            g, c, o = (np.flip(x, -1) for x in (g, c, o))
-        next_c = np.concatenate([c[..., 1:], np.zeros_like(c[..., :1])], -1)
-        u = np.flip(_run(np.flip(g, -1), np.flip(next_c, -1)), -1)
-        r = u if which == 0 else u * np.concatenate([np.zeros_like(o[..., :1]), o[..., :-1]], -1)
-        return np.flip(r, -1) if s.fn.reverse else r
-    return _along(s, rule)(s.g, s.b, s.o)
-
-
-def _along_index(index, dim):
-    """Index arrays addressing ``index`` (an array of positions) along ``dim``, every other axis as is."""
-    parts = list(np.indices(index.shape, sparse=True))
-    parts[dim] = index
-    return tuple(parts)
-
-
-def _take_back(s):
-    z = np.zeros_like(s.a)
-    np.add.at(z, _along_index(s.fn.index, s.fn.dim), s.g)
-    return z
-
-
-def _written_back(s):
-    z = np.array(s.g)
-    z[_along_index(s.fn.index, s.fn.dim)] = 0
-    return z
-
-
-def _prod_back(s):
-    """``g ⊙ Π_{l ≠ i} a_l`` along ``dim`` (products of the others, exact with zeros)."""
-    g = s.g if s.fn.keepdim else np.expand_dims(s.g, s.fn.dim)
-    def others(a):
-        return np.stack([np.prod(np.delete(a, i, -1), -1) for i in range(a.shape[-1])], -1)
-    return g * _along(s, others)(s.a)
-
-
-def _evenly(s):
-    """The gradient of a whole-tensor value shared evenly by the elements equal to it (nans when nan)."""
-    mask = np.isnan(s.a) if np.isnan(s.o) else s.a == s.o
-    return np.where(mask, s.g / np.count_nonzero(mask), 0.0)
-
-
-def _logit_back(s):
-    x = s.a
-    inner = np.where((x == 0) | (x == 1), s.g * np.inf, s.g / (x * (1 - x)))
-    return np.where((x < 0) | (x > 1), np.nan, inner)
-
-
-def _xlogy_back(s):
-    x, y = s.a, s.b
-    zero = ((x == 0) & (y <= 0)) | ((s.g == 0) & ~np.isnan(y))
-    return np.where(zero, 0.0, s.g * np.log(y))
-
-
-def _fwins(s):
-    """Where ``fmax``/``fmin``'s gradient goes to its first input: it wins, or the other is nan."""
-    wins = s.a >= s.b if s.fn.name == "fmax" else s.a <= s.b
-    return wins | np.isnan(s.b)
-
-
-def _clamp_bounds(s, which):
-    """``clamp(x, lo, hi)`` with tensor bounds: x inside, lo below, hi above (hi wins when lo > hi)."""
-    x, lo, hi = s.x
-    if which == 0:
-        return s.g * ((x >= lo) & (x <= hi))
-    both = s.fn.has_min and s.fn.has_max
-    if which == 1:
-        return s.g * ((x < lo) & (lo < hi) if both else x < lo)
-    return s.g * ((x > hi) | (hi < lo) if both else x > hi)
-
-
-def _zero(s):
-    return np.zeros(np.broadcast_shapes(*(x.shape for x in s.x)), dtype=s.g.dtype)
-
-
-def _quotient(s):
-    q = s.a / s.b
-    return np.trunc(q) if s.fn.mode == "trunc" else np.floor(q)
-
-
-def _mT(x):
-    """The matrix transpose of the last two dims (batched)."""
-    return np.swapaxes(x, -1, -2)
-
-
-def _mat(g):
-    """``g`` ``(*)`` as ``(*, 1, 1)``: a scale for each matrix of a batch."""
-    return np.asarray(g)[..., None, None]
-
-
-def _einsum_back(s, i):
-    """Operand ``i``'s gradient: ``g`` contracted with the other operands (NumPy's einsum) onto the letters
-    ``i`` shares with them, constant along letters only it has, on the diagonal where a letter repeats."""
-    lhs, rhs = s.fn.equation.split("->")
-    terms = lhs.split(",")
-    mine, others = terms[i], [t for j, t in enumerate(terms) if j != i]
-    letters = list(dict.fromkeys(mine))
-    kept = [c for c in letters if c in rhs + "".join(others)]
-    part = np.einsum(",".join([rhs] + others) + "->" + "".join(kept), s.g,
-                     *(x for j, x in enumerate(s.x) if j != i))
-    pos = np.indices(s.x[i].shape)
-    first = {c: pos[mine.index(c)] for c in letters}
-    on_diagonal = np.ones(s.x[i].shape, dtype=bool)
-    for k, c in enumerate(mine):
-        on_diagonal &= pos[k] == first[c]
-    return np.where(on_diagonal, part[tuple(first[c] for c in kept)], 0.0)
-
-
-def _diagonal_back(s):
-    """``g`` (the diagonal as the last dim) written on diagonal ``offset`` of ``(dim1, dim2)`` of zeros."""
-    z = np.zeros_like(s.a)
-    plane = np.moveaxis(z, (s.fn.dim1, s.fn.dim2), (-2, -1))  # a view: writes land in z
-    k = np.arange(s.g.shape[-1])
-    plane[..., k + max(-s.fn.offset, 0), k + max(s.fn.offset, 0)] = s.g
-    return z
-
-
-def _scattered(base, s, src, ufunc):
-    """A copy of ``base`` with ``src`` reduced into it by ``ufunc`` at the primitive's index along dim."""
-    out = np.array(base, dtype=np.result_type(base, src))
-    ufunc.at(out, _along_index(s.fn.index, s.fn.dim), src)
-    return out
-
-
-def _scatter_reduce_back(s, which):
-    """``scatter_reduce``'s gradient for ``x`` (``which`` 0) or ``src`` (1): sum 1, mean 1 / count,
-    prod the product of the others, amax/amin shared evenly by the values equal to the result (``x``'s
-    among them even where ``include_self=False`` leaves it out, as torch)."""
-    fn, x, src = s.fn, s.a, s.b
-    at = _along_index(fn.index, fn.dim)
-    hit = _scattered(np.zeros(x.shape, dtype=bool), s, np.ones(src.shape, dtype=bool), np.logical_or)
-    own = np.ones(x.shape, dtype=bool) if fn.include_self else ~hit  # where x takes part
-    if fn.reduce in ("sum", "mean"):
-        count = _scattered(own * 1.0, s, np.ones(src.shape), np.add) if fn.reduce == "mean" else 1.0
-        gd = s.g / np.maximum(count, 1.0)
-        return np.where(own, gd, 0.0) if which == 0 else gd[at]
-    if fn.reduce == "prod":
-        base = np.where(own, x, 1.0)
-        if which == 0:
-            return np.where(own, s.g * _scattered(np.ones_like(x), s, src, np.multiply), 0.0)
-        others = s.o[at] / np.where(src == 0, 1.0, src)
-        for k in zip(*np.nonzero(src == 0)):  # a zero: the others' product, made again without it
-            alone = np.array(src)
-            alone[k] = 1.0
-            others[k] = _scattered(base, s, alone, np.multiply)[at][k]
-        return s.g[at] * others
-    x_wins = x == s.o  # counted even where x takes no part (torch's rule, include_self=False)
-    src_wins = src == s.o[at]
-    gd = s.g / _scattered(x_wins * 1.0, s, src_wins * 1.0, np.add)
-    return np.where(own & x_wins, gd, 0.0) if which == 0 else np.where(src_wins, gd[at], 0.0)
-
-
-def _each(*parts):
-    """Several formulas for one primitive: ``_each(("text", fn), ...)`` -> tuple, one per input."""
-    return tuple(parts)
-
-
-# name -> one (text, fn(ctx)) per input, the input's gradient before it is summed back to the
-# input's shape (broadcasting is undone in one place, ``_unbroadcast``). In the text ``g`` is the
-# incoming gradient, ``o`` the output, ``{0}``, ``{1}``... the inputs; ``⊙`` is the elementwise product.
-# "pow" has two forms: ``a ** k`` (one input, ``fn.k``) and ``a ** b`` (two), told apart by arity.
-TENSOR_FORMULAS = {
-    "add": _each(("g", lambda s: s.g), ("g", lambda s: s.g)),
-    "sub": _each(("g", lambda s: s.g), ("−g", lambda s: -s.g)),
-    "mul": _each(("g ⊙ {1}", lambda s: s.g * s.b), ("g ⊙ {0}", lambda s: s.g * s.a)),
-    "div": _each(("g / {1}", lambda s: s.g / s.b), ("−g ⊙ o / {1}", lambda s: -s.g * s.o / s.b)),
-    "pow": _each(("g ⊙ k·{0}^(k−1)", lambda s: s.g * s.fn.k * s.a ** (s.fn.k - 1.0))),
-    "pow/2": _each(("g ⊙ {1}·{0}^({1}−1)", lambda s: s.g * s.b * s.a ** (s.b - 1.0)),
-                   ("g ⊙ o·log({0})", lambda s: s.g * s.o * np.log(s.a))),
-    "neg": _each(("−g", lambda s: -s.g)),
-    "exp": _each(("g ⊙ o", lambda s: s.g * s.o)),
-    "log": _each(("g / {0}", lambda s: s.g / s.a)),
-    "sqrt": _each(("g / (2·o)", lambda s: s.g / (2 * s.o))),
-    "abs": _each(("g ⊙ sign({0})", lambda s: s.g * np.sign(s.a))),
-    "sin": _each(("g ⊙ cos({0})", lambda s: s.g * np.cos(s.a))),
-    "cos": _each(("−g ⊙ sin({0})", lambda s: -s.g * np.sin(s.a))),
-    "tanh": _each(("g ⊙ (1 − o²)", lambda s: s.g * (1 - s.o * s.o))),
-    "sigmoid": _each(("g ⊙ o ⊙ (1 − o)", lambda s: s.g * s.o * (1 - s.o))),
-    "relu": _each(("g ⊙ [o > 0]", lambda s: s.g * (s.o > 0))),
-    "leaky_relu": _each(("g ⊙ (1 if {0} > 0 else slope)",
-                         lambda s: s.g * np.where(s.a > 0, 1.0, s.fn.slope))),
-    "softplus": _each(("g ⊙ σ({0})", lambda s: s.g * _sig(s.a))),
-    "erf": _each(("g ⊙ 2/√π · exp(−{0}²)", lambda s: s.g * 2 / math.sqrt(math.pi) * np.exp(-s.a * s.a))),
-    "clamp": _each(("g ⊙ [min ≤ {0} ≤ max]", lambda s: s.g * _clamp_mask(s))),
-    "maximum": _each(("g ⊙ [{0} ≥ {1}] (½ at ties)", lambda s: s.g * (s.a >= s.b) * _ties(s.a, s.b)),
-                     ("g ⊙ [{1} ≥ {0}] (½ at ties)", lambda s: s.g * (s.b >= s.a) * _ties(s.a, s.b))),
-    "minimum": _each(("g ⊙ [{0} ≤ {1}] (½ at ties)", lambda s: s.g * (s.a <= s.b) * _ties(s.a, s.b)),
-                     ("g ⊙ [{1} ≤ {0}] (½ at ties)", lambda s: s.g * (s.b <= s.a) * _ties(s.a, s.b))),
-    "where": _each(("none (a condition)", None), ("g ⊙ [{0}]", lambda s: np.where(s.a, s.g, 0)),
-                   ("g ⊙ [not {0}]", lambda s: np.where(s.a, 0, s.g))),
-    "to": _each(("g, cast back to {0}'s dtype", lambda s: s.g.astype(s.a.dtype))),
-    "clone": _each(("g", lambda s: s.g)),
-    "index_put": _each(("g with zeros where {1} was written", _put_back),
-                       ("g[index], summed to {s1}", lambda s: s.g[s.fn.index])),
-    "sum": _each(("g expanded to {s0}", lambda s: np.broadcast_to(_keepdim(s, s.g), s.a.shape))),
-    "mean": _each(("g / n expanded to {s0}",
-                   lambda s: np.broadcast_to(_keepdim(s, s.g) * (s.o.size / s.a.size), s.a.shape))),
-    "max": _each(("g to the maxima of {0} (shared at ties)", _max_grad)),
-    "min": _each(("g to the minima of {0} (shared at ties)", _max_grad)),
-    "logsumexp": _each(("g ⊙ exp({0} − o)", lambda s: _keepdim(s, s.g) * np.exp(s.a - _keepdim(s, s.o)))),
-    "softmax": _each(("o ⊙ (g − Σ g⊙o)",
-                      lambda s: s.o * (s.g - (s.g * s.o).sum(axis=s.fn.dim, keepdims=True)))),
-    "log_softmax": _each(("g − exp(o) ⊙ Σ g",
-                          lambda s: s.g - np.exp(s.o) * s.g.sum(axis=s.fn.dim, keepdims=True))),
-    "reshape": _each(("g reshaped to {s0}", lambda s: s.g.reshape(s.a.shape))),
-    "permute": _each(("g permuted back", lambda s: np.transpose(s.g, np.argsort(s.fn.dims)))),
-    "expand": _each(("g summed back to {s0}", lambda s: s.g)),
-    "index": _each(("g added into zeros {s0} at the index", _index)),
-    "gather": _each(("g put into zeros {s0} at the index along dim", _gather_back)),
-    "scatter": _each(("g gathered at the index along dim", lambda s: np.take_along_axis(
-        s.g, np.expand_dims(s.fn.index, s.fn.dim), s.fn.dim).squeeze(s.fn.dim))),
-    "index_add": _each(("g[index]", lambda s: s.g[s.fn.index])),
-    "cat": lambda n: tuple((f"g[piece {i}]", lambda s, i=i: _piece(s, i, False)) for i in range(n)),
-    "stack": lambda n: tuple((f"g[{i}] along dim", lambda s, i=i: _piece(s, i, True)) for i in range(n)),
-    "matmul": _each(("g·{1}ᵀ  ({sg} · {t1})", lambda s: _mm(s, 0)),
-                    ("{0}ᵀ·g  ({t0} · {sg})", lambda s: _mm(s, 1))),
-    "linear": _each(("g·{1}  ({sg} · {s1})", lambda s: _lin(s, 0)),
-                    ("gᵀ·{0}  ({tg} · {s0})", lambda s: _lin(s, 1)),
-                    ("Σ_rows g  ({sg} → {s2})", lambda s: _lin(s, 2))),
-    "linear_relu": _each(("(g ⊙ [o > 0])·{1}  ({sg} · {s1})", lambda s: _lin(s, 0)),
-                         ("(g ⊙ [o > 0])ᵀ·{0}  ({tg} · {s0})", lambda s: _lin(s, 1)),
-                         ("Σ_rows g ⊙ [o > 0]  ({sg} → {s2})", lambda s: _lin(s, 2))),
-    "conv2d": _each(("conv_transpose(g, {1})  → {s0}", lambda s: _conv(s, 0)),
-                    ("conv({0}, g)  → {s1}", lambda s: _conv(s, 1)),
-                    ("Σ g over (N, H, W)  → {s2}", lambda s: _conv(s, 2))),
-    "conv2d_grad_input": _each(("conv(g, {1})  → {s0}",
-                                lambda s: _conv_out(s.g, s.b, s.fn)),
-                               ("kernel gradient of (g, {0})  → {s1}",
-                                lambda s: _conv_dw(s.g, s.a, s.b.shape[2:], s.fn))),
-    "conv2d_grad_weight": _each(("conv_transpose({1}, g)  → {s0}",
-                                 lambda s: _conv_dx(s.b, s.g, s.a.shape, s.fn)),
-                                ("conv({0}, g)  → {s1}",
-                                 lambda s: _conv_out(s.a, s.g, s.fn))),
-    "max_pool2d": _each(("g to each window's maximum of {0}", _pool)),
-    "max_pool2d_grad": _each(("g read at each window's maximum  → {s0}",
-                              lambda s: _pick(s.g, s.fn.hits, s.fn))),
-    "max_pool2d_pick": _each(("g sent back to each window's maximum  → {s0}",
-                              lambda s: _spread(s.g, s.fn.hits, s.fn, s.a.shape))),
-    "cross_entropy": _each(("(softmax({0}) − onehot(target)) ⊙ g / N", _cross_entropy)),
-    "binary_cross_entropy": _each(
-        ("g ⊙ ({0} − {1}) / ({0}(1 − {0}))",
-         lambda s: s.g * (s.a - s.b) / np.maximum(s.a * (1 - s.a), 1e-12)),
-        ("g ⊙ (log(1 − {0}) − log {0})",
-         lambda s: s.g * (np.maximum(np.log(1 - s.a), -100) - np.maximum(np.log(s.a), -100)))),
-    "binary_cross_entropy_with_logits": _each(("g ⊙ (σ({0}) − {1})", lambda s: _bce_logits(s, 0)),
-                                              ("−g ⊙ {0}", lambda s: _bce_logits(s, 1))),
-    "tan": _each(("g ⊙ (1 + o²)", lambda s: s.g * (1 + s.o * s.o))),
-    "rsqrt": _each(("−½ g ⊙ o³", lambda s: -0.5 * s.g * s.o ** 3)),
-    "asin": _each(("g / √(1 − {0}²)", lambda s: s.g / np.sqrt(1 - s.a * s.a))),
-    "acos": _each(("−g / √(1 − {0}²)", lambda s: -s.g / np.sqrt(1 - s.a * s.a))),
-    "atan": _each(("g / (1 + {0}²)", lambda s: s.g / (1 + s.a * s.a))),
-    "sinh": _each(("g ⊙ cosh({0})", lambda s: s.g * np.cosh(s.a))),
-    "cosh": _each(("g ⊙ sinh({0})", lambda s: s.g * np.sinh(s.a))),
-    "asinh": _each(("g / √({0}² + 1)", lambda s: s.g / np.sqrt(s.a * s.a + 1))),
-    "acosh": _each(("g / √({0}² − 1)", lambda s: s.g / np.sqrt(s.a * s.a - 1))),
-    "atanh": _each(("g / (1 − {0}²)", lambda s: s.g / (1 - s.a * s.a))),
-    "log2": _each(("g / ({0}·ln 2)", lambda s: s.g / (s.a * math.log(2)))),
-    "log10": _each(("g / ({0}·ln 10)", lambda s: s.g / (s.a * math.log(10)))),
-    "log1p": _each(("g / (1 + {0})", lambda s: s.g / (1 + s.a))),
-    "exp2": _each(("g ⊙ o·ln 2", lambda s: s.g * s.o * math.log(2))),
-    "expm1": _each(("g ⊙ (o + 1)", lambda s: s.g * (s.o + 1))),
-    "erfc": _each(("−g ⊙ 2/√π · exp(−{0}²)", lambda s: -s.g * 2 / math.sqrt(math.pi) * np.exp(-s.a * s.a))),
-    "erfinv": _each(("g ⊙ √π/2 · exp(o²)", lambda s: s.g * math.sqrt(math.pi) / 2 * np.exp(s.o * s.o))),
-    "logit": _each(("g / ({0}(1 − {0}))  (±∞ at 0 and 1, nan outside [0, 1])", _logit_back)),
-    "nan_to_num": _each(("g ⊙ [{0} finite]", lambda s: np.where(np.isfinite(s.a), s.g, 0.0))),
-    **{name: _each(("0 (piecewise constant)", lambda s: np.zeros_like(s.g)))
-       for name in ("floor", "ceil", "trunc", "sign", "round")},
-    "RoundedDiv": _each(("0 (a rounded quotient is piecewise constant)", _zero),
-                        ("0 (a rounded quotient is piecewise constant)", _zero)),
-    "atan2": _each(("g ⊙ {1} / ({0}² + {1}²)  (0 at the origin)",
-                    lambda s: s.g * np.where((s.a == 0) & (s.b == 0), 0.0, s.b / (s.a ** 2 + s.b ** 2))),
-                   ("−g ⊙ {0} / ({0}² + {1}²)  (0 at the origin)",
-                    lambda s: -s.g * np.where((s.a == 0) & (s.b == 0), 0.0, s.a / (s.a ** 2 + s.b ** 2)))),
-    "hypot": _each(("g ⊙ {0} / o", lambda s: s.g * s.a / s.o), ("g ⊙ {1} / o", lambda s: s.g * s.b / s.o)),
-    "copysign": _each(("g ⊙ o / {0}  (0 where {0} = 0)", lambda s: np.where(s.a == 0, 0.0, s.g * s.o / s.a)),
-                      ("0 (only its sign is used)", _zero)),
-    "logaddexp": _each(("g / (1 + exp({1} − {0}))", lambda s: s.g / (1 + np.exp(s.b - s.a))),
-                       ("g / (1 + exp({0} − {1}))", lambda s: s.g / (1 + np.exp(s.a - s.b)))),
-    "logaddexp2": _each(("g / (1 + 2^({1} − {0}))", lambda s: s.g / (1 + np.exp2(s.b - s.a))),
-                        ("g / (1 + 2^({0} − {1}))", lambda s: s.g / (1 + np.exp2(s.a - s.b)))),
-    "xlogy": _each(("g ⊙ log({1})  (0 where {0} = 0 and {1} ≤ 0)", _xlogy_back),
-                   ("g ⊙ {0} / {1}", lambda s: s.g * s.a / s.b)),
-    "fmod": _each(("g", lambda s: s.g), ("−g ⊙ trunc({0} / {1})", lambda s: -s.g * _quotient(s))),
-    "remainder": _each(("g", lambda s: s.g), ("−g ⊙ floor({0} / {1})", lambda s: -s.g * _quotient(s))),
-    **{name: _each((f"g ⊙ [{{0}} {op} {{1}} or {{1}} is nan]", lambda s: np.where(_fwins(s), s.g, 0.0)),
-                   (f"g ⊙ [not ({{0}} {op} {{1}} or {{1}} is nan)]", lambda s: np.where(_fwins(s), 0.0, s.g)))
-       for name, op in (("fmax", "≥"), ("fmin", "≤"))},
-    "clamp/3": _each(("g ⊙ [{1} ≤ {0} ≤ {2}]", lambda s: _clamp_bounds(s, 0)),
-                     ("g ⊙ [{0} < {1}]  (and {1} < {2})", lambda s: _clamp_bounds(s, 1)),
-                     ("g ⊙ [{0} > {2}]  (or {2} < {1})", lambda s: _clamp_bounds(s, 2))),
-    "median": _each(("g shared by the elements of {0} equal to o", _evenly)),
-    "prod": _each(("g ⊙ Π of the others along dim  (o / {0} without zeros)", _prod_back)),
-    "cumsum": _each(("Σ_{{j ≥ i}} g_j  (a reversed cumsum)",
-                     lambda s: _reverse_cumsum(s.g, s.fn.dim, s.fn.reverse))),
-    "cumprod": _each(("Σ_{{j ≥ i}} g_j · Π_{{l ≤ j, l ≠ i}} {0}_l  (o / {0}, exact at zeros)",
-                      _cumprod_back)),
-    "logcumsumexp": _each(("Σ_{{j ≥ i}} g_j · exp({0}_i − o_j)", _logcumsumexp_back)),
-    "recurrence": _each(("u: u_i = g_i + {1}_(i+1)·u_(i+1)", lambda s: _recurrence_back(s, 0)),
-                        ("u ⊙ o shifted by one", lambda s: _recurrence_back(s, 1))),
-    "take_along_dim": _each(("g added into zeros {s0} at the index along dim", _take_back)),
-    "scatter_add": _each(("g picked at the index along dim", lambda s: np.take_along_axis(
-        s.g, s.fn.index, s.fn.dim))),
-    "det": _each(("g ⊙ o · {0}⁻ᵀ", lambda s: _mat(s.g * s.o) * _mT(np.linalg.inv(s.a)))),
-    "slogdet": _each(("g · {0}⁻ᵀ", lambda s: _mat(s.g) * _mT(np.linalg.inv(s.a)))),
-    "inverse": _each(("−oᵀ · g · oᵀ", lambda s: -_mT(s.o) @ s.g @ _mT(s.o))),
-    "solve": _each(("−({1}'s gradient) · oᵀ", lambda s: -np.linalg.solve(_mT(s.a), s.g) @ _mT(s.o)),
-                   ("{0}⁻ᵀ · g  (solve({0}ᵀ, g))", lambda s: np.linalg.solve(_mT(s.a), s.g))),
-    "einsum": lambda n: tuple((f"einsum of g with the other operands onto operand {i}'s indices",
-                               lambda s, i=i: _einsum_back(s, i)) for i in range(n)),
-    "flip": _each(("g flipped back along dims", lambda s: np.flip(s.g, s.fn.dims))),
-    "roll": _each(("g rolled back by −shifts", lambda s: np.roll(s.g, np.negative(s.fn.shifts), s.fn.dims))),
-    "diagonal": _each(("g on the diagonal of zeros {s0}", _diagonal_back)),
-    "diagonal_scatter": _each(("the diagonal of g", lambda s: np.diagonal(s.g, s.fn.offset, s.fn.dim1,
-                                                                          s.fn.dim2))),
-    # indexing.py's gather/scatter (``index`` has the input's ndim) share names with shape.py's
-    "GatherDim": _each(("g added into zeros {s0} at the index along dim", _take_back)),
-    "ScatterFill": _each(("g with zeros where the index wrote", _written_back)),
-    "ScatterDim": _each(("g with zeros where the index wrote", _written_back),
-                        ("g picked at the index along dim",
-                         lambda s: s.g[_along_index(s.fn.index, s.fn.dim)])),
-    "scatter_reduce": _each(("g where {0} takes part, ÷ count (mean), ⊙ the others' product (prod), "
-                             "shared by the winners (amax/amin)", lambda s: _scatter_reduce_back(s, 0)),
-                            ("g picked at the index along dim, as for {0}",
-                             lambda s: _scatter_reduce_back(s, 1))),
-}
-
-
-def tensor_formulas(name, arity, fn=None):
-    """The formulas of primitive ``name`` with ``arity`` inputs, or ``None`` when none is declared; a
-    key naming ``fn``'s class comes first (primitives that share a name, as ``RoundedDiv``'s "div")."""
-    entry = (TENSOR_FORMULAS.get(type(fn).__name__) or TENSOR_FORMULAS.get(f"{name}/{arity}")
-             or TENSOR_FORMULAS.get(name))
-    if callable(entry):
-        entry = entry(arity)
-    return entry
+def formulas_of(fn, arity):
+    """The formulas of node ``fn`` with ``arity`` inputs: its class's ``formulas`` (inherited along the
+    MRO; a node may carry its own, as a custom Function's call with non-tensor arguments), called with
+    ``arity`` when it is a function of it; ``None`` when none is declared."""
+    entry = getattr(fn, "formulas", None)
+    return entry(arity) if callable(entry) else entry
 
 
 def _unbroadcast(x, shape):
@@ -939,16 +356,23 @@ def _tensor_rule(g, i, slot, ctx, running):
     ps = g.parents[i]
     j = ps[slot]
     parent, pname = g.nodes[j], g.names[j]
-    formulas = tensor_formulas(g.ops[i], len(ps), ctx.fn)
-    if formulas is None or slot >= len(formulas) or formulas[slot][1] is None:
-        text, local = f"∂{_paren(pname)} = ? (no formula declared for {g.ops[i]!r})", None
+    formulas = formulas_of(ctx.fn, len(ps))
+    local = None
+    if formulas is None or slot >= len(formulas):
+        text = f"∂{_paren(pname)} = ? (no formula declared for {g.ops[i]!r})"
     else:
         env = {f"s{n}": _shape(g.nodes[q].shape) for n, q in enumerate(ps)}
         env.update({f"t{n}": _shape(g.nodes[q].shape[::-1]) for n, q in enumerate(ps)})
         env.update(sg=_shape(ctx.g.shape), tg=_shape(ctx.g.shape[::-1]))
-        text = f"∂{_paren(pname)} = " + formulas[slot][0].format(*[_paren(g.names[q]) for q in ps], **env)
-        with np.errstate(all="ignore"):
-            local = _unbroadcast(formulas[slot][1](ctx), parent.shape).astype(parent.dtype)
+        shown, fn = formulas[slot]
+        try:
+            shown = shown.format(*[_paren(g.names[q]) for q in ps], **env)
+        except (IndexError, KeyError, ValueError):  # braces of its own (a user's Function): as written
+            pass
+        text = f"∂{_paren(pname)} = {shown}"
+        if fn is not None:  # None: a text only (a custom Function's), nothing to evaluate
+            with np.errstate(all="ignore"):
+                local = _unbroadcast(fn(ctx), parent.shape).astype(parent.dtype)
     before = running.get(j)
     acc = f"{_paren(pname)}.grad += {_shape(parent.shape)}"
     if local is not None:
@@ -956,6 +380,8 @@ def _tensor_rule(g, i, slot, ctx, running):
         acc += f" {_entries(local)}, norm {_num(_norm(local))}"
         if before is not None:
             acc += f"  (used again: norm now {_num(_norm(running[j]))})"
+    else:
+        acc += " tensor (no numbers: the formula has no NumPy form)"
     return Rule(j, pname, text, "", local, local, running.get(j), acc)
 
 
@@ -984,9 +410,11 @@ def explore(root, path=None, params=None, max_nodes=None, group_modules=True):
     Returns an ``Explorer`` (shows inline in Jupyter, ``.save(path)``, ``.html``); ``path`` also writes
     the file. ``params`` names leaves (``dict(model.named_parameters())``); with dotted names
     (``"0.weight"``) each submodule is a cluster that collapses and expands on click. ``max_nodes``
-    keeps the nodes nearest the root and folds the rest into one "… K more" node. Laid out by
-    Graphviz's ``dot`` when it is installed and the graph has at most ``DOT_LIMIT`` nodes, else by a
-    layered layout computed here. No ``.grad`` is changed; the page never touches the network.
+    keeps the nodes nearest the root and folds the rest into one "… K more" node, which unfolds them
+    on click (drawn left of the rest; they are in the page when the graph has at most ``BIG_PAGE``
+    nodes, else left out). Laid out by Graphviz's ``dot`` when it is installed and the part has at most
+    ``DOT_LIMIT`` nodes, else by a layered layout computed here. No ``.grad`` is changed; the page never
+    touches the network.
     """
     if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)
                                   or max_nodes < 1):
@@ -1098,6 +526,8 @@ def _page(g, max_nodes, group_modules):
         import warnings
         warnings.warn(f"explore: {kept} nodes make a page of ~{kept // 2000} MB that loads slowly; pass "
                       "max_nodes=5000 to keep the part nearest the root", stacklevel=3)
+    # the folded nodes come in the page (hidden until the "… K more" node is clicked) when all fit in one
+    end = total if kept < total and total <= BIG_PAGE else kept
     cluster = [None] * kept
     if group_modules and g.params:
         cluster = _clusters(g.nodes, kept, g.parents, g.params)
@@ -1107,30 +537,36 @@ def _page(g, max_nodes, group_modules):
     boxes, paths, bbs, engine = _layout(n_drawn, edges, cluster + [None] * (n_drawn - kept), names)
     shown = [k for k, bb in enumerate(bbs) if bb is not None]  # the layered layout drops overlapping ones
     cid = {names[k]: n for n, k in enumerate(shown)}
+    edges = [(end if j == kept else j, i) for j, i in edges]  # the "more" node: after the folded ones
+    far = _far_part(g, kept, end, boxes[:kept], _extent(boxes)) if end > kept else None
+    if far:
+        edges += far["edges"]
+        paths += far["paths"]
     by_child = {}
     for k, (_, i) in enumerate(edges):
         by_child.setdefault(i, []).append(k)
     final = {s.node: s.grad for s in steps}
     when = {s.node: s.index + 1 for s in steps}  # the step after which a node's gradient is complete
     nodes, info = [], []
-    for i in range(kept):
-        role = _role(g, i)
-        nodes.append([g.names[i], g.ops[i], role, *boxes[i], cid.get(cluster[i], -1), _data_text(g, i),
-                      _forward_text(g, i)])
+    for i in range(end):
+        box = boxes[i] if i < kept else far["boxes"][i - kept]
+        c = cid.get(cluster[i], -1) if i < kept else -1
+        nodes.append([g.names[i], g.ops[i], _role(g, i), *box, c, _data_text(g, i), _forward_text(g, i)])
         info.append(dict(_node_info(g, i, final.get(i)), step=when[i]))
     if kept < total:
         more = total - kept
         nodes.append([f"… {more} more node{'s' if more != 1 else ''}", "", "more", *boxes[kept], -1, "", ""])
-        info.append({"more": more})
+        info.append({"more": more, "opens": end > kept})
     data = {
         "kind": "value" if g.is_value else "tensor", "layout": engine, "total": total, "kept": kept,
+        "far": end - kept, "far_box": far and far["frame"], "far_layout": far and far["layout"],
         "size": _extent(boxes), "nodes": nodes, "info": info,
         "edges": [[j, i, paths[k]] for k, (j, i) in enumerate(edges)],
         "clusters": [[names[k], *bbs[k]] for k in shown], "dropped_clusters": len(names) - len(shown),
         "seed": _grad_text(steps[0].grad) if steps else "",
-        "steps": [_step_json(s, by_child) for s in steps if s.node < kept],
-        "hidden_steps": sum(s.node >= kept for s in steps),
-        "forward": [[i, by_child.get(i, [])] for i in reversed(g.order) if i < kept],
+        "steps": [_step_json(s, by_child) for s in steps if s.node < end],
+        "hidden_steps": sum(s.node >= end for s in steps),
+        "forward": [[i, by_child.get(i, [])] for i in reversed(g.order) if i < end],
     }
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
     return _TEMPLATE.format(csp=_CSP, title=f"chainrule explorer: {g.names[0]}", css=_asset("explore.css"),
@@ -1148,6 +584,41 @@ def _drawn_edges(g, kept):
             else:
                 lost.add(i)
     return edges + [(kept, i) for i in sorted(lost)]
+
+
+def _far_part(g, kept, end, near, size):
+    """The folded nodes ``kept .. end - 1``, laid out on their own left of the drawn part (its boxes
+    ``near``, its extent ``size``): their ``boxes``, their ``edges`` (among them, and to or from the
+    drawn part) with SVG ``paths``, the ``frame`` around them (room for its name on top), the ``layout``."""
+    n = end - kept
+    inner = [(j - kept, i - kept) for i in range(kept, end) for j in g.parents[i] if j >= kept]
+    boxes, paths, _, engine = _layout(n, inner, [None] * n, [])
+    w, h = _extent(boxes)
+    dx, dy = -w - GAP_X, round((size[1] - h) / 2, 1)
+    boxes = [[round(x + dx, 1), round(y + dy, 1), bw, bh] for x, y, bw, bh in boxes]
+    edges = [(j + kept, i + kept) for j, i in inner]
+    paths = [_shifted(d, dx, dy) for d in paths]
+    box = lambda i: near[i] if i < kept else boxes[i - kept]  # noqa: E731
+    for i in range(end):
+        for j in g.parents[i]:
+            if j < end and (i < kept) != (j < kept):
+                edges.append((j, i))
+                paths.append(_curve(box(j), box(i)))
+    return {"boxes": boxes, "edges": edges, "paths": paths, "frame": [dx, dy - 24, w, h + 24], "layout": engine}
+
+
+def _shifted(path, dx, dy):
+    """The SVG path ``path`` (``x,y`` pairs) moved by ``(dx, dy)``."""
+    return re.sub(r"(-?[\d.]+),(-?[\d.]+)",
+                  lambda m: f"{round(float(m[1]) + dx, 1)},{round(float(m[2]) + dy, 1)}", path)
+
+
+def _curve(a, b):
+    """An SVG curve from the right side of box ``a`` to the left side of box ``b`` (``[x, y, w, h]``)."""
+    ax, ay = round(a[0] + a[2], 1), round(a[1] + a[3] / 2, 1)
+    bx, by = b[0], round(b[1] + b[3] / 2, 1)
+    mx = round((ax + bx) / 2, 1)
+    return f"M{ax},{ay}C{mx},{ay} {mx},{by} {bx},{by}"
 
 
 def _forward_text(g, i):
@@ -1261,7 +732,8 @@ def _layer_layout(n, edges, cluster, names):
         children[j].append(i)
         parents[i].append(j)
     rank = [0] * n
-    order = _engine_order(parents)  # consumers before producers: every rank is final when reached
+    # consumers before producers, from every node nobody consumes: each rank is final when reached
+    order = _engine_order(parents, [i for i in reversed(range(n)) if not children[i]])
     seen = set(order)
     order += [i for i in range(n) if i not in seen]  # the "more" node may be unreachable in the cut
     for i in order:
@@ -1279,12 +751,7 @@ def _layer_layout(n, edges, cluster, names):
     low = min(row) if row else 0.0
     boxes = [[round((top - rank[i]) * (NODE_W + GAP_X) + 10, 1),
               round((row[i] - low) * (NODE_H + GAP_Y) + 10, 1), NODE_W, NODE_H] for i in range(n)]
-    paths = []
-    for j, i in edges:
-        ax, ay = boxes[j][0] + NODE_W, boxes[j][1] + NODE_H / 2
-        bx, by = boxes[i][0], boxes[i][1] + NODE_H / 2
-        mx = (ax + bx) / 2
-        paths.append(f"M{ax},{ay}C{mx},{ay} {mx},{by} {bx},{by}")
+    paths = [_curve(boxes[j], boxes[i]) for j, i in edges]
     bbs = []
     for c in names:
         idx = [i for i in range(n) if cluster[i] == c]

@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import autograd
 import nn
 from autograd import Tensor, Value
-from autograd.explore import TENSOR_FORMULAS, backward_steps, explain, explore, tensor_formulas
+from autograd.explore import backward_steps, explain, explore, formulas_of
 from autograd.graph import _walk
 
 explore_mod = importlib.import_module("autograd.explore")  # the module, whatever autograd exports
@@ -431,58 +432,86 @@ def _nn_functions_graph():
 TENSOR_MODELS["nn_functions"] = _nn_functions_graph
 
 
+def _rest_graph():
+    """The primitives the graphs above leave out: whole-tensor max/min, scatter_add and scatter with a
+    source, the column sums of a bias gradient (``create_graph``), max-pooling differentiated three
+    times (``MaxPool2dPick``), and activation.py's own ``Log1p`` (called directly: no function uses it)."""
+    a, p, w, b = t64(3, 4), t64(3, 4, positive=True), t64(2, 4), t64(2)
+    index = np.array([[0, 1, 2, 0], [2, 0, 1, 1]])
+    y = (a.max() + a.min() + (a.scatter_add(0, index, a[:2] * 2) ** 2).sum()
+         + (a.scatter(0, index, a[1:] * 3) ** 2).sum()
+         + autograd.ops.activation.Log1p.apply(p).sum())
+    (gx,) = autograd.grad((nn.functional.linear(a, w, b) ** 2).sum(), [a], create_graph=True)
+    (gw,) = autograd.grad((gx * gx).sum(), [b], create_graph=True)
+    img = t64(1, 1, 4, 4)
+    (g1,) = autograd.grad((nn.functional.max_pool2d(img, 2) ** 2).sum(), img, create_graph=True)
+    (g2,) = autograd.grad((g1 * g1).sum(), img, create_graph=True)
+    return y + (gw * gw).sum() + (g2 * g2).sum(), None
+
+
+TENSOR_MODELS["rest"] = _rest_graph
+
+
 def _build(name):
     root, model = TENSOR_MODELS[name]()
     params = dict(model.named_parameters()) if model is not None else None
     return root, params
 
 
-@pytest.fixture(scope="module")
-def primitive_names():
-    names = set()
-    for name in TENSOR_MODELS:
-        names |= {op for op in _walk(_build(name)[0])[2] if op}
-    return names
-
-
-def test_every_primitive_in_the_suites_models_has_a_formula(primitive_names):
-    def arity_ok(op):
-        return any(tensor_formulas(op, n) is not None for n in (1, 2, 3))
-    missing = sorted(op for op in primitive_names if not arity_ok(op))
-    assert not missing, f"primitives without a formula in TENSOR_FORMULAS: {missing}"
-    assert {"linear", "conv2d", "max_pool2d", "cross_entropy", "matmul", "erf", "index", "index_add",
-            "gather", "scatter", "conv2d_grad_input", "conv2d_grad_weight", "clone",
-            "index_put"} <= primitive_names
-    assert {"tan", "rsqrt", "erfinv", "logit", "floor", "round", "atan2", "copysign", "xlogy", "fmod",
-            "remainder", "fmax", "fmin", "median", "prod", "cumsum", "cumprod", "logcumsumexp", "recurrence",
-            "take_along_dim", "scatter_add"} <= primitive_names
-    assert {"det", "slogdet", "inverse", "solve", "einsum", "flip", "roll", "diagonal", "diagonal_scatter",
-            "scatter_reduce"} <= primitive_names
-
-
-def test_every_primitive_class_has_a_formula():
-    """Every primitive the tensor engine defines (found from any node's grad_fn class, whatever the base
-    class is called), not only those the models above use. A user's ``autograd.Function`` shows
-    "no formula declared" in the explorer."""
+def _engine_primitives():
+    """Every primitive class the tensor engine defines (found from a node's grad_fn class, whatever the
+    base class is called), abstract bases (no ``name``) left out."""
     base = type((Tensor([1.0], requires_grad=True) * 2).grad_fn).__mro__[-2]
-    classes, stack = [], [base]
+    classes, stack = set(), [base]
     while stack:
         for sub in stack.pop().__subclasses__():
-            classes.append(sub)
+            classes.add(sub)
             stack.append(sub)
-    names = {c.name for c in classes  # the engine's own: a user's autograd.Function has no formula
-             if getattr(c, "name", "") and c.name != "freed" and c.__module__.startswith("autograd.")}
-    assert len(names) > 30
-    missing = sorted(n for n in names if all(tensor_formulas(n, k) is None for k in (1, 2, 3)))
-    assert not missing, f"primitives without a formula in TENSOR_FORMULAS: {missing}"
+    return {c for c in classes if getattr(c, "name", "") and c.__module__.startswith("autograd.")}
 
 
-@pytest.mark.parametrize("name", sorted(TENSOR_MODELS))
-def test_tensor_formulas_give_the_engines_gradient(name, monkeypatch):
-    """The formulas' contributions into each node add up to the engine's gradient of that node; the
-    totals equal ``.grad`` after ``backward()`` (``retain_grad`` on every intermediate), whose order
-    (the engine's ``_accumulate`` calls) is the steps'; no ``.grad`` changes while the steps are made."""
-    root, params = _build(name)
+@pytest.fixture(scope="module")
+def model_primitives():
+    """The primitive classes of the nodes of every graph in ``TENSOR_MODELS``."""
+    found = set()
+    for name in TENSOR_MODELS:
+        found |= {type(n.grad_fn) for n in _walk(_build(name)[0])[0] if n.grad_fn is not None}
+    return found
+
+
+def _name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def test_every_primitive_class_declares_formulas():
+    """Each class has ``formulas`` (its own or a base's): ``(text, fn)`` pairs, or a function of the
+    arity giving them (cat, stack, einsum)."""
+    classes = _engine_primitives()
+    assert len(classes) > 100
+    missing = sorted(_name(c) for c in classes if getattr(c, "formulas", None) is None)
+    assert not missing, f"primitives without formulas beside their backward: {missing}"
+    for c in classes:
+        entry = c.formulas(2) if callable(c.formulas) else c.formulas
+        assert isinstance(entry, tuple) and entry, _name(c)
+        for text, fn in entry:
+            assert isinstance(text, str) and text and (fn is None or callable(fn)), _name(c)
+
+
+def _evaluable(cls):
+    """Whether ``cls``'s formulas have a NumPy form (a custom Function's node may declare text only)."""
+    entry = cls.formulas(2) if callable(cls.formulas) else cls.formulas
+    return any(fn is not None for _, fn in entry)
+
+
+def test_the_models_use_every_primitive(model_primitives):
+    """So that ``test_tensor_formulas_give_the_engines_gradient`` evaluates every class's formulas."""
+    missing = sorted(_name(c) for c in _engine_primitives() - model_primitives if _evaluable(c))
+    assert not missing, f"primitives no graph in TENSOR_MODELS uses: {missing}"
+
+
+def _formula_sums(root, params=None):
+    """The steps of ``root``'s graph (every intermediate's grad retained; none changed by the steps) and
+    what the formulas sent into each node, summed."""
     nodes = _nodes(root)
     for n in nodes:
         if n.requires_grad and not n.is_leaf:
@@ -496,15 +525,11 @@ def test_tensor_formulas_give_the_engines_gradient(name, monkeypatch):
             assert r.local is not None, f"{s.op}: {r.formula}"
             assert r.local.shape == tuple(nodes[r.parent].shape), r.formula
             received[r.parent] = received.get(r.parent, 0) + r.local
-    order, accumulate = [], Tensor._accumulate
+    return nodes, steps, received
 
-    def record(self, g):
-        order.append(id(self))
-        accumulate(self, g)
 
-    monkeypatch.setattr(Tensor, "_accumulate", record)
-    root.backward()
-    assert order == [id(nodes[s.node]) for s in steps if s.grad is not None], "not the engine's order"
+def _assert_match_engine(nodes, steps, received):
+    """After ``backward()``: each step's gradient is the node's ``.grad``, and so is the formulas' sum."""
     for s in steps:
         node = nodes[s.node]
         if not node.requires_grad:
@@ -515,6 +540,56 @@ def test_tensor_formulas_give_the_engines_gradient(name, monkeypatch):
         if s.node != 0:
             np.testing.assert_allclose(received[s.node], engine, rtol=1e-9, atol=1e-12,
                                        err_msg=f"formulas into {s.name}, made by {s.op or 'a leaf'}")
+
+
+@pytest.mark.parametrize("name", sorted(TENSOR_MODELS))
+def test_tensor_formulas_give_the_engines_gradient(name, monkeypatch):
+    """The formulas' contributions into each node add up to the engine's gradient of that node; the
+    totals equal ``.grad`` after ``backward()`` (``retain_grad`` on every intermediate), whose order
+    (the engine's ``_accumulate`` calls) is the steps'; no ``.grad`` changes while the steps are made."""
+    root, params = _build(name)
+    nodes, steps, received = _formula_sums(root, params)
+    order, accumulate = [], Tensor._accumulate
+
+    def record(self, g):
+        order.append(id(self))
+        accumulate(self, g)
+
+    monkeypatch.setattr(Tensor, "_accumulate", record)
+    root.backward()
+    assert order == [id(nodes[s.node]) for s in steps if s.grad is not None], "not the engine's order"
+    _assert_match_engine(nodes, steps, received)
+
+
+T_UNARY = [lambda t: t.exp(), lambda t: t.tanh(), lambda t: t.sigmoid(), lambda t: -t, lambda t: t.sin(),
+           lambda t: t.relu(), lambda t: (t * t + 1).sqrt(), lambda t: t.abs(), lambda t: t.clamp(-0.5, 0.5),
+           lambda t: t.flip(-1) if t.ndim else t, lambda t: t.cumsum(-1) if t.ndim else t,
+           lambda t: t.softmax(-1) if t.ndim else t.exp(), lambda t: t.reshape(-1).reshape(t.shape)]
+T_REDUCE = ["sum", "mean", "logsumexp", "prod", "amax", "amin"]
+T_BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (b * b + 1),
+            lambda a, b: autograd.maximum(a, b), lambda a, b: autograd.where(a.detach() > 0, a, b)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=0, max_side=3),
+       st.lists(st.tuples(st.integers(0, 99), st.booleans()), min_size=1, max_size=5),
+       st.integers(0, 2**31 - 1), st.booleans())
+def test_random_tensor_graphs(shapes, program, seed, keepdim):
+    """Random graphs of broadcasting shapes (0-d and size-0 dims among them): the formulas add up to the
+    engine's gradients; a reduction over a random dim ends it."""
+    rng = np.random.default_rng(seed)
+    a, b = (Tensor(rng.normal(size=s), requires_grad=True) for s in shapes.input_shapes)
+    y = a
+    for k, binary in program:
+        y = T_BINARY[k % len(T_BINARY)](y, b) if binary else T_UNARY[k % len(T_UNARY)](y)
+    if y.ndim:
+        dim = seed % y.ndim
+        reduce = T_REDUCE[seed % len(T_REDUCE)] if y.shape[dim] else "sum"  # amax: not over an empty dim
+        y = getattr(y, reduce)(dim, keepdim=keepdim)
+    root = (y * y).sum()
+    nodes, steps, received = _formula_sums(root)
+    root.backward()
+    _assert_match_engine(nodes, steps, received)
 
 
 def test_tensor_steps_match_torch():
@@ -566,15 +641,39 @@ def test_a_tensor_root_with_many_elements_is_seeded_with_ones():
     np.testing.assert_array_equal(x_step.grad, np.full(3, 2.0))
 
 
-def test_the_formula_table_evaluates_only_declared_names():
-    assert tensor_formulas("no_such_primitive", 1) is None
-    assert len(tensor_formulas("cat", 3)) == 3
-    assert tensor_formulas("pow", 2) is TENSOR_FORMULAS["pow/2"]
+def test_each_class_declares_its_own_formulas():
+    """Primitives that share a ``name`` (two ``div``, two ``pow``) or derive from another (``fmin`` from
+    ``fmax``) each have their own; variadic ones give one per input; subclasses inherit."""
     x = Tensor([3.0, -2.0], requires_grad=True)
     rounded, true = x.div(2.0, rounding_mode="floor").grad_fn, (x / 2.0).grad_fn
-    assert rounded.name == true.name == "div"  # one name, two rules: the class's key comes first
-    assert tensor_formulas("div", 2, rounded) is TENSOR_FORMULAS["RoundedDiv"]
-    assert tensor_formulas("div", 2, true) is TENSOR_FORMULAS["div"]
+    assert rounded.name == true.name == "div"
+    assert formulas_of(rounded, 2)[0][0].startswith("0 (a rounded quotient")
+    assert formulas_of(true, 2)[1][0] == "−g ⊙ o / {1}"
+    assert formulas_of((x ** 2.0).grad_fn, 1)[0][0] == "g ⊙ k·{0}^(k−1)"
+    assert len(formulas_of((x ** x).grad_fn, 2)) == 2
+    assert "≤" in formulas_of(autograd.fmin(x, x * 2).grad_fn, 2)[0][0]
+    assert len(formulas_of(autograd.cat([x, x, x]).grad_fn, 3)) == 3
+    assert formulas_of(x.floor().grad_fn, 1)[0][0] == "0 (piecewise constant)"  # from its base, _Step
+    assert formulas_of(object(), 1) is None
+    node = (x * 2).grad_fn
+    node.formulas = (("its own", None), ("its own", None))  # a node's own (a custom Function's call) first
+    assert formulas_of(node, 2)[0][0] == "its own" and formulas_of((x * 2).grad_fn, 2)[0][0] == "g ⊙ {1}"
+
+
+def test_a_node_without_formulas_or_numbers_still_makes_its_step(monkeypatch):
+    """A class with no ``formulas`` says so; one whose fn is None (a custom Function) shows its text."""
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    cls = type((x.exp()).grad_fn)
+    monkeypatch.delattr(cls, "formulas")
+    rule = next(r for s in backward_steps(x.exp().sum()) for r in s.rules if r.name == "v2")
+    assert "no formula declared for 'exp'" in rule.formula and rule.local is None
+    monkeypatch.setattr(cls, "formulas", (("g ⊙ e^{0}", None),), raising=False)
+    rule = next(r for s in backward_steps(x.exp().sum()) for r in s.rules if r.name == "v2")
+    assert rule.formula == "∂v2 = g ⊙ e^v2" and rule.local is None
+    assert rule.accumulate == "v2.grad += 2 tensor (no numbers: the formula has no NumPy form)"
+    monkeypatch.setattr(cls, "formulas", (("Σ_{j} g_j e^{x_j}", None),))  # braces of its own: as written
+    rule = next(r for s in backward_steps(x.exp().sum()) for r in s.rules if r.name == "v2")
+    assert rule.formula == "∂v2 = Σ_{j} g_j e^{x_j}"
 
 
 # -- the page -----------------------------------------------------------------------------------------
@@ -638,14 +737,38 @@ def test_layered_layout_keeps_clusters_that_do_not_overlap(monkeypatch):
     assert explore_mod._without_overlaps(boxes) == [None, None, [30, 30, 5, 5], [10, 0, 5, 5]]
 
 
-def test_max_nodes_folds_the_far_part():
+@pytest.mark.parametrize("layout", ["dot", "layers"])
+def test_max_nodes_folds_the_far_part(layout, monkeypatch):
+    """The far nodes are in the page, laid out left of the rest in their frame, folded into "… K more"
+    (the browser unfolds them); every edge between nodes of the page is drawn once."""
+    if layout == "layers":
+        monkeypatch.setattr(explore_mod, "DOT_LIMIT", 0)
     root = value_mlp()
-    total = len(_nodes(root))
+    _, parents, _ = _walk(root)
+    total = len(parents)
     data = _data(explore(root, max_nodes=20).html)
-    assert data["kept"] == 20 and data["total"] == total
+    assert data["layout"] == data["far_layout"] == layout
+    assert data["kept"] == 20 and data["total"] == total and data["far"] == total - 20
     assert data["nodes"][-1][0] == f"… {total - 20} more nodes" and data["nodes"][-1][2] == "more"
-    assert len(data["steps"]) + data["hidden_steps"] == total
-    assert all(s[0] < 20 for s in data["steps"])
+    assert data["info"][-1] == {"more": total - 20, "opens": True}
+    assert len(data["nodes"]) == total + 1 and len(data["steps"]) == total and data["hidden_steps"] == 0
+    fx, fy, fw, fh = data["far_box"]
+    for n in data["nodes"][20:-1]:
+        assert fx <= n[3] and n[3] + n[5] <= fx + fw and fy <= n[4] and n[4] + n[6] <= fy + fh
+        assert n[3] + n[5] < 0, "the far part is left of the drawn part"
+    assert all(n[3] >= 0 for n in data["nodes"][:20] + data["nodes"][-1:])
+    edges = [(j, i) for j, i, _ in data["edges"]]
+    more = total  # the "more" node's index: after every node of the page
+    graph = sorted((j, i) for i, ps in enumerate(parents) for j in ps)
+    assert sorted(e for e in edges if more not in e) == graph
+    assert {i for j, i in edges if j == more} == {i for i in range(20) if any(j >= 20 for j in parents[i])}
+    assert all(d.startswith("M") for _, _, d in data["edges"])
+
+    monkeypatch.setattr(explore_mod, "BIG_PAGE", total - 1)  # the graph does not fit: the far part stays out
+    data = _data(explore(root, max_nodes=20).html)
+    assert data["far"] == 0 and data["far_box"] is None and len(data["nodes"]) == 21
+    assert len(data["steps"]) + data["hidden_steps"] == total and all(s[0] < 20 for s in data["steps"])
+    assert data["info"][-1] == {"more": total - 20, "opens": False}
 
 
 def test_module_clusters():

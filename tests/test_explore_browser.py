@@ -268,6 +268,57 @@ def test_max_nodes_and_ten_thousand_nodes(open_page, tmp_path):
     folded = open_page(path)
     assert folded.tab.locator("g.role-more").count() == 1
     assert f"{len(steps) - 50} more nodes" in folded.tab.text_content("g.role-more")
+    folded.tab.click("g.role-more")  # 10^4 far nodes unfold: the view moves to them
+    folded.tab.wait_for_function("document.querySelectorAll('g.node:not(.hidden)').length > 10")
+    shown = folded.tab.eval_on_selector_all("g.node:not(.hidden)", "es => es.map(e => +e.dataset.id)")
+    assert any(i >= 50 for i in shown) and len(shown) < 2000
+
+
+def _hidden(page):
+    return page.tab.eval_on_selector_all("g.node.hidden", "es => es.map(e => +e.dataset.id)")
+
+
+@pytest.mark.parametrize("layout", ["dot", "layers"])
+def test_the_folded_part_unfolds_on_click(open_page, tmp_path, monkeypatch, layout):
+    """max_nodes folds the far nodes into "… K more": its steps light that node; a click on it shows the
+    far nodes (with the engine's gradients at the end), a click on their frame's name folds them back."""
+    if layout == "layers":
+        monkeypatch.setattr(explore_mod, "DOT_LIMIT", 0)
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(20):
+        y = (y * 0.9).tanh()
+    nodes, parents, _ = _walk(y)
+    steps = backward_steps(y)
+    kept, total = 10, len(nodes)
+    path = tmp_path / "fold.html"
+    explore(y, path=str(path), max_nodes=kept)
+    page = open_page(path)
+    assert page.tab.evaluate("JSON.parse(document.getElementById('explore-data').textContent).layout") == layout
+    more = page.tab.locator("g.role-more")
+    far = list(range(kept, total))
+    assert _hidden(page) == far and more.is_visible()
+    assert not page.tab.locator("g.cluster.fold").is_visible()
+    k = next(k for k, s in enumerate(steps) if s.node >= kept)  # the first step at a folded node
+    page.step(k + 1)
+    assert page.current() == steps[k].node
+    assert "current" in more.get_attribute("class").split()  # a folded node's step lights "… K more"
+    more.click()
+    assert _hidden(page) == [total]  # only "… K more" itself
+    assert page.tab.locator(f'g.node[data-id="{steps[k].node}"]').is_visible()
+    assert "current" in page.tab.get_attribute(f'g.node[data-id="{steps[k].node}"]', "class").split()
+    assert page.tab.locator("path.edge:not(.hidden)").count() == sum(map(len, parents))
+    assert "click this node to unfold" in page.tab.text_content("#inspector")
+    page.tab.click("#last")
+    y.backward()
+    for i in far:
+        assert page.grad_text(i) == f"grad {explore_mod._num(nodes[i].grad)}"
+    _assert_not_blank(page.tab.screenshot(), tmp_path, f"unfolded_{layout}.png")
+    page.tab.click("g.cluster.fold text")
+    assert _hidden(page) == far and more.is_visible()
+    page.step(1, "#first")
+    page.step(k + 1)
+    assert "current" in more.get_attribute("class").split()
 
 
 def test_jupyter_iframe_runs(browser):

@@ -31,6 +31,11 @@
   const proxyLayer = el("g", {id: "proxies"}, view);
   const nodeLayer = el("g", {id: "nodes"}, view);
   const N = D.nodes.length;
+  // max_nodes: the "… K more" node is the last; the D.far nodes before it (from D.kept on) are folded
+  // into it, and drawn left of the rest (in D.far_box) when it is clicked.
+  const MORE = D.kept < D.total ? N - 1 : -1;
+  const isFar = (i) => i >= D.kept && i < D.kept + D.far;
+  let unfolded = false;
   const nodeEls = [], gradEls = [], dataEls = [], edgeEls = [], members = D.clusters.map(() => []);
   const incident = Array.from({length: N}, () => []);
 
@@ -54,7 +59,11 @@
     const grad = el("text", {x: 8, y: 44, class: "grad"}, g);
     nodeEls.push(g); dataEls.push(data); gradEls.push(grad);
     if (c >= 0) members[c].push(i);
-    g.addEventListener("click", (ev) => { ev.stopPropagation(); inspect(i); });
+    g.addEventListener("click", (ev) => {
+      ev.stopPropagation();
+      if (i === MORE && D.far) toggleFar();
+      inspect(i);
+    });
   });
 
   // -- module clusters: click the name (or the folded box) to collapse / expand -------------------
@@ -72,7 +81,30 @@
     return g;
   });
 
-  function hiddenNode(i) { return clusterOf[i] >= 0 && clusterEls[clusterOf[i]]._collapsed; }
+  // -- the far part (max_nodes): click "… K more" to unfold it, the frame's name to fold it again ----
+  const farFrame = D.far_box ? el("g", {class: "cluster fold hidden", "data-fold": ""}, clusterLayer) : null;
+  if (farFrame) {
+    const [x, y, w, h] = D.far_box;
+    el("rect", {x: x, y: y, width: w, height: h}, farFrame);
+    const label = el("text", {x: x + 8, y: y + 15}, farFrame);
+    label.textContent = `▾ ${D.far} far node${D.far === 1 ? "" : "s"} (click to fold them back)`;
+    label.addEventListener("click", (ev) => { ev.stopPropagation(); toggleFar(); });
+  }
+  const foldHidden = (i) => (isFar(i) && !unfolded) || (i === MORE && unfolded);
+  const drawn = () => N - (unfolded ? 1 : D.far);  // the nodes the fold does not hide
+
+  function toggleFar() {
+    unfolded = !unfolded;
+    farFrame.classList.toggle("hidden", !unfolded);
+    redrawFolding();
+    if (drawn() <= 300) fit();
+    else {  // too many to read at once: 1:1 around where the far part meets the rest
+      const r = svg.getBoundingClientRect(), [cx, cy] = anchor(unfolded ? D.kept : MORE);
+      setBox([cx - r.width / 2, cy - r.height / 2, r.width, r.height]);
+    }
+  }
+
+  function hiddenNode(i) { return foldHidden(i) || (clusterOf[i] >= 0 && clusterEls[clusterOf[i]]._collapsed); }
 
   function toggleCluster(k) {
     const g = clusterEls[k];
@@ -89,7 +121,8 @@
   }
 
   function anchor(i) {
-    if (hiddenNode(i)) {
+    if (isFar(i) && !unfolded) i = MORE;  // a folded node is where "… K more" is
+    if (clusterOf[i] >= 0 && hiddenNode(i)) {
       const [x, y, w, h] = clusterEls[clusterOf[i]]._box;
       return [x + w / 2, y + h / 2];
     }
@@ -103,7 +136,8 @@
     D.edges.forEach(([s, t], k) => {
       const hs = hiddenNode(s), ht = hiddenNode(t);
       edgeEls[k].classList.toggle("hidden", hs || ht);
-      if ((hs || ht) && clusterOf[s] !== clusterOf[t]) {
+      // a folded module is joined by a line to its neighbours; the far part is joined by "… K more"
+      if ((hs || ht) && clusterOf[s] !== clusterOf[t] && !foldHidden(s) && !foldHidden(t)) {
         const [ax, ay] = anchor(s), [bx, by] = anchor(t);
         el("line", {x1: ax, y1: ay, x2: bx, y2: by, class: "proxy"}, proxyLayer);
       }
@@ -129,7 +163,7 @@
     cullQueued = false;
     const r = svg.getBoundingClientRect();
     const scale = r.width ? Math.max(box[2] / r.width, box[3] / r.height) : 1;
-    svg.classList.toggle("far", N > 300 && scale > 2.5);
+    svg.classList.toggle("far", drawn() > 300 && scale > 2.5);
     if (N <= 300) return;
     const mx = box[2] * 0.5, my = box[3] * 0.5;
     const x0 = box[0] - mx, y0 = box[1] - my, x1 = box[0] + box[2] + mx, y1 = box[1] + box[3] + my;
@@ -143,10 +177,14 @@
       if (off !== edgeOff[k]) { edgeOff[k] = off; if (off) edgeEls[k].remove(); else edgeLayer.appendChild(edgeEls[k]); }
     });
   }
-  function fit() { setBox([0, 0, Math.max(D.size[0], 200), Math.max(D.size[1], 150)]); }
+  function fit() {  // all that is drawn: with the far part when it is unfolded (left of the rest)
+    const [x0, y0] = unfolded ? [D.far_box[0] - 10, Math.min(0, D.far_box[1] - 10)] : [0, 0];
+    const y1 = unfolded ? Math.max(D.size[1], D.far_box[1] + D.far_box[3] + 10) : D.size[1];
+    setBox([x0, y0, Math.max(D.size[0] - x0, 200), Math.max(y1 - y0, 150)]);
+  }
   function home() {  // small graphs: all of it; big ones: the root's neighbourhood at 1:1 (paints fast)
     const r = svg.getBoundingClientRect();
-    if (N <= 300 || !r.width) { fit(); return; }
+    if (drawn() <= 300 || !r.width) { fit(); return; }
     const [cx, cy] = anchor(0);
     setBox([cx - r.width + 100, cy - r.height / 2, r.width, r.height]);
   }
@@ -185,7 +223,7 @@
   const steps = () => (mode === "backward" ? D.steps : D.forward);
   const stepNode = (s) => s[0];
   const stepEdges = (s) => (mode === "backward" ? s[2] : s[1]);
-  let lit = [], litNode = -1, litCluster = -1;
+  let lit = [], litNode = -1, litCluster = -1, litMore = false;
 
   function reset() {
     for (let i = 0; i < N; i++) {
@@ -238,7 +276,8 @@
     lit.forEach((k) => edgeEls[k].classList.remove("flow", "forward"));
     if (litNode >= 0) nodeEls[litNode].classList.remove("current");
     if (litCluster >= 0) clusterEls[litCluster].classList.remove("current");
-    lit = []; litNode = -1; litCluster = -1;
+    if (litMore) nodeEls[MORE].classList.remove("current");
+    lit = []; litNode = -1; litCluster = -1; litMore = false;
     slider.max = list.length;
     slider.value = pos;
     counter.textContent = `${mode} step ${pos} / ${list.length}`;
@@ -254,7 +293,8 @@
     const i = stepNode(s);
     litNode = i;
     nodeEls[i].classList.add("current");
-    if (hiddenNode(i)) { litCluster = clusterOf[i]; clusterEls[litCluster].classList.add("current"); }
+    if (isFar(i) && !unfolded) { litMore = true; nodeEls[MORE].classList.add("current"); }
+    else if (hiddenNode(i)) { litCluster = clusterOf[i]; clusterEls[litCluster].classList.add("current"); }
     lit = stepEdges(s).slice();
     lit.forEach((k) => { edgeEls[k].classList.add("flow"); if (mode === "forward") edgeEls[k].classList.add("forward"); });
     current.textContent = `${D.nodes[i][0]} (node ${i})`;
@@ -342,8 +382,11 @@
     inspector.dataset.node = String(i);
     el("h3", {}, inspector, false).textContent = `${n[0]} (node ${i})`;
     if (info.more) {
-      el("p", {}, inspector, false).textContent =
-        `${info.more} nodes farther from the root are folded here (max_nodes); their steps are not shown.`;
+      el("p", {}, inspector, false).textContent = info.opens
+        ? `${info.more} nodes farther from the root are folded here (max_nodes): click this node to unfold ` +
+          "them (drawn on the left), the frame's name to fold them back. Their steps highlight this node while folded."
+        : `${info.more} nodes farther from the root are folded here (max_nodes); the whole graph is too big ` +
+          "for one page, so they are not in it and their steps are not shown.";
       return;
     }
     const t = el("table", {}, inspector, false);
@@ -366,10 +409,11 @@
 
   // -- start ---------------------------------------------------------------------------------------
   const notes = [`${D.total} nodes`, `layout: ${D.layout === "dot" ? "Graphviz dot" : "layers"}`];
-  if (D.kept < D.total) notes.push(`${D.total - D.kept} far nodes folded (max_nodes); ${D.hidden_steps} of their steps hidden`);
+  if (D.far) notes.push(`${D.far} far nodes folded (max_nodes): click "… ${D.far} more" to unfold them`);
+  else if (D.kept < D.total) notes.push(`${D.total - D.kept} far nodes folded (max_nodes); ${D.hidden_steps} of their steps hidden`);
   if (D.clusters.length) notes.push("click a module's name to fold it");
   if (D.dropped_clusters) notes.push(`${D.dropped_clusters} module clusters overlap in the layered layout and are not drawn`);
   $("note").textContent = notes.join(" · ") + ". Keys: ← → step, space play, wheel zoom, drag pan.";
   reset();
-  show();
+  redrawFolding();  // hides the far part (max_nodes), then shows step 0
 })();

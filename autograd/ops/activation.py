@@ -25,6 +25,8 @@ class Expm1(Primitive):
         with quiet():
             return np.expm1(a)
 
+    formulas = (("g ⊙ (o + 1)", lambda s: s.g * (s.o + 1)),)
+
     def backward(self, g, out, a):
         return (g * call(Exp, a),)
 
@@ -37,6 +39,8 @@ class Log1p(Primitive):
     def forward(self, a):
         with quiet():
             return np.log1p(a)
+
+    formulas = (("g / (1 + {0})", lambda s: s.g / (1 + s.a)),)
 
     def backward(self, g, out, a):
         with quiet():

@@ -12,6 +12,7 @@ from ..primitive import Primitive, call
 from ._util import operand
 from .elementwise import ElementwiseMethods, Where
 from .pointwise import _function, broadcast_check, operands, quotient
+from ._formulas import zero
 
 
 class RoundedDiv(Primitive):
@@ -21,6 +22,9 @@ class RoundedDiv(Primitive):
 
     def forward(self, a, b):
         return quotient(a, b, self.rounding_mode)
+
+    formulas = (("0 (a rounded quotient is piecewise constant)", zero),
+                ("0 (a rounded quotient is piecewise constant)", zero))
 
     def backward(self, g, out, a, b):
         zero = call(Where, False, g, 0.0)

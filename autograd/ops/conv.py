@@ -133,6 +133,10 @@ class Conv2d(Primitive):
     def _attrs(self):
         return dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups)
 
+    formulas = (("conv_transpose(g, {1})  → {s0}", lambda s: _conv_grads(s, 0)),
+                ("conv({0}, g)  → {s1}", lambda s: _conv_grads(s, 1)),
+                ("Σ g over (N, H, W)  → {s2}", lambda s: _conv_grads(s, 2)))
+
     def backward(self, g, out, x, w, b=None):
         needs, attrs = self.needs, self._attrs()
         gx = call(Conv2dGradInput, g, w, x_shape=self.x_shape, **attrs) if needs[0] else None
@@ -157,6 +161,9 @@ class Conv2dGradInput(Primitive):
     def forward(self, g, w):
         return conv2d_grad_input(g, w, self.x_shape, self.stride, self.padding, self.dilation, self.groups)
 
+    formulas = (("conv(g, {1})  → {s0}", lambda s: _conv_out(s.g, s.b, s.fn)),
+                ("kernel gradient of (g, {0})  → {s1}", lambda s: _conv_dw(s.g, s.a, s.b.shape[2:], s.fn)))
+
     def backward(self, gg, out, g, w):
         attrs = self._attrs()
         dg = call(Conv2d, gg, w, **attrs) if self.needs[0] else None
@@ -176,6 +183,9 @@ class Conv2dGradWeight(Primitive):
     def forward(self, x, g):
         return conv2d_grad_weight(x, g, self.w_shape, self.stride, self.padding, self.cols, self.dilation,
                                   self.groups)
+
+    formulas = (("conv_transpose({1}, g)  → {s0}", lambda s: _conv_dx(s.b, s.g, s.a.shape, s.fn)),
+                ("conv({0}, g)  → {s1}", lambda s: _conv_out(s.a, s.g, s.fn)))
 
     def backward(self, gw, out, x, g):
         attrs = self._attrs()
@@ -245,6 +255,8 @@ class MaxPool2d(Primitive):
             np.copyto(flat, pos[None, :, :, None], where=hit)
         return flat.transpose(0, 3, 1, 2)
 
+    formulas = (("g to each window's maximum of {0}", lambda s: _pool(s)),)
+
     def backward(self, g, out, x):
         hits = self._hits(array(x), array(out))
         span = np.multiply(self.dilation, np.subtract(self.kernel, 1)) + 1
@@ -285,6 +297,8 @@ class MaxPool2dGrad(Primitive):
                 np.copyto(dst, gt, where=hit)
         return gx.transpose(0, 3, 1, 2)
 
+    formulas = (("g read at each window's maximum  → {s0}", lambda s: _pick(s.g, s.fn.hits, s.fn)),)
+
     def backward(self, gg, out, g):
         return (call(MaxPool2dPick, gg, hits=self.hits, stride=self.stride, dilation=self.dilation,
                      out_hw=self.out_hw),)
@@ -303,6 +317,9 @@ class MaxPool2dPick(Primitive):
         self.x_shape = a.shape
         picked = sum(np.where(hit, view, 0) for view, hit in self._windows(a.transpose(0, 2, 3, 1)))
         return picked.transpose(0, 3, 1, 2)
+
+    formulas = (("g sent back to each window's maximum  → {s0}",
+                 lambda s: _spread(s.g, s.fn.hits, s.fn, s.a.shape)),)
 
     def backward(self, g, out, a):
         return (call(MaxPool2dGrad, g, hits=self.hits, x_shape=self.x_shape, stride=self.stride,
@@ -673,3 +690,100 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     out = IndexAdd.apply(x.reshape(n, c, -1), shape=(n, c, size[0] * size[1]), index=index, dtype=x.dtype)
     out = out.reshape(n, c, *size)
     return out[0] if unbatched else out
+
+
+# -- the explorer's formulas (autograd.explore): NumPy evaluations of the rules above, on one step's
+# numbers ``s``: ``s.g`` the incoming gradient, ``s.o`` the output, ``s.a``, ``s.b``, ``s.x`` the inputs,
+# ``s.fn`` the node
+
+
+def _windows(x, kh, kw, stride, padding, dilation=(1, 1)):
+    """``x`` ``(N, C, H, W)`` zero-padded, as windows ``(N, C, Ho, Wo, kh, kw)`` (taps ``dilation`` apart)."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    win = np.lib.stride_tricks.sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
+    return win[:, :, ::sh, ::sw, ::dh, ::dw]
+
+
+def _grouped(a, groups):
+    """``a`` with its dim 1 split into ``(groups, dim 1 / groups)``."""
+    return a.reshape(a.shape[0], groups, a.shape[1] // groups, *a.shape[2:])
+
+
+def _conv_windows(x, kernel, fn):
+    """``x``'s windows for the convolution ``fn``, by group: ``(N, G, C/G, Ho, Wo, kh, kw)``."""
+    return _grouped(_windows(x, *kernel, fn.stride, fn.padding, fn.dilation), fn.groups)
+
+
+def _kernel_groups(w, groups):
+    """A kernel ``(O, C/G, kh, kw)`` by group: ``(G, O/G, C/G, kh, kw)``."""
+    return w.reshape(groups, w.shape[0] // groups, *w.shape[1:])
+
+
+def _conv_out(x, w, fn):
+    """conv2d without bias (``fn``'s stride, padding, dilation, groups): ``(N, C, H, W)`` with
+    ``(O, C/G, kh, kw)`` -> ``(N, O, Ho, Wo)``."""
+    out = np.einsum("ngchwij,gocij->ngohw", _conv_windows(x, w.shape[2:], fn), _kernel_groups(w, fn.groups))
+    return out.reshape(out.shape[0], -1, *out.shape[3:])
+
+
+def _conv_dw(x, g, kernel, fn):
+    """The kernel's gradient ``(O, C/G, kh, kw)`` given the input ``x`` and the output's gradient ``g``."""
+    gw = np.einsum("ngohw,ngchwij->gocij", _grouped(g, fn.groups), _conv_windows(x, kernel, fn))
+    return gw.reshape(-1, *gw.shape[2:])
+
+
+def _conv_dx(g, w, x_shape, fn):
+    """The input's gradient given the output's gradient ``g`` and the kernel ``w`` (a transposed conv)."""
+    (sh, sw), (ph, pw), (dh, dw) = fn.stride, fn.padding, fn.dilation
+    n, c, h, wd = x_shape
+    ho, wo = g.shape[2:]
+    gg, wg = _grouped(g, fn.groups), _kernel_groups(w, fn.groups)
+    gx = np.zeros((n, fn.groups, c // fn.groups, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
+    for i in range(w.shape[2]):
+        for j in range(w.shape[3]):
+            rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+            gx[..., rows, cols] += np.einsum("ngohw,goc->ngchw", gg, wg[..., i, j])
+    return gx.reshape(n, c, *gx.shape[3:])[:, :, ph:ph + h, pw:pw + wd]
+
+
+def _conv_grads(s, which):
+    """conv2d's gradients: input, kernel, bias."""
+    x, w, g, fn = s.a, s.b, s.g, s.fn
+    if which == 0:
+        return _conv_dx(g, w, x.shape, fn)
+    if which == 1:
+        return _conv_dw(x, g, w.shape[2:], fn)
+    return g.sum((0, 2, 3))
+
+
+def _pool(s):
+    """Each window's gradient goes to its first maximum (torch's tie rule)."""
+    (kh, kw), fn = s.fn.kernel, s.fn
+    win = _windows(s.a, kh, kw, fn.stride, (0, 0), fn.dilation)
+    n, c, ho, wo = win.shape[:4]
+    first = np.argmax(win.reshape(n, c, ho, wo, kh * kw) == s.o[..., None], axis=-1)
+    hits = [(k // kw, k % kw, (first == k).transpose(0, 2, 3, 1)) for k in range(kh * kw)]
+    return _spread(s.g, hits, fn, s.a.shape)
+
+
+def _window_slices(i, j, fn):
+    """The part of an ``(N, C, H, W)`` array that tap ``(i, j)`` of the pooling ``fn`` sees."""
+    (sh, sw), (dh, dw), (ho, wo) = fn.stride, fn.dilation, fn.out_hw
+    rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+    cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+    return slice(None), slice(None), rows, cols
+
+
+def _spread(g, hits, fn, x_shape):
+    """``g`` ``(N, C, Ho, Wo)`` added at each window's maximum (``hits``: ``(i, j, NHWC mask)``)."""
+    gx = np.zeros(x_shape, dtype=g.dtype)
+    for i, j, hit in hits:
+        gx[_window_slices(i, j, fn)] += g * hit.transpose(0, 3, 1, 2)
+    return gx
+
+
+def _pick(a, hits, fn):
+    """The adjoint of ``_spread``: ``a`` ``(N, C, H, W)`` read at each window's maximum."""
+    return sum(a[_window_slices(i, j, fn)] * hit.transpose(0, 3, 1, 2) for i, j, hit in hits)

@@ -13,6 +13,7 @@ import numpy as np
 from ..dtypes import as_dtype
 from ..primitive import Primitive, TensorBase, array, call
 from ._util import ShapeError, first_tensor, operand, quiet, result_dtype
+from ._formulas import sig
 
 
 class Add(Primitive):
@@ -21,6 +22,8 @@ class Add(Primitive):
 
     def forward(self, a, b):
         return a + b
+
+    formulas = (("g", lambda s: s.g), ("g", lambda s: s.g))
 
     def backward(self, g, out, a, b):
         return g, g
@@ -33,6 +36,8 @@ class Sub(Primitive):
     def forward(self, a, b):
         return a - b
 
+    formulas = (("g", lambda s: s.g), ("−g", lambda s: -s.g))
+
     def backward(self, g, out, a, b):
         return g, (-g if self.needs[1] else None)
 
@@ -42,6 +47,8 @@ class Mul(Primitive):
 
     def forward(self, a, b):
         return a * b
+
+    formulas = (("g ⊙ {1}", lambda s: s.g * s.b), ("g ⊙ {0}", lambda s: s.g * s.a))
 
     def backward(self, g, out, a, b):
         needs = self.needs
@@ -55,6 +62,8 @@ class Div(Primitive):
     def forward(self, a, b):
         with quiet():
             return a / b
+
+    formulas = (("g / {1}", lambda s: s.g / s.b), ("−g ⊙ o / {1}", lambda s: -s.g * s.o / s.b))
 
     def backward(self, g, out, a, b):
         needs = self.needs
@@ -72,6 +81,9 @@ class Pow(Primitive):
     def forward(self, a, b):
         with quiet():
             return np.power(a, b)
+
+    formulas = (("g ⊙ {1}·{0}^({1}−1)", lambda s: s.g * s.b * s.a ** (s.b - 1.0)),
+                ("g ⊙ o·log({0})", lambda s: s.g * s.o * np.log(s.a)))
 
     def backward(self, g, out, a, b):
         ad, bd = array(a), array(b)
@@ -93,6 +105,8 @@ class PowScalar(Primitive):
         with quiet():
             return np.power(a, self.k) if self.k != 2 else a * a
 
+    formulas = (("g ⊙ k·{0}^(k−1)", lambda s: s.g * s.fn.k * s.a ** (s.fn.k - 1.0)),)
+
     def backward(self, g, out, a):
         if self.k == 0:  # torch: zeros shaped like g, even where g is inf or nan
             return (call(Where, False, g, 0.0),)
@@ -107,6 +121,8 @@ class Neg(Primitive):
     def forward(self, a):
         return -a
 
+    formulas = (("−g", lambda s: -s.g),)
+
     def backward(self, g, out, a):
         return (-g,)
 
@@ -120,6 +136,8 @@ class Exp(Primitive):
         with quiet():
             return np.exp(a)
 
+    formulas = (("g ⊙ o", lambda s: s.g * s.o),)
+
     def backward(self, g, out, a):
         return (g * out,)
 
@@ -130,6 +148,8 @@ class Log(Primitive):
     def forward(self, a):
         with quiet():
             return np.log(a)
+
+    formulas = (("g / {0}", lambda s: s.g / s.a),)
 
     def backward(self, g, out, a):
         with quiet():
@@ -145,6 +165,8 @@ class Sqrt(Primitive):
         with quiet():
             return np.sqrt(a)
 
+    formulas = (("g / (2·o)", lambda s: s.g / (2 * s.o)),)
+
     def backward(self, g, out, a):
         with quiet():
             return (g / (2.0 * out),)
@@ -155,6 +177,8 @@ class Abs(Primitive):
 
     def forward(self, a):
         return np.abs(a)
+
+    formulas = (("g ⊙ sign({0})", lambda s: s.g * np.sign(s.a)),)
 
     def backward(self, g, out, a):
         sgn = np.sign(array(a))  # torch multiplies by sgn too: 0 at 0, and 0 at nan
@@ -169,6 +193,8 @@ class Sin(Primitive):
     def forward(self, a):
         return np.sin(a)
 
+    formulas = (("g ⊙ cos({0})", lambda s: s.g * np.cos(s.a)),)
+
     def backward(self, g, out, a):
         return (g * call(Cos, a),)
 
@@ -178,6 +204,8 @@ class Cos(Primitive):
 
     def forward(self, a):
         return np.cos(a)
+
+    formulas = (("−g ⊙ sin({0})", lambda s: -s.g * np.sin(s.a)),)
 
     def backward(self, g, out, a):
         return (-g * call(Sin, a),)
@@ -190,6 +218,8 @@ class Tanh(Primitive):
 
     def forward(self, a):
         return np.tanh(a)
+
+    formulas = (("g ⊙ (1 − o²)", lambda s: s.g * (1 - s.o * s.o)),)
 
     def backward(self, g, out, a):
         return (g * (1.0 - out * out),)
@@ -204,6 +234,8 @@ class Sigmoid(Primitive):
         with quiet():  # exp(-x) overflows to inf for very negative x: 1 / inf = 0, as it should
             return 1.0 / (1.0 + np.exp(-a))
 
+    formulas = (("g ⊙ o ⊙ (1 − o)", lambda s: s.g * s.o * (1 - s.o)),)
+
     def backward(self, g, out, a):
         return (g * (1.0 - out) * out,)
 
@@ -216,6 +248,8 @@ class Relu(Primitive):
     def forward(self, a):
         return np.maximum(0, a)  # zero first: -0.0 and nan pass through, as torch's x < 0 ? 0 : x
 
+    formulas = (("g ⊙ [o > 0]", lambda s: s.g * (s.o > 0)),)
+
     def backward(self, g, out, a):
         # torch's threshold rule: zero where the output is <= 0; a nan passes its gradient on
         return (call(Where, array(out) <= 0, 0.0, g),)
@@ -226,6 +260,8 @@ class LeakyRelu(Primitive):
 
     def forward(self, a):
         return np.where(a > 0, a, a * self.slope)
+
+    formulas = (("g ⊙ (1 if {0} > 0 else slope)", lambda s: s.g * np.where(s.a > 0, 1.0, s.fn.slope)),)
 
     def backward(self, g, out, a):
         return (call(Where, array(a) > 0, g, g * self.slope),)
@@ -240,6 +276,8 @@ class Softplus(Primitive):
         with quiet():
             return np.maximum(a, 0) + np.log1p(np.exp(-np.abs(a)))
 
+    formulas = (("g ⊙ σ({0})", lambda s: s.g * sig(s.a)),)
+
     def backward(self, g, out, a):
         return (g * call(Sigmoid, a),)
 
@@ -249,6 +287,8 @@ class Clamp(Primitive):
 
     def forward(self, a):
         return np.clip(a, self.min, self.max)
+
+    formulas = (("g ⊙ [min ≤ {0} ≤ max]", lambda s: s.g * _clamp_mask(s)),)
 
     def backward(self, g, out, a):
         x = array(a)
@@ -269,6 +309,9 @@ class Maximum(Primitive):
     def forward(self, a, b):
         return np.maximum(a, b)
 
+    formulas = (("g ⊙ [{0} ≥ {1}] (½ at ties)", lambda s: s.g * (s.a >= s.b) * _ties(s.a, s.b)),
+                ("g ⊙ [{1} ≥ {0}] (½ at ties)", lambda s: s.g * (s.b >= s.a) * _ties(s.a, s.b)))
+
     def backward(self, g, out, a, b):
         ad, bd = array(a), array(b)
         shared = call(Where, ad == bd, g / 2.0, g)
@@ -280,6 +323,9 @@ class Minimum(Primitive):
 
     def forward(self, a, b):
         return np.minimum(a, b)
+
+    formulas = (("g ⊙ [{0} ≤ {1}] (½ at ties)", lambda s: s.g * (s.a <= s.b) * _ties(s.a, s.b)),
+                ("g ⊙ [{1} ≤ {0}] (½ at ties)", lambda s: s.g * (s.b <= s.a) * _ties(s.a, s.b)))
 
     def backward(self, g, out, a, b):
         ad, bd = array(a), array(b)
@@ -322,6 +368,9 @@ class Where(Primitive):
                     return out
         return np.where(cond, a, b)
 
+    formulas = (("none (a condition)", None), ("g ⊙ [{0}]", lambda s: np.where(s.a, s.g, 0)),
+                ("g ⊙ [not {0}]", lambda s: np.where(s.a, 0, s.g)))
+
     def backward(self, g, out, cond, a, b):
         c = array(cond)
         return None, call(Where, c, g, 0.0), call(Where, c, 0.0, g)
@@ -337,6 +386,8 @@ class Clone(Primitive):
     def forward(self, a):
         return a.copy()
 
+    formulas = (("g", lambda s: s.g),)
+
     def backward(self, g, out, a):
         return (g,)
 
@@ -350,6 +401,8 @@ class Cast(Primitive):
     def forward(self, a):
         return a.astype(self.dtype)
 
+    formulas = (("g, cast back to {0}'s dtype", lambda s: s.g.astype(s.a.dtype)),)
+
     def backward(self, g, out, a):
         return (g,)
 
@@ -359,6 +412,8 @@ class Erf(Primitive):
 
     def forward(self, a):
         return erf_array(a)
+
+    formulas = (("g ⊙ 2/√π · exp(−{0}²)", lambda s: s.g * 2 / math.sqrt(math.pi) * np.exp(-s.a * s.a)),)
 
     def backward(self, g, out, a):
         return (g * (call(Exp, -(a * a)) * (2.0 / math.sqrt(math.pi))),)
@@ -691,3 +746,24 @@ def maximum(input, other):
 def minimum(input, other):
     """Elementwise minimum of two tensors (ties split the gradient)."""
     return binary(Minimum, *_pair(input, other, "minimum"))
+
+
+# -- the explorer's formulas (autograd.explore): NumPy evaluations of the rules above, on one step's
+# numbers ``s``: ``s.g`` the incoming gradient, ``s.o`` the output, ``s.a``, ``s.b``, ``s.x`` the inputs,
+# ``s.fn`` the node
+
+
+def _ties(x, y):
+    """½ where ``x == y`` (maximum/minimum share a tie's gradient), else 1."""
+    return np.where(x == y, 0.5, 1.0)
+
+
+def _clamp_mask(s):
+    """Where ``clamp``'s input lies within its bounds (the gradient passes there)."""
+    lo, hi = s.fn.min, s.fn.max
+    m = np.ones(s.a.shape, dtype=bool)
+    if lo is not None:
+        m &= s.a >= lo
+    if hi is not None:
+        m &= s.a <= hi
+    return m

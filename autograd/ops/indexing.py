@@ -14,6 +14,7 @@ from ..primitive import Primitive, TensorBase, array, call
 from .elementwise import Where
 from .inplace import IndexPut
 from .shape import IndexAdd, function_of
+from ._formulas import along_index, pick_along, take_back
 
 
 def _grid(index, dim):
@@ -33,6 +34,8 @@ class GatherDim(Primitive):
         self.shape = x.shape
         return x[_grid(self.index, self.dim)]
 
+    formulas = (("g added into zeros {s0} at the index along dim", take_back),)
+
     def backward(self, g, out, x):
         return (call(ScatterAddDim, g, index=self.index, dim=self.dim, shape=self.shape),)
 
@@ -47,6 +50,8 @@ class ScatterAddDim(Primitive):
         z = np.zeros(self.shape, dtype=src.dtype)
         np.add.at(z, _grid(self.index, self.dim), src)
         return z
+
+    formulas = (("g picked at the index along dim", pick_along),)
 
     def backward(self, gg, out, src):
         return (call(GatherDim, gg, index=self.index, dim=self.dim),)
@@ -63,6 +68,8 @@ class ScatterFill(Primitive):
         out[_grid(self.index, self.dim)] = self.value
         return out
 
+    formulas = (("g with zeros where the index wrote", lambda s: _written_back(s)),)
+
     def backward(self, g, out, x):
         return (call(ScatterFill, g, index=self.index, dim=self.dim, value=0),)
 
@@ -77,6 +84,9 @@ class ScatterDim(Primitive):
         out = x.copy()
         out[_grid(self.index, self.dim)] = src
         return out
+
+    formulas = (("g with zeros where the index wrote", lambda s: _written_back(s)),
+                ("g picked at the index along dim", lambda s: s.g[along_index(s.fn.index, s.fn.dim)]))
 
     def backward(self, g, out, x, src):
         kw = dict(index=self.index, dim=self.dim)
@@ -111,6 +121,10 @@ class ScatterReduce(Primitive):
         np.add.at(n, _grid(self.index, self.dim), 1.0)
         n[n == 0] = 1
         return n
+
+    formulas = (("g where {0} takes part, ÷ count (mean), ⊙ the others' product (prod), "
+                 "shared by the winners (amax/amin)", lambda s: _scatter_reduce_back(s, 0)),
+                ("g picked at the index along dim, as for {0}", lambda s: _scatter_reduce_back(s, 1)))
 
     def backward(self, g, out, x, src):
         kw = dict(index=self.index, dim=self.dim)
@@ -457,3 +471,50 @@ __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select",
 for _name in __all__:
     globals()[_name] = function_of(getattr(IndexingMethods, _name))
 del _name
+
+
+# -- the explorer's formulas (autograd.explore): NumPy evaluations of the rules above, on one step's
+# numbers ``s``: ``s.g`` the incoming gradient, ``s.o`` the output, ``s.a``, ``s.b``, ``s.x`` the inputs,
+# ``s.fn`` the node
+
+
+def _written_back(s):
+    """``g`` with zeros where the index along ``dim`` wrote (``scatter``'s input gradient)."""
+    z = np.array(s.g)
+    z[along_index(s.fn.index, s.fn.dim)] = 0
+    return z
+
+
+def _scattered(base, s, src, ufunc):
+    """A copy of ``base`` with ``src`` reduced into it by ``ufunc`` at the primitive's index along dim."""
+    out = np.array(base, dtype=np.result_type(base, src))
+    ufunc.at(out, along_index(s.fn.index, s.fn.dim), src)
+    return out
+
+
+def _scatter_reduce_back(s, which):
+    """``scatter_reduce``'s gradient for ``x`` (``which`` 0) or ``src`` (1): sum 1, mean 1 / count,
+    prod the product of the others, amax/amin shared evenly by the values equal to the result (``x``'s
+    among them even where ``include_self=False`` leaves it out, as torch)."""
+    fn, x, src = s.fn, s.a, s.b
+    at = along_index(fn.index, fn.dim)
+    hit = _scattered(np.zeros(x.shape, dtype=bool), s, np.ones(src.shape, dtype=bool), np.logical_or)
+    own = np.ones(x.shape, dtype=bool) if fn.include_self else ~hit  # where x takes part
+    if fn.reduce in ("sum", "mean"):
+        count = _scattered(own * 1.0, s, np.ones(src.shape), np.add) if fn.reduce == "mean" else 1.0
+        gd = s.g / np.maximum(count, 1.0)
+        return np.where(own, gd, 0.0) if which == 0 else gd[at]
+    if fn.reduce == "prod":
+        base = np.where(own, x, 1.0)
+        if which == 0:
+            return np.where(own, s.g * _scattered(np.ones_like(x), s, src, np.multiply), 0.0)
+        others = s.o[at] / np.where(src == 0, 1.0, src)
+        for k in zip(*np.nonzero(src == 0)):  # a zero: the others' product, made again without it
+            alone = np.array(src)
+            alone[k] = 1.0
+            others[k] = _scattered(base, s, alone, np.multiply)[at][k]
+        return s.g[at] * others
+    x_wins = x == s.o  # counted even where x takes no part (torch's rule, include_self=False)
+    src_wins = src == s.o[at]
+    gd = s.g / _scattered(x_wins * 1.0, s, src_wins * 1.0, np.add)
+    return np.where(own & x_wins, gd, 0.0) if which == 0 else np.where(src_wins, gd[at], 0.0)

@@ -33,6 +33,9 @@ class IndexPut(Primitive):
         out[self.index] = v
         return out
 
+    formulas = (("g with zeros where {1} was written", lambda s: _put_back(s)),
+                ("g[index], summed to {s1}", lambda s: s.g[s.fn.index]))
+
     def backward(self, g, out, a, v):
         ga = call(IndexPut, g, np.zeros((), dtype=g.dtype), index=self.index) if self.needs[0] else None
         gv = call(Index, g, index=self.index) if self.needs[1] else None  # summed to v's shape by the engine
@@ -200,3 +203,15 @@ class InplaceMethods:
             self._counter()[0] += 1
             return
         self._inplace(lambda t, v: IndexPut.apply(t, v.to(t.dtype), index=index), value)
+
+
+# -- the explorer's formulas (autograd.explore): NumPy evaluations of the rules above, on one step's
+# numbers ``s``: ``s.g`` the incoming gradient, ``s.o`` the output, ``s.a``, ``s.b``, ``s.x`` the inputs,
+# ``s.fn`` the node
+
+
+def _put_back(s):
+    """``g`` with zeros where ``t[index] = v`` wrote."""
+    z = s.g.copy()
+    z[s.fn.index] = 0
+    return z

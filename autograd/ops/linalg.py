@@ -48,6 +48,9 @@ class MatMul(Primitive):
             raise ShapeError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be "
                              "broadcast together") from None
 
+    formulas = (("g·{1}ᵀ  ({sg} · {t1})", lambda s: _mm(s, 0)),
+                ("{0}ᵀ·g  ({t0} · {sg})", lambda s: _mm(s, 1)))
+
     def backward(self, g, out, a, b):
         needs = self.needs
         if a.ndim == 2 and b.ndim == 2:  # the common case: dA = g Bᵀ, dB = Aᵀ g
@@ -99,6 +102,10 @@ class Linear(Primitive):
             out += b  # out is fresh: add in place
             return out
         return out + b
+
+    formulas = (("g·{1}  ({sg} · {s1})", lambda s: _lin(s, 0)),
+                ("gᵀ·{0}  ({tg} · {s0})", lambda s: _lin(s, 1)),
+                ("Σ_rows g  ({sg} → {s2})", lambda s: _lin(s, 2)))
 
     def backward(self, g, out, x, w, b=None):
         needs = self.needs
@@ -335,6 +342,12 @@ class Einsum(Primitive):
         big = len(arrays) > 2 or any(x.size > 4096 for x in arrays)
         return np.einsum(self.equation, *arrays, optimize=big)
 
+    @staticmethod
+    def formulas(n):
+        """One formula per operand (``n`` of them): ``g`` contracted with the others."""
+        return tuple((f"einsum of g with the other operands onto operand {i}'s indices",
+                      lambda s, i=i: _einsum_back(s, i)) for i in range(n))
+
     def backward(self, g, out, *inputs):
         lhs, rhs = self.equation.split("->")
         terms = lhs.split(",")
@@ -462,6 +475,8 @@ class Det(Primitive):
     def forward(self, a):
         return np.asarray(np.linalg.det(a))
 
+    formulas = (("g ⊙ o · {0}⁻ᵀ", lambda s: _mat(s.g * s.o) * _mT(np.linalg.inv(s.a))),)
+
     def backward(self, g, out, a):
         return (call(Reshape, g * out, shape=out.shape + (1, 1)) * _swap_last(call(Inv, a)),)
 
@@ -473,6 +488,8 @@ class LogAbsDet(Primitive):
 
     def forward(self, a):
         return np.asarray(np.linalg.slogdet(a)[1])
+
+    formulas = (("g · {0}⁻ᵀ", lambda s: _mat(s.g) * _mT(np.linalg.inv(s.a))),)
 
     def backward(self, g, out, a):
         return (call(Reshape, g, shape=g.shape + (1, 1)) * _swap_last(call(Inv, a)),)
@@ -492,6 +509,8 @@ class Inv(Primitive):
             raise RuntimeError(f"linalg.inv: The input matrix of shape {list(a.shape)} is singular, the "
                                "inversion could not be completed") from None
 
+    formulas = (("−oᵀ · g · oᵀ", lambda s: -_mT(s.o) @ s.g @ _mT(s.o)),)
+
     def backward(self, g, out, a):
         t = _swap_last(out)
         return (-(t @ g @ t),)
@@ -509,6 +528,9 @@ class Solve(Primitive):
         except np.linalg.LinAlgError:
             raise RuntimeError("linalg.solve: The solver failed because the input matrix of shape "
                                f"{list(a.shape)} is singular.") from None
+
+    formulas = (("−({1}'s gradient) · oᵀ", lambda s: -np.linalg.solve(_mT(s.a), s.g) @ _mT(s.o)),
+                ("{0}⁻ᵀ · g  (solve({0}ᵀ, g))", lambda s: np.linalg.solve(_mT(s.a), s.g)))
 
     def backward(self, g, out, a, b):
         gb = call(Solve, _swap_last(a), g)
@@ -627,3 +649,60 @@ def solve(A, B, *, left=True):
     A = A.expand(batch + A.shape[-2:])
     X = Solve.apply(A, Bm.expand(batch + Bm.shape[-2:]))
     return X.squeeze(-1) if vector else X
+
+
+# -- the explorer's formulas (autograd.explore): NumPy evaluations of the rules above, on one step's
+# numbers ``s``: ``s.g`` the incoming gradient, ``s.o`` the output, ``s.a``, ``s.b``, ``s.x`` the inputs,
+# ``s.fn`` the node
+
+
+def _mm(s, which):
+    """matmul's gradients with 1-D operands treated as a row (a) or a column (b), as torch."""
+    a, b, g = s.a, s.b, s.g
+    A = a[None, :] if a.ndim == 1 else a
+    B = b[:, None] if b.ndim == 1 else b
+    G = g.reshape(g.shape[:-1] + (1, g.shape[-1])) if a.ndim == 1 and b.ndim > 1 else g
+    G = G[..., None] if b.ndim == 1 else G
+    G = G.reshape(1, 1) if a.ndim == 1 and b.ndim == 1 else G
+    if which == 0:
+        r = G @ np.swapaxes(B, -1, -2)
+        return r[..., 0, :] if a.ndim == 1 else r
+    r = np.swapaxes(A, -1, -2) @ G
+    return r[..., :, 0] if b.ndim == 1 else r
+
+
+def _lin(s, which):
+    """linear's gradients: input ``g·W`` (0), weight ``gᵀ·x`` (1), bias ``Σ_rows g`` (2)."""
+    g, w = s.g, s.x[1]
+    if which == 0:
+        return g @ w
+    g2, x2 = g.reshape(-1, w.shape[0]), s.a.reshape(-1, w.shape[1])
+    return g2.T @ x2 if which == 1 else g2.sum(0)
+
+
+def _mT(x):
+    """The matrix transpose of the last two dims (batched)."""
+    return np.swapaxes(x, -1, -2)
+
+
+def _mat(g):
+    """``g`` ``(*)`` as ``(*, 1, 1)``: a scale for each matrix of a batch."""
+    return np.asarray(g)[..., None, None]
+
+
+def _einsum_back(s, i):
+    """Operand ``i``'s gradient: ``g`` contracted with the other operands (NumPy's einsum) onto the letters
+    ``i`` shares with them, constant along letters only it has, on the diagonal where a letter repeats."""
+    lhs, rhs = s.fn.equation.split("->")
+    terms = lhs.split(",")
+    mine, others = terms[i], [t for j, t in enumerate(terms) if j != i]
+    letters = list(dict.fromkeys(mine))
+    kept = [c for c in letters if c in rhs + "".join(others)]
+    part = np.einsum(",".join([rhs] + others) + "->" + "".join(kept), s.g,
+                     *(x for j, x in enumerate(s.x) if j != i))
+    pos = np.indices(s.x[i].shape)
+    first = {c: pos[mine.index(c)] for c in letters}
+    on_diagonal = np.ones(s.x[i].shape, dtype=bool)
+    for k, c in enumerate(mine):
+        on_diagonal &= pos[k] == first[c]
+    return np.where(on_diagonal, part[tuple(first[c] for c in kept)], 0.0)

@@ -16,6 +16,7 @@ from ._util import quiet
 from .elementwise import Clamp, Log, Sigmoid, Softplus, Where
 from .reduce import Softmax, log_softmax_array
 from .shape import Gather, Reshape
+from ._formulas import sig
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -83,6 +84,8 @@ class CrossEntropy(Primitive):
             return call(Reshape, g, shape=np.expand_dims(self.target, self.cdim).shape)
         return g * (1.0 / self.target.size) if self.reduction == "mean" else g
 
+    formulas = (("(softmax({0}) − onehot(target)) ⊙ g / N", lambda s: _cross_entropy(s)),)
+
     def backward(self, g, out, x):
         # (softmax(x) - onehot(target)) times the incoming gradient (divided by N for "mean")
         p = call(Softmax, x, dim=self.cdim) - self._onehot(x.shape, x.dtype)
@@ -98,6 +101,11 @@ class BinaryCrossEntropy(Primitive):
     def forward(self, x, t):
         with quiet():
             return -(t * np.maximum(np.log(x), -100.0) + (1 - t) * np.maximum(np.log(1 - x), -100.0))
+
+    formulas = (("g ⊙ ({0} − {1}) / ({0}(1 − {0}))",
+                 lambda s: s.g * (s.a - s.b) / np.maximum(s.a * (1 - s.a), 1e-12)),
+                ("g ⊙ (log(1 − {0}) − log {0})",
+                 lambda s: s.g * (np.maximum(np.log(1 - s.a), -100) - np.maximum(np.log(s.a), -100))))
 
     def backward(self, g, out, x, t):
         gx = gt = None
@@ -122,6 +130,9 @@ class BCEWithLogits(Primitive):
                 return np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
             lw = (self.pos_weight - 1) * t + 1
             return (1 - t) * x + lw * call(Softplus, -x)
+
+    formulas = (("g ⊙ (σ({0}) − {1})", lambda s: _bce_logits(s, 0)),
+                ("−g ⊙ {0}", lambda s: _bce_logits(s, 1)))
 
     def backward(self, g, out, x, t):
         gx = gt = None
@@ -466,3 +477,37 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
+
+
+# -- the explorer's formulas (autograd.explore): NumPy evaluations of the rules above, on one step's
+# numbers ``s``: ``s.g`` the incoming gradient, ``s.o`` the output, ``s.a``, ``s.b``, ``s.x`` the inputs,
+# ``s.fn`` the node
+
+
+def _softmax_rows(x, axis):
+    """softmax of ``x`` along ``axis``."""
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _cross_entropy(s):
+    """cross_entropy's input gradient: ``(softmax(x) − onehot(target)) ⊙ g`` (÷ N for mean)."""
+    fn, x = s.fn, s.a
+    cdim = 0 if x.ndim == 1 else 1
+    onehot = np.zeros_like(x)
+    np.put_along_axis(onehot, np.expand_dims(fn.target, cdim), 1, cdim)
+    g = s.g
+    if fn.reduction == "none":
+        g = np.expand_dims(g, cdim)
+    elif fn.reduction == "mean":
+        g = g / np.size(fn.target)
+    return (_softmax_rows(x, cdim) - onehot) * g
+
+
+def _bce_logits(s, which):
+    """binary_cross_entropy_with_logits' gradient for the logits (0) or the target (1)."""
+    x, t, pw = s.a, s.b, s.fn.pos_weight
+    if which == 0:
+        return s.g * (sig(x) - t) if pw is None else s.g * ((1 - t) - ((pw - 1) * t + 1) * (1 - sig(x)))
+    soft = np.logaddexp(0, -x)
+    return -s.g * x if pw is None else s.g * ((pw - 1) * soft - x)

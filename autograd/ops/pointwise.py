@@ -16,6 +16,7 @@ from ..primitive import Primitive, TensorBase, array, call
 from ._util import ShapeError, first_tensor, mirror, operand, quiet, result_dtype
 from .elementwise import (ElementwiseMethods, Erf, Exp, Log, Where, as_float, binary, erf_array, maximum,
                           minimum)
+from ._formulas import zero
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -35,6 +36,8 @@ class _Ufunc(Primitive):
 class Tan(_Ufunc):
     name, ufunc = "tan", staticmethod(np.tan)
 
+    formulas = (("g ⊙ (1 + o²)", lambda s: s.g * (1 + s.o * s.o)),)
+
     def backward(self, g, out, a):
         with quiet():
             return (g * (1.0 + out * out),)
@@ -47,6 +50,8 @@ class Rsqrt(Primitive):
         with quiet():
             return 1.0 / np.sqrt(a)
 
+    formulas = (("−½ g ⊙ o³", lambda s: -0.5 * s.g * s.o ** 3),)
+
     def backward(self, g, out, a):
         with quiet():
             return (-0.5 * g * (out * out * out),)
@@ -55,6 +60,8 @@ class Rsqrt(Primitive):
 class Asin(_Ufunc):
     name, ufunc = "asin", staticmethod(np.arcsin)
 
+    formulas = (("g / √(1 − {0}²)", lambda s: s.g / np.sqrt(1 - s.a * s.a)),)
+
     def backward(self, g, out, a):
         return (g * call(Rsqrt, 1.0 - a * a),)
 
@@ -62,12 +69,16 @@ class Asin(_Ufunc):
 class Acos(_Ufunc):
     name, ufunc = "acos", staticmethod(np.arccos)
 
+    formulas = (("−g / √(1 − {0}²)", lambda s: -s.g / np.sqrt(1 - s.a * s.a)),)
+
     def backward(self, g, out, a):
         return (-(g * call(Rsqrt, 1.0 - a * a)),)
 
 
 class Atan(_Ufunc):
     name, ufunc = "atan", staticmethod(np.arctan)
+
+    formulas = (("g / (1 + {0}²)", lambda s: s.g / (1 + s.a * s.a)),)
 
     def backward(self, g, out, a):
         with quiet():
@@ -77,12 +88,16 @@ class Atan(_Ufunc):
 class Sinh(_Ufunc):
     name, ufunc = "sinh", staticmethod(np.sinh)
 
+    formulas = (("g ⊙ cosh({0})", lambda s: s.g * np.cosh(s.a)),)
+
     def backward(self, g, out, a):
         return (g * call(Cosh, a),)
 
 
 class Cosh(_Ufunc):
     name, ufunc = "cosh", staticmethod(np.cosh)
+
+    formulas = (("g ⊙ sinh({0})", lambda s: s.g * np.sinh(s.a)),)
 
     def backward(self, g, out, a):
         return (g * call(Sinh, a),)
@@ -91,6 +106,8 @@ class Cosh(_Ufunc):
 class Asinh(_Ufunc):
     name, ufunc = "asinh", staticmethod(np.arcsinh)
 
+    formulas = (("g / √({0}² + 1)", lambda s: s.g / np.sqrt(s.a * s.a + 1)),)
+
     def backward(self, g, out, a):
         return (g * call(Rsqrt, a * a + 1.0),)
 
@@ -98,12 +115,16 @@ class Asinh(_Ufunc):
 class Acosh(_Ufunc):
     name, ufunc = "acosh", staticmethod(np.arccosh)
 
+    formulas = (("g / √({0}² − 1)", lambda s: s.g / np.sqrt(s.a * s.a - 1)),)
+
     def backward(self, g, out, a):
         return (g * call(Rsqrt, a * a - 1.0),)
 
 
 class Atanh(_Ufunc):
     name, ufunc = "atanh", staticmethod(np.arctanh)
+
+    formulas = (("g / (1 − {0}²)", lambda s: s.g / (1 - s.a * s.a)),)
 
     def backward(self, g, out, a):
         with quiet():
@@ -113,6 +134,8 @@ class Atanh(_Ufunc):
 class Log2(_Ufunc):
     name, ufunc = "log2", staticmethod(np.log2)
 
+    formulas = (("g / ({0}·ln 2)", lambda s: s.g / (s.a * math.log(2))),)
+
     def backward(self, g, out, a):
         with quiet():
             return (g / (a * LN2),)
@@ -120,6 +143,8 @@ class Log2(_Ufunc):
 
 class Log10(_Ufunc):
     name, ufunc = "log10", staticmethod(np.log10)
+
+    formulas = (("g / ({0}·ln 10)", lambda s: s.g / (s.a * math.log(10))),)
 
     def backward(self, g, out, a):
         with quiet():
@@ -129,6 +154,8 @@ class Log10(_Ufunc):
 class Log1p(_Ufunc):
     name, ufunc = "log1p", staticmethod(np.log1p)
 
+    formulas = (("g / (1 + {0})", lambda s: s.g / (1 + s.a)),)
+
     def backward(self, g, out, a):
         with quiet():
             return (g / (a + 1.0),)
@@ -137,12 +164,16 @@ class Log1p(_Ufunc):
 class Exp2(_Ufunc):
     name, ufunc = "exp2", staticmethod(np.exp2)
 
+    formulas = (("g ⊙ o·ln 2", lambda s: s.g * s.o * math.log(2)),)
+
     def backward(self, g, out, a):
         return (g * (out * LN2),)
 
 
 class Expm1(_Ufunc):
     name, ufunc = "expm1", staticmethod(np.expm1)
+
+    formulas = (("g ⊙ (o + 1)", lambda s: s.g * (s.o + 1)),)
 
     def backward(self, g, out, a):
         return (g * (out + 1.0),)
@@ -154,6 +185,8 @@ class Erfc(Primitive):
     def forward(self, a):
         return erfc_array(a)
 
+    formulas = (("−g ⊙ 2/√π · exp(−{0}²)", lambda s: -s.g * 2 / math.sqrt(math.pi) * np.exp(-s.a * s.a)),)
+
     def backward(self, g, out, a):
         return (g * (call(Exp, -(a * a)) * -TWO_OVER_SQRT_PI),)
 
@@ -163,6 +196,8 @@ class Erfinv(Primitive):
 
     def forward(self, a):
         return erfinv_array(a)
+
+    formulas = (("g ⊙ √π/2 · exp(o²)", lambda s: s.g * math.sqrt(math.pi) / 2 * np.exp(s.o * s.o)),)
 
     def backward(self, g, out, a):
         return (g * (call(Exp, out * out) * (math.sqrt(math.pi) / 2.0)),)
@@ -177,6 +212,8 @@ class Logit(Primitive):
         with quiet():
             return np.log(a / (1.0 - a))
 
+    formulas = (("g / ({0}(1 − {0}))  (±∞ at 0 and 1, nan outside [0, 1])", lambda s: _logit_back(s)),)
+
     def backward(self, g, out, a):
         ad = array(a)
         with quiet():  # torch: nan outside [0, 1], g * inf at 0 and 1 (-0.0 included)
@@ -190,12 +227,16 @@ class NanToNum(Primitive):
     def forward(self, a):
         return np.nan_to_num(a, nan=self.nan, posinf=self.posinf, neginf=self.neginf)
 
+    formulas = (("g ⊙ [{0} finite]", lambda s: np.where(np.isfinite(s.a), s.g, 0.0)),)
+
     def backward(self, g, out, a):
         return (call(Where, np.isfinite(array(a)), g, 0.0),)
 
 
 # -- piecewise constant: zero gradient (torch: zeros shaped like the gradient, even where it is nan) --
 class _Step(_Ufunc):
+    formulas = (("0 (piecewise constant)", lambda s: np.zeros_like(s.g)),)
+
     def backward(self, g, out, a):
         return (call(Where, False, g, 0.0),)
 
@@ -246,6 +287,11 @@ class Atan2(Primitive):
     def forward(self, a, b):
         return np.arctan2(a, b)
 
+    formulas = (("g ⊙ {1} / ({0}² + {1}²)  (0 at the origin)",
+                 lambda s: s.g * np.where((s.a == 0) & (s.b == 0), 0.0, s.b / (s.a ** 2 + s.b ** 2))),
+                ("−g ⊙ {0} / ({0}² + {1}²)  (0 at the origin)",
+                 lambda s: -s.g * np.where((s.a == 0) & (s.b == 0), 0.0, s.a / (s.a ** 2 + s.b ** 2))))
+
     def backward(self, g, out, a, b):
         ad, bd = array(a), array(b)
         with quiet():  # torch: the gradient at (0, 0) is 0
@@ -259,6 +305,8 @@ class Hypot(Primitive):
     def forward(self, a, b):
         return np.hypot(a, b)
 
+    formulas = (("g ⊙ {0} / o", lambda s: s.g * s.a / s.o), ("g ⊙ {1} / o", lambda s: s.g * s.b / s.o))
+
     def backward(self, g, out, a, b):
         with quiet():
             return g * a / out, g * b / out
@@ -271,6 +319,9 @@ class Copysign(Primitive):
 
     def forward(self, a, b):
         return np.copysign(a, b)
+
+    formulas = (("g ⊙ o / {0}  (0 where {0} = 0)", lambda s: np.where(s.a == 0, 0.0, s.g * s.o / s.a)),
+                ("0 (only its sign is used)", zero))
 
     def backward(self, g, out, a, b):
         ad = array(a)
@@ -286,6 +337,9 @@ class Logaddexp(Primitive):
         with quiet():
             return np.logaddexp(a, b)
 
+    formulas = (("g / (1 + exp({1} − {0}))", lambda s: s.g / (1 + np.exp(s.b - s.a))),
+                ("g / (1 + exp({0} − {1}))", lambda s: s.g / (1 + np.exp(s.a - s.b))))
+
     def backward(self, g, out, a, b):
         with quiet():
             return g / (1.0 + call(Exp, b - a)), g / (1.0 + call(Exp, a - b))
@@ -297,6 +351,9 @@ class Logaddexp2(Primitive):
     def forward(self, a, b):
         with quiet():
             return np.logaddexp2(a, b)
+
+    formulas = (("g / (1 + 2^({1} − {0}))", lambda s: s.g / (1 + np.exp2(s.b - s.a))),
+                ("g / (1 + 2^({0} − {1}))", lambda s: s.g / (1 + np.exp2(s.a - s.b))))
 
     def backward(self, g, out, a, b):
         with quiet():
@@ -311,6 +368,9 @@ class Xlogy(Primitive):
     def forward(self, x, y):
         with quiet():
             return np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log(y)).astype(np.result_type(x, y))
+
+    formulas = (("g ⊙ log({1})  (0 where {0} = 0 and {1} ≤ 0)", lambda s: _xlogy_back(s)),
+                ("g ⊙ {0} / {1}", lambda s: s.g * s.a / s.b))
 
     def backward(self, g, out, x, y):
         xd, yd = array(x), array(y)
@@ -332,6 +392,8 @@ class Fmod(Primitive):
         with quiet():
             return self.ufunc(a, b)
 
+    formulas = (("g", lambda s: s.g), ("−g ⊙ trunc({0} / {1})", lambda s: -s.g * _quotient(s)))
+
     def backward(self, g, out, a, b):
         q = quotient(array(a), array(b), self.mode) if self.needs[1] else None
         return g, (None if q is None else -g * q)
@@ -341,6 +403,7 @@ class Remainder(Fmod):
     """Python's ``%`` (the sign of the divisor); gradient ``g`` and ``-g * floor(a / b)``, as torch."""
 
     name, mode, ufunc = "remainder", "floor", staticmethod(np.remainder)
+    formulas = (("g", lambda s: s.g), ("−g ⊙ floor({0} / {1})", lambda s: -s.g * _quotient(s)))
 
 
 class Fmax(Primitive):
@@ -351,6 +414,9 @@ class Fmax(Primitive):
     def forward(self, a, b):
         return self.ufunc(a, b)
 
+    formulas = (("g ⊙ [{0} ≥ {1} or {1} is nan]", lambda s: np.where(_fwins(s), s.g, 0.0)),
+                ("g ⊙ [not ({0} ≥ {1} or {1} is nan)]", lambda s: np.where(_fwins(s), 0.0, s.g)))
+
     def backward(self, g, out, a, b):
         ad, bd = array(a), array(b)
         to_a = self.wins(ad, bd) | np.isnan(bd)
@@ -359,6 +425,8 @@ class Fmax(Primitive):
 
 class Fmin(Fmax):
     name, ufunc, wins = "fmin", staticmethod(np.fmin), staticmethod(np.less_equal)
+    formulas = (("g ⊙ [{0} ≤ {1} or {1} is nan]", lambda s: np.where(_fwins(s), s.g, 0.0)),
+                ("g ⊙ [not ({0} ≤ {1} or {1} is nan)]", lambda s: np.where(_fwins(s), 0.0, s.g)))
 
 
 class ClampTensors(Primitive):
@@ -369,6 +437,10 @@ class ClampTensors(Primitive):
 
     def forward(self, x, lo, hi):
         return np.minimum(np.maximum(x, lo), hi)
+
+    formulas = (("g ⊙ [{1} ≤ {0} ≤ {2}]", lambda s: _clamp_bounds(s, 0)),
+                ("g ⊙ [{0} < {1}]  (and {1} < {2})", lambda s: _clamp_bounds(s, 1)),
+                ("g ⊙ [{0} > {2}]  (or {2} < {1})", lambda s: _clamp_bounds(s, 2)))
 
     def backward(self, g, out, x, lo, hi):
         xd, lod, hid = array(x), array(lo), array(hi)
@@ -841,3 +913,45 @@ __all__ = ["tan", "asin", "acos", "atan", "atan2", "arctan2", "sinh", "cosh", "a
 globals().update({name: _function(name) for name in __all__})
 clamp = _function("clamp", ElementwiseMethods)
 __all__.append("clamp")
+
+
+# -- the explorer's formulas (autograd.explore): NumPy evaluations of the rules above, on one step's
+# numbers ``s``: ``s.g`` the incoming gradient, ``s.o`` the output, ``s.a``, ``s.b``, ``s.x`` the inputs,
+# ``s.fn`` the node
+
+
+def _logit_back(s):
+    """logit's gradient ``g / (x (1 − x))``: ±inf at 0 and 1, nan outside [0, 1] (torch)."""
+    x = s.a
+    inner = np.where((x == 0) | (x == 1), s.g * np.inf, s.g / (x * (1 - x)))
+    return np.where((x < 0) | (x > 1), np.nan, inner)
+
+
+def _xlogy_back(s):
+    """xlogy's gradient for ``x``: ``g ⊙ log(y)``, 0 where ``x = 0`` and ``y ≤ 0`` or ``g = 0``."""
+    x, y = s.a, s.b
+    zero = ((x == 0) & (y <= 0)) | ((s.g == 0) & ~np.isnan(y))
+    return np.where(zero, 0.0, s.g * np.log(y))
+
+
+def _quotient(s):
+    """The rounded quotient ``a / b``: truncated (fmod) or floored (remainder)."""
+    q = s.a / s.b
+    return np.trunc(q) if s.fn.mode == "trunc" else np.floor(q)
+
+
+def _fwins(s):
+    """Where ``fmax``/``fmin``'s gradient goes to its first input: it wins, or the other is nan."""
+    wins = s.a >= s.b if s.fn.name == "fmax" else s.a <= s.b
+    return wins | np.isnan(s.b)
+
+
+def _clamp_bounds(s, which):
+    """``clamp(x, lo, hi)`` with tensor bounds: x inside, lo below, hi above (hi wins when lo > hi)."""
+    x, lo, hi = s.x
+    if which == 0:
+        return s.g * ((x >= lo) & (x <= hi))
+    both = s.fn.has_min and s.fn.has_max
+    if which == 1:
+        return s.g * ((x < lo) & (lo < hi) if both else x < lo)
+    return s.g * ((x > hi) | (hi < lo) if both else x > hi)

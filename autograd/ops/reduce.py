@@ -23,6 +23,7 @@ from .elementwise import Exp, Where, maximum, minimum, where
 from .scan import Cumprod, with_dtype as _cast
 from .shape import Cat, Expand, Index, Reshape
 from .sort import mirror, numpy_names, return_type, select_along, stable_order
+from ._formulas import along
 
 __all__ = ["sum", "mean", "prod", "amax", "amin", "aminmax", "max", "min", "argmax", "argmin", "median",
            "nanmedian", "mode", "kthvalue", "quantile", "nanquantile", "nansum", "nanmean", "count_nonzero",
@@ -44,6 +45,8 @@ class Sum(Primitive):
     def forward(self, a):
         self.shape = a.shape
         return np.add.reduce(a, axis=self.axes, keepdims=self.keepdim)
+
+    formulas = (("g expanded to {s0}", lambda s: np.broadcast_to(_keepdim(s, s.g), s.a.shape)),)
 
     def backward(self, g, out, a):
         return (_expand_back(g, self.shape, self.axes, self.keepdim),)
@@ -73,6 +76,8 @@ class SumRows(Primitive):
     def forward(self, a):
         return column_sums(a)
 
+    formulas = Sum.formulas
+
     def backward(self, g, out, a):
         return (call(Expand, g, shape=a.shape, materialize=True),)
 
@@ -90,6 +95,10 @@ class Mean(Primitive):
         if n == 0:  # torch: nan, without NumPy's warning
             return np.full(np.shape(total), np.nan, dtype=a.dtype)
         return total / n  # what ndarray.mean does
+
+    formulas = (("g / n expanded to {s0}",  # (an empty input: an empty gradient, whatever n)
+                 lambda s: np.broadcast_to(_keepdim(s, s.g) * (s.o.size / builtins.max(s.a.size, 1)),
+                                           s.a.shape)),)
 
     def backward(self, g, out, a):
         return (_expand_back(g * (1.0 / self.n) if self.n else g * np.nan, self.shape, self.axes,
@@ -123,6 +132,8 @@ class Amax(Primitive):
         _check_not_empty(f"a{self.name}", a.shape, self.axes)
         return self.reduce(a, axis=self.axes, keepdims=self.keepdim)
 
+    formulas = (("g to the maxima of {0} (shared at ties)", lambda s: _max_grad(s)),)
+
     def backward(self, g, out, a):
         x = array(a)
         o = array(out) if self.keepdim else array(out).reshape(keepdim_shape(x.shape, self.axes))
@@ -135,6 +146,7 @@ class Amax(Primitive):
 class Amin(Amax):
     name = "min"
     reduce = staticmethod(np.min)
+    formulas = (("g to the minima of {0} (shared at ties)", lambda s: _max_grad(s)),)
 
 
 class LogSumExp(Primitive):
@@ -147,6 +159,8 @@ class LogSumExp(Primitive):
         with np.errstate(divide="ignore"):
             out = np.log(np.exp(a - m).sum(axis=self.axes, keepdims=True)) + m
         return out if self.keepdim else np.squeeze(out, axis=self.axes)
+
+    formulas = (("g ⊙ exp({0} − o)", lambda s: _keepdim(s, s.g) * np.exp(s.a - _keepdim(s, s.o))),)
 
     def backward(self, g, out, a):
         if not self.keepdim:
@@ -174,6 +188,8 @@ class Softmax(Primitive):
         e = np.exp(a - np.maximum.reduce(a, axis=self.dim, keepdims=True))
         return e / np.add.reduce(e, axis=self.dim, keepdims=True)
 
+    formulas = (("o ⊙ (g − Σ g⊙o)", lambda s: s.o * (s.g - (s.g * s.o).sum(axis=s.fn.dim, keepdims=True))),)
+
     def backward(self, g, out, a):
         axes = (self.dim,) if out.ndim else ()
         return (out * (g - call(Sum, g * out, axes=axes, keepdim=True)),)
@@ -187,6 +203,8 @@ class LogSoftmax(Primitive):
     def forward(self, a):
         return log_softmax_array(a, self.dim)
 
+    formulas = (("g − exp(o) ⊙ Σ g", lambda s: s.g - np.exp(s.o) * s.g.sum(axis=s.fn.dim, keepdims=True)),)
+
     def backward(self, g, out, a):
         axes = (self.dim,) if out.ndim else ()
         return (g - call(Exp, out) * call(Sum, g, axes=axes, keepdim=True),)
@@ -196,6 +214,8 @@ class LogSoftmax(Primitive):
 class _EvenlyDistributed(Primitive):
     """A value of the whole tensor (0-d); its gradient is shared evenly by the elements equal to it (by
     the nans when it is nan), as torch's ``max()``, ``min()`` and ``median()``."""
+
+    formulas = (("g shared by the elements of {0} equal to o", lambda s: _evenly(s)),)
 
     def backward(self, g, out, a):
         x, o = array(a), array(out)
@@ -246,6 +266,8 @@ class Prod(Primitive):
 
     def forward(self, a):
         return np.multiply.reduce(a, axis=self.dim, keepdims=self.keepdim)
+
+    formulas = (("g ⊙ Π of the others along dim  (o / {0} without zeros)", lambda s: _prod_back(s)),)
 
     def backward(self, g, out, a):
         if not self.keepdim:
@@ -710,3 +732,47 @@ std = mirror("std")
 logsumexp = mirror("logsumexp")
 softmax = mirror("softmax")
 log_softmax = mirror("log_softmax")
+
+
+# -- the explorer's formulas (autograd.explore): NumPy evaluations of the rules above, on one step's
+# numbers ``s``: ``s.g`` the incoming gradient, ``s.o`` the output, ``s.a``, ``s.b``, ``s.x`` the inputs,
+# ``s.fn`` the node
+
+
+def _axes(s):
+    """The dims a reduction removed: its ``axes``, else read off the shapes (``(n, k) -> (k,)``: dim 0)."""
+    axes = getattr(s.fn, "axes", None)
+    if axes is None:
+        lead = s.a.ndim - s.o.ndim
+        axes = tuple(range(lead)) if 0 < lead and s.o.shape == s.a.shape[lead:] else tuple(range(s.a.ndim))
+    axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    return tuple(ax % s.a.ndim for ax in axes)
+
+
+def _keepdim(s, g):
+    """``g`` of a reduction with its reduced dims put back (size 1), ready to broadcast to the input."""
+    if getattr(s.fn, "keepdim", False) or g.ndim == s.a.ndim:
+        return g
+    return np.expand_dims(g, _axes(s))
+
+
+def _max_grad(s):
+    """``g`` shared evenly by the maxima (minima) along the reduced dims."""
+    o = _keepdim(s, s.o)
+    mask = (s.a == o).astype(s.a.dtype)
+    count = mask.sum(axis=_axes(s), keepdims=True)
+    return _keepdim(s, s.g) * mask / count
+
+
+def _evenly(s):
+    """The gradient of a whole-tensor value shared evenly by the elements equal to it (nans when nan)."""
+    mask = np.isnan(s.a) if np.isnan(s.o) else s.a == s.o
+    return np.where(mask, s.g / np.count_nonzero(mask), 0.0)
+
+
+def _prod_back(s):
+    """``g ⊙ Π_{l ≠ i} a_l`` along ``dim`` (products of the others, exact with zeros)."""
+    g = s.g if s.fn.keepdim else np.expand_dims(s.g, s.fn.dim)
+    def others(a):
+        return np.stack([np.prod(np.delete(a, i, -1), -1) for i in range(a.shape[-1])], -1)
+    return g * along(s, others)(s.a)

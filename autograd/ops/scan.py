@@ -15,6 +15,7 @@ from ._util import keepdim_shape, one_dim, quiet
 from .elementwise import Abs, Exp, Log, Where
 from .shape import Cat, Index
 from .sort import mirror, numpy_names, return_type, select_along
+from ._formulas import along
 
 __all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
 
@@ -36,6 +37,9 @@ class Cumsum(Primitive):
         d, r = self.dim, self.reverse
         return np.ascontiguousarray(_flip(np.cumsum(_flip(a, d, r), axis=d), d, r))
 
+    formulas = (("Σ_{{j ≥ i}} g_j  (a reversed cumsum)",
+                 lambda s: _reverse_cumsum(s.g, s.fn.dim, s.fn.reverse)),)
+
     def backward(self, g, out, a):
         return (call(Cumsum, g, dim=self.dim, reverse=not self.reverse),)
 
@@ -47,6 +51,9 @@ class Cumprod(Primitive):
 
     def forward(self, a):
         return np.cumprod(a, axis=self.dim)
+
+    formulas = (("Σ_{{j ≥ i}} g_j · Π_{{l ≤ j, l ≠ i}} {0}_l  (o / {0}, exact at zeros)",
+                 lambda s: _cumprod_back(s)),)
 
     def backward(self, g, out, a):
         if (array(a) != 0).all():
@@ -88,6 +95,9 @@ class Recurrence(Primitive):
             sv[i] += cv[i] * sv[i - 1]
         return np.ascontiguousarray(_flip(s, d, r))
 
+    formulas = (("u: u_i = g_i + {1}_(i+1)·u_(i+1)", lambda s: _recurrence_back(s, 0)),
+                ("u ⊙ o shifted by one", lambda s: _recurrence_back(s, 1)))
+
     def backward(self, h, s, g, c):
         d, r = self.dim, self.reverse
         u = call(Recurrence, h, _shift(c, d, forward=r), dim=d, reverse=not r)
@@ -104,6 +114,8 @@ class LogCumSumExp(Primitive):
         d, r = self.dim, self.reverse
         with quiet():
             return np.ascontiguousarray(_flip(np.logaddexp.accumulate(_flip(a, d, r), axis=d), d, r))
+
+    formulas = (("Σ_{{j ≥ i}} g_j · exp({0}_i − o_j)", lambda s: _logcumsumexp_back(s)),)
 
     def backward(self, g, out, a):
         # torch's (TensorFlow's) formula: split g by sign so every log is of a positive number
@@ -188,3 +200,57 @@ cumprod = mirror("cumprod")
 cummax = mirror("cummax")
 cummin = mirror("cummin")
 logcumsumexp = mirror("logcumsumexp")
+
+
+# -- the explorer's formulas (autograd.explore): NumPy evaluations of the rules above, on one step's
+# numbers ``s``: ``s.g`` the incoming gradient, ``s.o`` the output, ``s.a``, ``s.b``, ``s.x`` the inputs,
+# ``s.fn`` the node
+
+
+def _reverse_cumsum(g, d, reverse=False):
+    """``Σ_{j ≥ i} g_j`` along ``d`` (``reverse``: ``Σ_{j ≤ i}``, a plain cumsum)."""
+    return np.cumsum(g, d) if reverse else np.flip(np.cumsum(np.flip(g, d), d), d)
+
+
+def _cumprod_back(s):
+    """``Σ_{j ≥ i} g_j · Π_{l ≤ j, l ≠ i} a_l`` (no division: exact where ``a`` holds zeros)."""
+    def rule(g, a):
+        out = np.empty_like(a)
+        for i in range(a.shape[-1]):
+            others = a.copy()
+            others[..., i] = 1
+            out[..., i] = (g * np.cumprod(others, -1))[..., i:].sum(-1)
+        return out
+    return along(s, rule)(s.g, s.a)
+
+
+def _logcumsumexp_back(s):
+    """``Σ_{j ≥ i} g_j · exp(a_i − o_j)`` (``reverse``: ``j ≤ i``)."""
+    def rule(g, a, o):
+        n = a.shape[-1]
+        later = np.triu(np.ones((n, n), dtype=bool))  # [i, j]: j ≥ i
+        later = later.T if s.fn.reverse else later
+        terms = np.where(later, g[..., None, :] * np.exp(a[..., :, None] - o[..., None, :]), 0.0)
+        return terms.sum(-1)
+    return along(s, rule)(s.g, s.a, s.o)
+
+
+def _run(g, c):
+    """The recurrence ``s_i = g_i + c_i · s_{i−1}`` along the last axis."""
+    s = np.array(g, dtype=np.result_type(g, c))
+    for i in range(1, s.shape[-1]):
+        s[..., i] += c[..., i] * s[..., i - 1]
+    return s
+
+
+def _recurrence_back(s, which):
+    """``s_i = x_i + c_i s_{i−1}``: ``∂x = u`` with ``u_i = g_i + c_{i+1} u_{i+1}``, ``∂c_i = u_i s_{i−1}``
+    (``reverse``: the same with the axis flipped)."""
+    def rule(g, c, o):
+        if s.fn.reverse:
+            g, c, o = (np.flip(x, -1) for x in (g, c, o))
+        next_c = np.concatenate([c[..., 1:], np.zeros_like(c[..., :1])], -1)
+        u = np.flip(_run(np.flip(g, -1), np.flip(next_c, -1)), -1)
+        r = u if which == 0 else u * np.concatenate([np.zeros_like(o[..., :1]), o[..., :-1]], -1)
+        return np.flip(r, -1) if s.fn.reverse else r
+    return along(s, rule)(s.g, s.b, s.o)

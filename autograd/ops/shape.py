@@ -32,6 +32,8 @@ class Reshape(Primitive):
             raise ValueError(f"reshape: shape {tuple(self.shape)} is invalid for input of shape {a.shape} "
                              f"(size {a.size})") from None
 
+    formulas = (("g reshaped to {s0}", lambda s: s.g.reshape(s.a.shape)),)
+
     def backward(self, g, out, a):
         return (call(Reshape, g, shape=self.in_shape),)
 
@@ -43,6 +45,8 @@ class Permute(Primitive):
 
     def forward(self, a):
         return a.transpose(self.dims)
+
+    formulas = (("g permuted back", lambda s: np.transpose(s.g, np.argsort(s.fn.dims))),)
 
     def backward(self, g, out, a):
         dims = self.dims
@@ -68,6 +72,8 @@ class Expand(Primitive):
             return out
         self.is_view = True
         return np.broadcast_to(a, self.shape)
+
+    formulas = (("g summed back to {s0}", lambda s: s.g),)
 
     def backward(self, g, out, a):
         return (g,)
@@ -102,6 +108,8 @@ class Index(Primitive):
             raise IndexError(f"index {_show(self.index)} is out of range for a tensor of shape {a.shape}: "
                              f"{e}") from None
 
+    formulas = (("g added into zeros {s0} at the index", lambda s: _index(s)),)
+
     def backward(self, g, out, a):
         return (call(IndexAdd, g, shape=self.in_shape, index=self.index, dtype=g.dtype),)
 
@@ -122,6 +130,8 @@ class IndexAdd(Primitive):
             np.add.at(z, self.index, g)
         return z
 
+    formulas = (("g[index]", lambda s: s.g[s.fn.index]),)
+
     def backward(self, gg, out, g):
         return (call(Index, gg, index=self.index),)
 
@@ -135,6 +145,8 @@ class Gather(Primitive):
     def forward(self, x):
         self.shape = x.shape
         return np.take_along_axis(x, np.expand_dims(self.index, self.dim), self.dim).squeeze(self.dim)
+
+    formulas = (("g put into zeros {s0} at the index along dim", lambda s: _gather_back(s)),)
 
     def backward(self, g, out, x):
         return (call(Scatter, g, index=self.index, dim=self.dim, shape=self.shape),)
@@ -151,6 +163,10 @@ class Scatter(Primitive):
         np.put_along_axis(z, np.expand_dims(self.index, self.dim), np.expand_dims(g, self.dim), self.dim)
         return z
 
+    formulas = (("g gathered at the index along dim",
+                 lambda s: np.take_along_axis(s.g, np.expand_dims(s.fn.index, s.fn.dim),
+                                              s.fn.dim).squeeze(s.fn.dim)),)
+
     def backward(self, gg, out, g):
         return (call(Gather, gg, index=self.index, dim=self.dim),)
 
@@ -164,6 +180,8 @@ class Flip(Primitive):
     def forward(self, a):
         return np.flip(a, self.dims).copy()
 
+    formulas = (("g flipped back along dims", lambda s: np.flip(s.g, s.fn.dims)),)
+
     def backward(self, g, out, a):
         return (call(Flip, g, dims=self.dims),)
 
@@ -176,6 +194,8 @@ class Roll(Primitive):
 
     def forward(self, a):
         return np.roll(a, self.shifts, self.dims)
+
+    formulas = (("g rolled back by −shifts", lambda s: np.roll(s.g, np.negative(s.fn.shifts), s.fn.dims)),)
 
     def backward(self, g, out, a):
         back = -self.shifts if self.dims is None else tuple(-s for s in self.shifts)
@@ -203,6 +223,8 @@ class Diagonal(Primitive):
         self.shape = a.shape
         return _diagonal_view(a, self.offset, self.dim1, self.dim2)
 
+    formulas = (("g on the diagonal of zeros {s0}", lambda s: _diagonal_back(s)),)
+
     def backward(self, g, out, a):
         return (call(DiagonalScatter, g, shape=self.shape, offset=self.offset, dim1=self.dim1,
                      dim2=self.dim2),)
@@ -219,6 +241,8 @@ class DiagonalScatter(Primitive):
         _diagonal_view(z, self.offset, self.dim1, self.dim2)[...] = g
         return z
 
+    formulas = (("the diagonal of g", lambda s: np.diagonal(s.g, s.fn.offset, s.fn.dim1, s.fn.dim2)),)
+
     def backward(self, gg, out, g):
         return (call(Diagonal, gg, offset=self.offset, dim1=self.dim1, dim2=self.dim2),)
 
@@ -230,6 +254,11 @@ class Cat(Primitive):
     def forward(self, *arrays):
         self.sizes = [a.shape[self.dim] for a in arrays]
         return np.concatenate(arrays, axis=self.dim)
+
+    @staticmethod
+    def formulas(n):
+        """One formula per input (``n`` of them): its piece of ``g``."""
+        return tuple((f"g[piece {i}]", lambda s, i=i: _piece(s, i, False)) for i in range(n))
 
     def backward(self, g, out, *inputs):
         grads, start = [], 0
@@ -247,6 +276,11 @@ class Stack(Primitive):
     def forward(self, *arrays):
         self.n = len(arrays)
         return np.stack(arrays, axis=self.dim)
+
+    @staticmethod
+    def formulas(n):
+        """One formula per input (``n`` of them): its slice of ``g``."""
+        return tuple((f"g[{i}] along dim", lambda s, i=i: _piece(s, i, True)) for i in range(n))
 
     def backward(self, g, out, *inputs):
         lead = (slice(None),) * self.dim
@@ -793,3 +827,40 @@ for _name in _METHODS:
     globals()[_name] = function_of(getattr(ShapeMethods, _name))
 __all__ += _METHODS
 del _name
+
+
+# -- the explorer's formulas (autograd.explore): NumPy evaluations of the rules above, on one step's
+# numbers ``s``: ``s.g`` the incoming gradient, ``s.o`` the output, ``s.a``, ``s.b``, ``s.x`` the inputs,
+# ``s.fn`` the node
+
+
+def _index(s):
+    """``g`` added into zeros shaped like the input at the index."""
+    z = np.zeros_like(s.a)
+    np.add.at(z, s.fn.index, s.g)
+    return z
+
+
+def _gather_back(s):
+    """``g`` put into zeros shaped like the input at the index along ``dim``."""
+    z = np.zeros_like(s.a)
+    np.put_along_axis(z, np.expand_dims(s.fn.index, s.fn.dim), np.expand_dims(s.g, s.fn.dim), s.fn.dim)
+    return z
+
+
+def _diagonal_back(s):
+    """``g`` (the diagonal as the last dim) written on diagonal ``offset`` of ``(dim1, dim2)`` of zeros."""
+    z = np.zeros_like(s.a)
+    plane = np.moveaxis(z, (s.fn.dim1, s.fn.dim2), (-2, -1))  # a view: writes land in z
+    k = np.arange(s.g.shape[-1])
+    plane[..., k + max(-s.fn.offset, 0), k + max(s.fn.offset, 0)] = s.g
+    return z
+
+
+def _piece(s, i, stacked):
+    """Input ``i``'s part of ``g``: its slice along ``dim`` (``stacked``) or its piece (cat)."""
+    dim = s.fn.dim % s.g.ndim
+    if stacked:
+        return np.take(s.g, i, axis=dim)
+    start = sum(t.shape[dim] for t in s.x[:i])
+    return np.take(s.g, range(start, start + s.x[i].shape[dim]), axis=dim)

@@ -20,6 +20,7 @@ import numpy as np
 from ..primitive import Primitive, TensorBase, array, call
 from ._util import mirror, one_dim  # mirror: also used by reduce.py and scan.py
 from .elementwise import where as _where3
+from ._formulas import pick_along, take_back
 
 __all__ = ["sort", "argsort", "msort", "topk", "unique", "unique_consecutive", "searchsorted", "bucketize",
            "nonzero", "argwhere", "where", "masked_select", "return_types"]
@@ -44,6 +45,8 @@ class TakeAlong(Primitive):
         self.shape = x.shape
         return np.take_along_axis(x, self.index, self.dim)
 
+    formulas = (("g added into zeros {s0} at the index along dim", take_back),)
+
     def backward(self, g, out, x):
         return (call(ScatterAlong, g, index=self.index, dim=self.dim, shape=self.shape, unique=self.unique),)
 
@@ -61,6 +64,8 @@ class ScatterAlong(Primitive):
         else:
             np.add.at(z, _fancy(self.index, self.dim), g)
         return z
+
+    formulas = (("g picked at the index along dim", pick_along),)
 
     def backward(self, gg, out, g):
         return (call(TakeAlong, gg, index=self.index, dim=self.dim, unique=self.unique),)
