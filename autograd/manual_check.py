@@ -13,6 +13,7 @@ reduction over the wrong axis, a zero gradient, a wrong shape.
 """
 import inspect
 import math
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,7 +93,8 @@ class ParamCheck:
             lines = [f"{self.name}: worst element {self.worst_index}: yours {self.yours:.6g} vs true "
                      f"{self.true:.6g} (abs error {self.max_abs_error:.3g}, "
                      f"rel error {self.max_rel_error:.3g})"]
-        lines.append(f"  diagnosis: {self.diagnosis or NO_DIAGNOSIS}")
+        lines += textwrap.wrap(f"diagnosis: {self.diagnosis or NO_DIAGNOSIS}", width=100, initial_indent="  ",
+                               subsequent_indent="    ")
         return lines
 
 
