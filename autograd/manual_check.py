@@ -174,6 +174,10 @@ class _Problem:
         except TypeError as e:
             if "is not supported on chainrule Tensors" in str(e):
                 raise TypeError(f"{e}\n{NUMPY_HINT}") from e
+            _add_note(e)
+            raise
+        except Exception as e:
+            _add_note(e)
             raise
         if not isinstance(loss, TensorBase):
             raise TypeError(f"loss_fn returned a {type(loss).__name__}, not a Tensor: run on Tensors it "
@@ -202,9 +206,12 @@ class _Problem:
     def depends_on(self, i):
         """True when nudging parameter ``i`` changes the loss (computed on float64 NumPy arrays)."""
         values = [a.astype(np.float64) for a in self.arrays]
-        base = float(np.asarray(self.loss_fn(self.rebuild(values), *self.data)))
-        values[i] = values[i] * (1 + 1e-3) + 1e-3
-        nudged = float(np.asarray(self.loss_fn(self.rebuild(values), *self.data)))
+        try:
+            base = float(np.asarray(self.loss_fn(self.rebuild(values), *self.data)))
+            values[i] = values[i] * (1 + 1e-3) + 1e-3
+            nudged = float(np.asarray(self.loss_fn(self.rebuild(values), *self.data)))
+        except Exception:  # a loss_fn that only runs on Tensors: the engine's answer (unused) stands
+            return False
         return not math.isclose(nudged, base, rel_tol=1e-12, abs_tol=1e-12)
 
     def batch_gradient(self, i, shape):
@@ -230,6 +237,14 @@ class _Problem:
             " with " + ", ".join(f"{d} rtol={TOLERANCES[d][0]:g}, atol={TOLERANCES[d][1]:g}" for d in low)
         return [f"note: {' and '.join(low)} parameters checked against true gradients computed in float64 "
                 f"copies{tol}"]
+
+
+def _add_note(error):
+    """Say where an error in ``loss_fn`` came from (Python 3.11+: exception notes)."""
+    if hasattr(error, "add_note"):
+        dot = "; t.dot(w) is for 1-D tensors as in torch: write np.dot(t, w) or t @ w" \
+            if "dot" in str(error) else ""
+        error.add_note(f"(raised by loss_fn run on chainrule Tensors by check_manual_gradients{dot})")
 
 
 def _flatten(params):
@@ -264,19 +279,19 @@ def _data_names(loss_fn, n):
 
 
 def _named_lengths(data, names, param_shapes):
-    """[(n, what n is)] for the data arrays' axis lengths above 1, axis 0 first, then the other axes, then
-    the sizes; the first length that no parameter's shape has is the batch size."""
+    """[(n, what n is)] for the data arrays' axis lengths above 1 (axis 0 first, then the other axes) and
+    sizes; the first axis length that no parameter's shape has is the batch size."""
     shapes = [(name, np.shape(d)) for name, d in zip(names, data) if hasattr(d, "shape")]
-    found = {}
-    for name, s in shapes:
-        found.update({s[0]: f"len({name})"} if s and s[0] > 1 and s[0] not in found else {})
-    for name, s in shapes:
-        found.update({n: f"{name}.shape[{a}]" for a, n in enumerate(s) if a and n > 1 and n not in found})
-    for name, s in shapes:
-        found.update({math.prod(s): f"{name}.size"} if len(s) > 1 and math.prod(s) not in found else {})
+    axes = [(s[0], f"len({name})") for name, s in shapes if s]
+    axes += [(n, f"{name}.shape[{a}]") for name, s in shapes for a, n in enumerate(s) if a]
+    sizes = [(math.prod(s), f"{name}.size") for name, s in shapes if len(s) > 1]
     in_params = {d for s in param_shapes for d in s}
-    batch = next((n for n in found if n not in in_params), None)
-    return [(n, f"the batch size: {what}" if n == batch else what) for n, what in found.items()]
+    batch = next((n for n, _ in axes if n > 1 and n not in in_params), None)
+    found = {}
+    for n, what in axes + sizes:
+        if n > 1 and n not in found:
+            found[n] = f"the batch size: {what}" if n == batch else what
+    return list(found.items())
 
 
 # -- the user's gradients -----------------------------------------------------------------------------
@@ -290,9 +305,7 @@ def _user_gradients(grad_fn, problem, data):
         if g is None:
             result.append((None, None))
             continue
-        if isinstance(g, TensorBase):
-            g = g.detach().numpy()
-        arr = np.asarray(g)
+        arr = g._data if isinstance(g, TensorBase) else np.asarray(g)
         if arr.dtype.kind not in "fiub":
             raise TypeError(f"grad_fn's gradient for {name} has dtype {arr.dtype}, not a number")
         result.append((arr.astype(np.float64), arr.dtype))

@@ -4,9 +4,12 @@ params), and each planted bug (a missing ``/N``, a transposed weight gradient, a
 summed over the wrong axis, a zero gradient...) fails with its diagnosis named. Then the report, the
 structure errors, and the user errors."""
 import re
+import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd.testing import ManualCheckReport, ManualGradientError, check_manual_gradients
 
@@ -473,3 +476,51 @@ def test_size_zero_and_zero_dim_params():
     assert e.value.report["b"].diagnosis == ("wrong shape (5,) for a parameter of shape (): it has an axis "
                                              "of length 5 (the batch size: len(X)), a sum over it missing or "
                                              "on the wrong axis?")
+
+
+def test_an_error_inside_loss_fn_says_where_it_came_from():
+    params, data, _, grads = setup("mse", np.float64)
+    loss = lambda p, X, y: np.mean(((X @ p["w"]).dot(p["b"]) - y) ** 2)  # noqa: E731 (Tensor.dot is 1-D)
+    with pytest.raises(RuntimeError) as e:
+        check_manual_gradients(loss, grads, params, *data)
+    if sys.version_info >= (3, 11):  # exception notes
+        assert "raised by loss_fn run on chainrule Tensors by check_manual_gradients; t.dot(w) is for 1-D" \
+            in e.value.__notes__[0]
+
+
+def test_an_unused_parameter_of_a_loss_written_with_tensor_methods():
+    """A loss that runs only on Tensors (``sum(dim=)``) cannot be nudged in NumPy: unused stays unused."""
+    params, (X, y), _, _ = setup("mse", np.float64)
+    params = dict(params, unused=np.ones(2))
+    loss = lambda p, X, y: ((X @ p["w"] + p["b"] - y) ** 2).sum(dim=0).sum() / len(X)  # noqa: E731
+
+    def grads(p, X, y):
+        d = 2 * (X @ p["w"] + p["b"] - y) / len(X)
+        return {"w": X.T @ d, "b": d.sum(axis=0), "unused": np.zeros(2)}
+    assert check_manual_gradients(loss, grads, params, X, y)["unused"].unused
+
+
+BATCH = 48
+PLANTED = {  # what grad_fn returns instead of the true gradient C -> the diagnosis it must get
+    "missing /N": (lambda c: BATCH * c, f"missing /N (N={BATCH}, the batch size: len(X))"),
+    "extra /N": (lambda c: c / BATCH, f"extra /N (N={BATCH}, the batch size: len(X))"),
+    "sign": (lambda c: -c, "sign flipped"),
+    "transposed": (lambda c: c.T, "transposed"),
+    "zero": (np.zeros_like, "zero where it should not be"),
+    "keepdims": (lambda c: c[None], "an extra axis of length 1"),
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(2, 6), cols=st.integers(2, 6), bug=st.sampled_from(sorted(PLANTED)),
+       dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2 ** 16))
+def test_each_planted_transformation_of_a_random_gradient_is_named(rows, cols, bug, dtype, seed):
+    rng = np.random.default_rng(seed)
+    C, X = rng.standard_normal((rows, cols)) + 0.1, rng.standard_normal((BATCH, rows)).astype(dtype)
+    loss = lambda p, X: np.sum(p["W"] * C)  # noqa: E731 (its gradient is C; X only names the batch size)
+    params = {"W": rng.standard_normal((rows, cols)).astype(dtype)}
+    planted, diagnosis = PLANTED[bug]
+    assert check_manual_gradients(loss, lambda p, X: {"W": C.astype(dtype)}, params, X).ok
+    with pytest.raises(ManualGradientError) as e:
+        check_manual_gradients(loss, lambda p, X: {"W": planted(C).astype(dtype)}, params, X)
+    assert diagnosis in e.value.report["W"].diagnosis
