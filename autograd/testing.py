@@ -12,12 +12,18 @@ torch is imported only when a check runs.
 ``assert_module_matches_torch(module, torch_module, *inputs, steps=0, optimizer=None)`` does the same
 for a whole ``nn`` model and its torch twin: weights copied from ours to theirs, then outputs, input
 and parameter gradients and, with ``steps``, the parameters after each optimizer step compared.
+
+``check_manual_gradients(loss_fn, grad_fn, params, *data)`` checks a from-scratch NumPy network's
+hand-derived gradients and says what is wrong with them (``autograd/manual_check.py``).
 """
 import math
 
 import numpy as np
 
-__all__ = ["assert_grads_match_torch", "assert_module_matches_torch", "module_of"]
+from .manual_check import ManualCheckReport, ManualGradientError, check_manual_gradients
+
+__all__ = ["assert_grads_match_torch", "assert_module_matches_torch", "check_manual_gradients", "module_of",
+           "ManualCheckReport", "ManualGradientError"]
 
 
 def module_of(x):

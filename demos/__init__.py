@@ -20,6 +20,9 @@ DEMOS = {
                               "python -m demos csv --model results/model.npz --predict NEW.csv"),
     "graph": ("demos.graph", "draw computation graphs with autograd.draw_graph (neuron.svg, mlp.svg)"),
     "explore": ("demos.explore", "step through backpropagation in the browser (neuron.html, mlp.html)"),
+    "scratch-check": ("demos.scratch_check", "your own NumPy backprop checked: bugs planted in a "
+                                             "from-scratch net named by check_manual_gradients, then the fix "
+                                             "trained"),
 }
 
 

@@ -48,6 +48,9 @@ TABLE = {
                                                                   ("mlp_nodes", "MLP nodes")]),
     "explore": ("`neuron.html` and `mlp.html`: step through backpropagation in the browser",
                 [("neuron_nodes", "neuron nodes"), ("mlp_nodes", "MLP nodes")]),
+    "scratch-check": ("a from-scratch NumPy 2-16-1 net and its hand-derived backprop checked with "
+                      "`check_manual_gradients`: 4 planted bugs named, then the fixed gradients train it",
+                      [("bugs_named", "bugs named"), ("train_acc", "train")]),
 }
 BLOCK = re.compile(r"```python\n(.*?)```\n(?:<!-- output -->\n```text\n.*?```\n)?", re.S)
 
@@ -85,7 +88,8 @@ def save_full_reports(reports, out_root):
             json.dump(report, f, indent=2)
             f.write("\n")
     for (name, filename), target in PICTURES.items():
-        shutil.copyfile(os.path.join(out_root, name, filename), os.path.join(ROOT, "docs", target))
+        if name in reports:
+            shutil.copyfile(os.path.join(out_root, name, filename), os.path.join(ROOT, "docs", target))
 
 
 def _number(metric, value):
