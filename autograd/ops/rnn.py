@@ -17,9 +17,12 @@ from .shape import Cat, Stack
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
+_RULES = {prim: _new(prim) for prim in (Relu, Sigmoid, Tanh)}  # their rules read only g and out
+
+
 def _grad(prim, g, out):
     """``g`` through the elementwise primitive ``prim`` whose output was ``out`` (its own rule)."""
-    return _new(prim).backward(g, out, None)[0]
+    return _RULES[prim].backward(g, out, None)[0]
 
 
 # -- the cells: (xg, hg, h, c) -> (h', c', saved); hg = h W_hh^T + b_hh ------------------------------
