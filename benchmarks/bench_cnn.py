@@ -8,8 +8,9 @@ Linear(128, 10)``, cross-entropy, backward and an Adam update (lr 1e-3), in floa
 ``run()`` returns ``{"markdown": ..., ...}`` with the section for BENCHMARKS.md and the key numbers;
 ``python -m benchmarks.bench_cnn`` prints the section.
 """
+import functools
+
 from benchmarks import model_step
-from benchmarks.harness import THREADS
 
 IMAGE = (1, 8, 8)
 CLASSES = 10
@@ -22,22 +23,14 @@ def build(nn):
                          nn.Flatten(), nn.Linear(128, CLASSES))
 
 
-def data(batch, rng):
-    """Images ``(batch, 1, 8, 8)`` and class targets ``(batch,)``."""
-    return rng.standard_normal((batch, *IMAGE)).astype("float32"), rng.integers(0, CLASSES, batch)
-
-
 WORKLOAD = model_step.Workload(
     key="bench_cnn", title="CNN: one training step at the digits scale",
     workload="CNN step (digits scale), `nn` + Adam",
     description=f"{'x'.join(map(str, IMAGE))} images through `Conv2d(1,16,3,padding=1)-ReLU-MaxPool2d(2)-"
                 "Conv2d(16,32,3,padding=1)-ReLU-MaxPool2d(2)-Flatten-Linear(128,10)`",
-    build=build, data=data, batch=64, steps=200, quick_steps=20)
+    build=build, data=model_step.random_batch(IMAGE, CLASSES), batch=64, steps=200, quick_steps=20)
 
-
-def run(quick=False, batch=None, steps=None, thread_counts=THREADS):
-    """The BENCHMARKS.md section and key numbers (model_step.run)."""
-    return model_step.run(WORKLOAD, quick, batch, steps, thread_counts)
+run = functools.partial(model_step.run, WORKLOAD)  # run(quick=False, batch=None, steps=None, thread_counts)
 
 
 if __name__ == "__main__":

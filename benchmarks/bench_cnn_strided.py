@@ -8,8 +8,9 @@ threads (benchmarks.model_step).
 
 ``python -m benchmarks.bench_cnn_strided`` prints the section.
 """
+import functools
+
 from benchmarks import model_step
-from benchmarks.harness import THREADS
 
 IMAGE = (3, 16, 16)
 CLASSES = 10
@@ -23,11 +24,6 @@ def build(nn):
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, CLASSES))
 
 
-def data(batch, rng):
-    """Images ``(batch, 3, 16, 16)`` and class targets ``(batch,)``."""
-    return rng.standard_normal((batch, *IMAGE)).astype("float32"), rng.integers(0, CLASSES, batch)
-
-
 WORKLOAD = model_step.Workload(
     key="bench_cnn_strided", title="CNN: one training step with strides, groups, dilation and batch norm",
     workload="CNN step (strided, grouped, dilated, BatchNorm2d), `nn` + Adam",
@@ -35,12 +31,9 @@ WORKLOAD = model_step.Workload(
                 "Conv2d(16,32,3,padding=1,groups=4)-BatchNorm2d(32)-ReLU-"
                 "Conv2d(32,32,3,stride=2,dilation=2,padding=2,groups=32)-AdaptiveAvgPool2d(1)-Flatten-"
                 "Linear(32,10)` (batch norm in training mode, its running statistics updated)",
-    build=build, data=data, batch=32, steps=200, quick_steps=20)
+    build=build, data=model_step.random_batch(IMAGE, CLASSES), batch=32, steps=200, quick_steps=20)
 
-
-def run(quick=False, batch=None, steps=None, thread_counts=THREADS):
-    """The BENCHMARKS.md section and key numbers (model_step.run)."""
-    return model_step.run(WORKLOAD, quick, batch, steps, thread_counts)
+run = functools.partial(model_step.run, WORKLOAD)  # run(quick=False, batch=None, steps=None, thread_counts)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ threads (benchmarks.model_step).
 
 ``python -m benchmarks.bench_lstm`` prints the section.
 """
+import functools
+
 from benchmarks import model_step
-from benchmarks.harness import THREADS
 
 SEQUENCE = (20, 16)  # time steps, features
 HIDDEN, LAYERS, CLASSES = 32, 2, 4
@@ -29,23 +30,15 @@ def build(nn):
     return Classifier()
 
 
-def data(batch, rng):
-    """Sequences ``(batch, 20, 16)`` and class targets ``(batch,)``."""
-    return rng.standard_normal((batch, *SEQUENCE)).astype("float32"), rng.integers(0, CLASSES, batch)
-
-
 WORKLOAD = model_step.Workload(
     key="bench_lstm", title="LSTM: one training step of a sequence classifier",
     workload="LSTM step (2 layers, 20 time steps), `nn` + Adam",
     description=f"sequences of {SEQUENCE[0]} steps of {SEQUENCE[1]} features through "
                 f"`LSTM({SEQUENCE[1]},{HIDDEN},num_layers={LAYERS},batch_first=True)` and "
                 f"`Linear({HIDDEN},{CLASSES})` on the last time step",
-    build=build, data=data, batch=32, steps=50, quick_steps=10)
+    build=build, data=model_step.random_batch(SEQUENCE, CLASSES), batch=32, steps=50, quick_steps=10)
 
-
-def run(quick=False, batch=None, steps=None, thread_counts=THREADS):
-    """The BENCHMARKS.md section and key numbers (model_step.run)."""
-    return model_step.run(WORKLOAD, quick, batch, steps, thread_counts)
+run = functools.partial(model_step.run, WORKLOAD)  # run(quick=False, batch=None, steps=None, thread_counts)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,13 @@ class Workload:
     check_steps: int = 5
 
 
+def random_batch(shape, classes):
+    """A ``Workload.data``: standard normal float32 inputs ``(batch, *shape)``, targets in ``range(classes)``."""
+    def data(batch, rng):
+        return rng.standard_normal((batch, *shape)).astype(np.float32), rng.integers(0, classes, batch)
+    return data
+
+
 def _make(workload, name, x, y, state_dict=None):
     """(step, model) for library ``name``; chainrule's model loads ``state_dict`` (torch's weights)."""
     lib = library(name)
