@@ -41,7 +41,7 @@ class Workload:
 
 
 def random_batch(shape, classes):
-    """A ``Workload.data``: standard normal float32 inputs ``(batch, *shape)``, targets in ``range(classes)``."""
+    """A ``Workload.data``: standard normal float32 inputs ``(batch, *shape)``, targets below ``classes``."""
     def data(batch, rng):
         return rng.standard_normal((batch, *shape)).astype(np.float32), rng.integers(0, classes, batch)
     return data
