@@ -1012,11 +1012,10 @@ class RNNBase(Module):
         inputs = [F.linear(x, w_ih, b_ih), w_hh, h] + ([c] if c is not None else []) + (
             [b_hh] if b_hh is not None else [])
         y = rnn.Recurrence.apply(*inputs, mode=self.mode, reverse=bool(suffix), bias=b_hh is not None)
-        last = -1 if not suffix else 0
+        last = 0 if suffix else x.shape[0] - 1
         if c is None:
             return y, y[last], None
-        n = self.hidden_size
-        return y[:, :, :n], y[last, :, :n], y[last, :, n:]
+        return y[:-1], y[last], y[-1]  # LSTM: the final c follows the steps' h
 
     def forward(self, input, hx=None):
         x = F._tensor(input)

@@ -50,7 +50,7 @@ def lstm_cell(xg, hg, h, c):
 def _lstm_backward(dh, dc, saved, h, c):
     """Gradients of the pre-activations (x and h sides alike) and of ``c`` from those of ``h'``, ``c'``."""
     i, f, g, o, tc = saved
-    dc = _grad(Tanh, dh * o, tc) if dc is None else dc + _grad(Tanh, dh * o, tc)
+    dc = dc + _grad(Tanh, dh * o, tc)
     d = call(Cat, _grad(Sigmoid, dc * g, i), _grad(Sigmoid, dc * c, f), _grad(Tanh, dc * i, g),
              _grad(Sigmoid, dh * tc, o), dim=1)
     return d, d, None, dc * f
@@ -87,8 +87,8 @@ def step(mode, xg, h, c, w_hh, b_hh):
 
 class Recurrence(Primitive):
     """``(xg (L, N, G*H), w_hh (G*H, H), h0 (N, H)[, c0 (N, H)][, b_hh (G*H,)])`` -> every step's ``h``
-    ``(L, N, H)``, for LSTM with its ``c`` beside it ``(L, N, 2H)``; ``reverse`` runs from the last step.
-    Attributes: ``mode`` (``GATES``' keys), ``reverse``, ``bias``."""
+    ``(L, N, H)``, for LSTM followed by the final ``c`` ``(L + 1, N, H)``; ``reverse`` runs from the last
+    step. Attributes: ``mode`` (``GATES``' keys), ``reverse``, ``bias``."""
 
     name = "recurrence"
 
@@ -110,21 +110,19 @@ class Recurrence(Primitive):
 
     def forward(self, *arrays):
         self._runs = runs = self._run(*self._inputs(*arrays))
-        hs = np.stack([r[2] for r in runs])
-        return np.concatenate([hs, np.stack([r[3] for r in runs])], axis=2) if self.mode == "LSTM" else hs
+        last = runs[self._order(len(runs))[-1]]
+        return np.stack([r[2] for r in runs] + ([last[3]] if self.mode == "LSTM" else []))
 
     def backward(self, g, out, *inputs):
         xg, w_hh, h0, c0, b_hh = args = self._inputs(*inputs)
         runs = self._run(*args) if isinstance(g, TensorBase) else self._runs  # create_graph: rerun on Tensors
-        n, lstm, back = h0.shape[-1], self.mode == "LSTM", CELLS[self.mode][1]
+        lstm, back = self.mode == "LSTM", CELLS[self.mode][1]
         linear = _new(Linear)  # its rule gives each step's gradients of h, W_hh and b_hh, summed as steps
-        dxs, dh, dc, d_w, d_b = [None] * len(runs), None, None, None, None
-        for t in reversed(self._order(len(runs))):
+        steps = len(runs)
+        dxs, dh, dc, d_w, d_b = [None] * steps, None, g[steps] if lstm else None, None, None
+        for t in reversed(self._order(steps)):
             h, c, _, _, saved = runs[t]
-            gh = g[t][:, :n] if lstm else g[t]
-            dh = gh if dh is None else gh + dh
-            if lstm:
-                dc = g[t][:, n:] if dc is None else g[t][:, n:] + dc
+            dh = g[t] if dh is None else g[t] + dh
             dxs[t], dhg, direct, dc = back(dh, dc, saved, h, c)
             dh, gw, *gb = linear.backward(dhg, None, h, w_hh, *([b_hh] if self.bias else []))
             if direct is not None:
