@@ -25,6 +25,8 @@ MODULES = [  # benchmarks/<name>.py, in report order; adding a benchmark is one 
     "bench_tensor",
     "bench_ops",
     "bench_cnn",
+    "bench_cnn_strided",
+    "bench_lstm",
     "bench_peers",
 ]
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from autograd import Tensor, cat, no_grad, ops, stack
 from autograd.ops import array as _array
+from autograd.ops import rnn
 
 from . import functional as F
 from . import init
@@ -942,24 +943,10 @@ class Bilinear(Module):
 def _rnn_step(mode, x_gates, h, w_hh, b_hh, c=None):
     """One time step: ``x_gates`` = ``x W_ih^T + b_ih`` ``(N, G*H)``, ``h`` ``(N, H)`` -> new ``h``
     (and ``c`` for LSTM), with torch's gate order (LSTM i f g o; GRU r z n)."""
-    h_gates = F.linear(h, w_hh, b_hh)
-    n = h.shape[-1]
-    if mode in ("RNN_TANH", "RNN_RELU"):
-        pre = x_gates + h_gates
-        return (pre.tanh() if mode == "RNN_TANH" else pre.relu()), None
-    if mode == "LSTM":
-        g = x_gates + h_gates
-        i, f = g[:, :n].sigmoid(), g[:, n:2 * n].sigmoid()
-        cell, o = g[:, 2 * n:3 * n].tanh(), g[:, 3 * n:].sigmoid()
-        c = f * c + i * cell
-        return o * c.tanh(), c
-    r = (x_gates[:, :n] + h_gates[:, :n]).sigmoid()
-    z = (x_gates[:, n:2 * n] + h_gates[:, n:2 * n]).sigmoid()
-    cand = (x_gates[:, 2 * n:] + r * h_gates[:, 2 * n:]).tanh()
-    return cand + z * (h - cand), None  # (1 - z) n + z h
+    return rnn.step(mode, x_gates, h, c, w_hh, b_hh)[:2]
 
 
-_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+_GATES = rnn.GATES
 
 
 class RNNBase(Module):
@@ -1019,16 +1006,16 @@ class RNNBase(Module):
         return h0, c0
 
     def _direction(self, x, layer, suffix, h, c):
-        """Run one direction of one layer over ``x`` ``(L, N, in)``: outputs ``(L, N, H)``, ``h``, ``c``."""
+        """Run one direction of one layer over ``x`` ``(L, N, in)``: outputs ``(L, N, H)``, ``h``, ``c``.
+        The input projection of the whole sequence is one product, the recurrence one node."""
         w_ih, w_hh, b_ih, b_hh = self._params(layer, suffix)
-        steps = x.shape[0]
-        x_gates = F.linear(x, w_ih, b_ih)  # (L, N, G*H) in one product
-        order = range(steps - 1, -1, -1) if suffix else range(steps)
-        outs = [None] * steps
-        for t in order:
-            h, c = _rnn_step(self.mode, x_gates[t], h, w_hh, b_hh, c)
-            outs[t] = h
-        return stack(outs, 0), h, c
+        inputs = [F.linear(x, w_ih, b_ih), w_hh, h] + ([c] if c is not None else []) + (
+            [b_hh] if b_hh is not None else [])
+        y = rnn.Recurrence.apply(*inputs, mode=self.mode, reverse=bool(suffix), bias=b_hh is not None)
+        last = 0 if suffix else x.shape[0] - 1
+        if c is None:
+            return y, y[last], None
+        return y[:-1], y[last], y[-1]  # LSTM: the final c follows the steps' h
 
     def forward(self, input, hx=None):
         x = F._tensor(input)

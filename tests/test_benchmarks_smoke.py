@@ -14,7 +14,8 @@ if str(ROOT) not in sys.path:  # benchmarks/ is not installed; it runs from the 
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import __main__ as cli  # noqa: E402
-from benchmarks import bench_cnn, bench_ops, bench_peers, bench_scalar, bench_tensor, harness  # noqa: E402
+from benchmarks import (bench_cnn, bench_cnn_strided, bench_lstm, bench_ops, bench_peers, bench_scalar,  # noqa: E402
+                        bench_tensor, harness, model_step)
 
 TINY = [("tiny", 4, (6, 8, 8, 3), 4)]
 
@@ -86,11 +87,26 @@ def test_ops_numpy_backward_is_the_gradient():
         np.testing.assert_allclose(gb, B.grad.numpy(), err_msg=name)
 
 
-def test_cnn_both_thread_counts():
-    r = bench_cnn.run(quick=True, batch=2, steps=2)
+@pytest.mark.parametrize("module", [bench_cnn, bench_cnn_strided, bench_lstm])
+def test_model_step_both_thread_counts(module):
+    r = module.run(quick=True, batch=2, steps=2)
     assert set(r["by_threads"]) == set(harness.THREADS)
     assert all(_positive(v["chainrule_ms"]) and _positive(v["torch_ms"]) for v in r["by_threads"].values())
-    assert len(r["losses"]["chainrule"]) == 2
+    assert len(r["losses"]["chainrule"]) == len(r["losses"]["torch"]) == module.WORKLOAD.check_steps
+    assert [t["workload"] for t in r["targets"]] == [module.WORKLOAD.workload]
+    assert r["markdown"].startswith(f"## {module.WORKLOAD.title}") and "| chainrule, `nn`" in r["markdown"]
+    assert module.__name__.rsplit(".", 1)[1] in cli.MODULES
+
+
+def test_model_step_check_catches_different_weights():
+    """Torch's weights not loaded into ours (each library initialises its own): the step-by-step loss
+    check refuses the pair."""
+    make = model_step._make
+    skip_load = lambda w, name, x, y, state_dict=None: make(w, name, x, y)  # noqa: E731
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(model_step, "_make", skip_load)
+        with pytest.raises(AssertionError, match="bench_lstm: chainrule and torch disagree"):
+            model_step.contenders(bench_lstm.WORKLOAD, 2)
 
 
 def test_scalar_default_and_collector_off():
