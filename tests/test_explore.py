@@ -452,6 +452,20 @@ def _rest_graph():
 TENSOR_MODELS["rest"] = _rest_graph
 
 
+def _recurrence_graph():
+    """An LSTM and a bidirectional GRU (``ops.rnn.Recurrence``: one node per layer direction)."""
+    autograd.manual_seed(0)
+    model = nn.ModuleDict({"lstm": nn.LSTM(3, 4, batch_first=True),
+                           "gru": nn.GRU(4, 2, bidirectional=True, bias=False)})
+    model.double()
+    out, (h, c) = model["lstm"](t64(2, 5, 3))
+    out2, h2 = model["gru"](out)
+    return (out2 ** 2).sum() + (h * c).sum() + h2.sum(), model
+
+
+TENSOR_MODELS["recurrence"] = _recurrence_graph
+
+
 def _build(name):
     root, model = TENSOR_MODELS[name]()
     params = dict(model.named_parameters()) if model is not None else None

@@ -11,6 +11,7 @@ rule side by side, next to the ``Tensor`` methods and functions that use it:
   indexing.py     gather, scatter, index_select/add/copy/fill, masked_fill, take
   linalg.py       matmul, linear, einsum, mm/bmm, tensordot, det/inv/solve
   conv.py         conv1d/2d (groups, dilation), transposed convolutions, max/avg/adaptive pooling
+  rnn.py          one RNN/LSTM/GRU layer direction over a whole sequence as one node
   activation.py   elu, selu, silu, mish, softplus, gelu, hardtanh... (nn.functional's activations)
   nnfunc.py       pad, interpolate, unfold/fold, one_hot, embedding, dropout, norms, attention
   losses.py       cross_entropy, nll_loss, binary cross-entropy, mse/l1/huber/kl_div and the others

@@ -113,6 +113,12 @@ class Recurrence(Primitive):
         last = runs[self._order(len(runs))[-1]]
         return np.stack([r[2] for r in runs] + ([last[3]] if self.mode == "LSTM" else []))
 
+    @staticmethod
+    def formulas(n):
+        """One per input (xg, w_hh, h0[, c0][, b_hh]): backpropagation through time, the rule below."""
+        return tuple((f"{{{i}}}'s gradient through every step back in time (each cell's own rules)",
+                      lambda s, i=i: s.fn.backward(s.g, s.o, *s.x)[i]) for i in range(n))
+
     def backward(self, g, out, *inputs):
         xg, w_hh, h0, c0, b_hh = args = self._inputs(*inputs)
         runs = self._run(*args) if isinstance(g, TensorBase) else self._runs  # create_graph: rerun on Tensors
