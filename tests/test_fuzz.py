@@ -133,8 +133,7 @@ class TorchOps(Ops):
 class KnownRulesTorch(TorchOps):
     """torch with chainrule's current Tensor rules where they are known to differ (each a regression
     test below): relu, clamp, maximum, minimum and x ** 0 backward as ``g * mask``, x ** 0.5 backward
-    through IEEE pow, abs' sign(nan) = nan, var/std through the mean, max/min's nan gradient, a ** b
-    with both masks selected."""
+    through IEEE pow, abs' sign(nan) = nan, max/min's nan gradient, a ** b with both masks selected."""
     relu = staticmethod(_masked_fn(lambda x: _numpy(np.maximum, x, 0.0),  # np.maximum(-0.0, 0) is +0.0
                                    lambda x: ((torch.relu(x) != 0).double(),)))
     maximum = staticmethod(_masked_fn(torch.maximum, lambda a, b: (_share(a, b) * ~(a < b),
@@ -177,21 +176,9 @@ class KnownRulesTorch(TorchOps):
 
     @staticmethod
     def reduce(x, name, dim, keepdim):
-        """var/std as chainrule composes them (through the mean: inf - inf = nan); max/min sharing the
-        gradient by ``x == max`` (a nan maximum matches nothing: 0 / 0)."""
-        dims = tuple(range(x.ndim)) if dim is None else (dim,) if isinstance(dim, int) else dim
-        dims = tuple(d % x.ndim for d in dims) if x.ndim else ()  # dim 0 of a 0-d tensor reduces nothing
-        keep = keepdim and dim is not None
-        if name in ("var", "std"):
-            n = math.prod(x.shape[d] for d in dims)
-            d = x - x.mean(dims, keepdim=True)
-            v = (d * d).sum(dims, keepdim=keep) / float(max(n - 1, 0))
-            if name == "var":
-                return v
-            nonzero = v.detach() != 0
-            return torch.where(nonzero, torch.where(nonzero, v, 1.0).sqrt(), 0.0)
+        """max/min sharing the gradient by ``x == max`` (a nan maximum matches nothing: 0 / 0)."""
         if name in ("max", "min", "max_dim", "min_dim"):
-            dims = tuple(range(x.ndim)) if name in ("max", "min") else dims
+            dims = tuple(range(x.ndim)) if name in ("max", "min") else (dim % x.ndim,) if x.ndim else ()
             keep = keepdim and name in ("max_dim", "min_dim")
             return _shared_extreme(name[:3], dims, keep)(x)
         return Ops.reduce(x, name, dim, keepdim)
@@ -661,8 +648,6 @@ def test_regression_pow_half_backward_at_minus_zero_and_minus_inf():
     assert_matches_torch(lambda x: x ** 0.5, [-0.0, -math.inf])
 
 
-@pytest.mark.xfail(strict=True, reason=LEAD + "var backward with an infinite element gives nan everywhere; "
-                                             "torch's 2 g (x - mean) / (n - 1) gives inf, inf, nan")
 def test_regression_var_backward_with_an_infinite_element():
     assert_matches_torch(lambda x: x.var(0), [-4.0, -1.0, -math.inf])
 

@@ -192,6 +192,64 @@ class LogSoftmax(Primitive):
         return (g - call(Exp, out) * call(Sum, g, axes=axes, keepdim=True),)
 
 
+# -- variance ------------------------------------------------------------------------------------------
+class Var(Primitive):
+    """The variance over ``axes`` divided by ``n - correction`` (two passes: the mean, then the squared
+    deviations); the gradient is torch's ``var_backward``, so second order follows torch's formula."""
+
+    name = "var"
+
+    def forward(self, a):
+        n = math.prod([a.shape[i] for i in self.axes])
+        with quiet():  # n = 0: nan, n <= correction: inf or nan, as torch
+            d = a - np.add.reduce(a, axis=self.axes, keepdims=True) / n
+            return np.add.reduce(d * d, axis=self.axes, keepdims=self.keepdim) / builtins.max(
+                n - self.correction, 0)
+
+    def backward(self, g, out, a):
+        return (_var_backward(self, g, a),)
+
+
+class Std(Var):
+    """``sqrt(var)``; torch's ``std_backward``: ``var_backward`` of ``g / (2 std)``, 0 where std is 0."""
+
+    name = "std"
+    saves_output = True
+
+    def forward(self, a):
+        with quiet():
+            return np.sqrt(Var.forward(self, a))
+
+    def backward(self, g, out, a):
+        with quiet():
+            return (_var_backward(self, call(Where, array(out) == 0, 0.0, g / (out * 2.0)), a),)
+
+
+def _var_attrs(t, dim, keepdim, correction, unbiased):
+    """``Var``'s attributes: the axes, ``keepdim``, the correction and whether every element is reduced
+    as torch's ``dim=None`` (or a 0-d input) is: its gradient differs when ``n <= correction``."""
+    if t.dtype.kind != "f":
+        raise DtypeError(f"std and var only support floating point dtypes, got {t.dtype}")
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    return dict(axes=reduce_dims(dim, t.ndim), keepdim=keepdim, correction=correction,
+                whole=dim is None or t.ndim == 0)
+
+
+def _var_backward(fn, g, a):
+    """torch's ``var_backward``: ``(2 / (n - correction)) g (x - mean)``; over the whole tensor with
+    ``n <= correction``, ``g * (nan where x == mean, else inf)``."""
+    n = math.prod([a.shape[i] for i in fn.axes])
+    mean = call(Mean, a, axes=fn.axes, keepdim=True)
+    if fn.whole and n <= fn.correction:
+        x = array(a)
+        return g * np.where(x == array(mean), np.nan, np.inf).astype(x.dtype)
+    if not fn.keepdim:
+        g = call(Reshape, g, shape=keepdim_shape(a.shape, fn.axes))
+    dof = n - fn.correction
+    return (2.0 / dof if dof else math.inf) * g * (a - mean)
+
+
 # -- reductions that pick an element ------------------------------------------------------------------
 class _EvenlyDistributed(Primitive):
     """A value of the whole tensor (0-d); its gradient is shared evenly by the elements equal to it (by
@@ -620,21 +678,12 @@ class ReduceMethods:
     @numpy_names
     def var(self, dim=None, keepdim=False, *, correction=1, unbiased=None):
         """Variance over ``dim`` with Bessel's correction by default (``correction=1``), as torch."""
-        if unbiased is not None:
-            correction = 1 if unbiased else 0
-        axes = reduce_dims(dim, self.ndim)
-        n = int(np.prod([self.shape[i] for i in axes]))
-        d = self - self.mean(dim=axes, keepdim=True)
-        return (d * d).sum(dim=axes, keepdim=keepdim) / float(builtins.max(n - correction, 0))
+        return Var.apply(self, **_var_attrs(self, dim, keepdim, correction, unbiased))
 
     @numpy_names
     def std(self, dim=None, keepdim=False, *, correction=1, unbiased=None):
-        """Square root of ``var``; where the std is 0 its gradient is 0, as in torch (not 0 * inf)."""
-        v = self.var(dim, keepdim, correction=correction, unbiased=unbiased)
-        nonzero = v._data != 0
-        if nonzero.all():
-            return v.sqrt()
-        return where(nonzero, where(nonzero, v, 1.0).sqrt(), 0.0)  # the inner where keeps inf out
+        """Square root of ``var``; its gradient is torch's ``g / (2 std)`` (0 where the std is 0)."""
+        return Std.apply(self, **_var_attrs(self, dim, keepdim, correction, unbiased))
 
     @numpy_names
     def logsumexp(self, dim=None, keepdim=False):
