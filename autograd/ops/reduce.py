@@ -112,16 +112,29 @@ def _check_numel(name, shape):
                            "argument")
 
 
-class Amax(Primitive):
-    """``max`` over dims; ties share the gradient evenly (torch's ``amax``)."""
+class _Extreme(Primitive):
+    """``reduce`` (``np.max`` or ``np.min``) over ``axes`` (None: every element, 0-d), after torch's
+    checks: over every dim (``whole``) of an empty tensor a RuntimeError, over an empty dim an
+    IndexError; ``op`` is the name torch's messages give."""
 
-    name = "max"
-    saves_output = True
-    reduce = staticmethod(np.max)
+    axes = None
+    keepdim = False
+    whole = False
 
     def forward(self, a):
-        _check_not_empty(f"a{self.name}", a.shape, self.axes)
-        return self.reduce(a, axis=self.axes, keepdims=self.keepdim)
+        if self.whole:
+            _check_numel(self.op, a.shape)
+        elif self.axes:
+            _check_not_empty(self.op, a.shape, self.axes)
+        return np.asarray(self.reduce(a, axis=self.axes, keepdims=self.keepdim))
+
+
+class Amax(_Extreme):
+    """``max`` over dims; ties share the gradient evenly (torch's ``amax``)."""
+
+    name, op = "max", "amax"
+    saves_output = True
+    reduce = staticmethod(np.max)
 
     def backward(self, g, out, a):
         x = array(a)
@@ -133,7 +146,7 @@ class Amax(Primitive):
 
 
 class Amin(Amax):
-    name = "min"
+    name, op = "min", "amin"
     reduce = staticmethod(np.min)
 
 
@@ -261,17 +274,14 @@ class _EvenlyDistributed(Primitive):
         return (call(Where, mask, g / float(np.count_nonzero(mask)), 0.0),)
 
 
-class MaxAll(_EvenlyDistributed):
-    name = "max"
+class MaxAll(_EvenlyDistributed, _Extreme):
+    name = op = "max"
     reduce = staticmethod(np.max)
-
-    def forward(self, a):
-        _check_numel(self.name, a.shape)
-        return np.asarray(self.reduce(a))
+    whole = True
 
 
 class MinAll(MaxAll):
-    name = "min"
+    name = op = "min"
     reduce = staticmethod(np.min)
 
 
@@ -546,16 +556,12 @@ class ReduceMethods:
     @numpy_names
     def amax(self, dim=None, keepdim=False):
         """Largest value over ``dim``; ties share the gradient evenly."""
-        if dim is None:
-            _check_numel("amax", self.shape)
-        return Amax.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim)
+        return Amax.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim, whole=dim is None)
 
     @numpy_names
     def amin(self, dim=None, keepdim=False):
         """Smallest value over ``dim``; ties share the gradient evenly."""
-        if dim is None:
-            _check_numel("amin", self.shape)
-        return Amin.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim)
+        return Amin.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim, whole=dim is None)
 
     @numpy_names
     def aminmax(self, *, dim=None, keepdim=False):
