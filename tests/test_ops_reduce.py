@@ -201,9 +201,10 @@ for data_name, data in STATS_DATA.items():
     for op in ("std", "var"):
         for dim, keepdim in ((None, False), (1, False), (0, True), ((0, 1), False)):
             for correction in (0, 1):
-                C.add(f"{op}-{data_name}-dim{dim}-keepdim{keepdim}-correction{correction}",
-                      lambda a, op=op, d=dim, k=keepdim, c=correction: getattr(a, op)(d, keepdim=k, correction=c),
-                      data, fd=False)
+                fn = lambda a, op=op, d=dim, k=keepdim, c=correction: getattr(a, op)(  # noqa: E731
+                    d, keepdim=k, correction=c)
+                name = f"{op}-{data_name}-dim{dim}-keepdim{keepdim}-correction{correction}"
+                C.add(name, fn, data, fd=False)
 C.add("std-0d", lambda a: a.std(correction=0), np.array(1.5), fd=False)
 C.add("var-0d-correction1", lambda a: a.var(0), np.array(1.5), fd=False)
 C.add("std-unbiased-false", lambda a: a.std(1, unbiased=False), X[0])
