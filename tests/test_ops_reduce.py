@@ -58,6 +58,18 @@ class Cases:
         first = lambda *xs: (lambda out: out[0] if isinstance(out, tuple) else out)(fn(*xs))  # noqa: E731
         assert gradcheck(first, [Tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays])
 
+    def tests(self):
+        """A module's two tests over the table, once it is complete:
+        ``test_matches_torch, test_gradcheck = C.tests()``."""
+        @pytest.mark.parametrize("name", self.names())
+        def test_matches_torch(name):
+            self.run(name)
+
+        @pytest.mark.parametrize("name", self.fd_names())
+        def test_gradcheck(name):
+            self.gradcheck(name)
+        return test_matches_torch, test_gradcheck
+
 
 C = Cases()
 X = rn(3, 4, 5)
@@ -232,14 +244,7 @@ C.add("argmin-module", lambda a: module_of(a).argmin(a, dim=1, keepdim=True), X,
 C.add("softmax-module", lambda a: module_of(a).softmax(a, 1), X)
 
 
-@pytest.mark.parametrize("name", C.names())
-def test_matches_torch(name):
-    C.run(name)
-
-
-@pytest.mark.parametrize("name", C.fd_names())
-def test_gradcheck(name):
-    C.gradcheck(name)
+test_matches_torch, test_gradcheck = C.tests()
 
 
 # -- named tuples --------------------------------------------------------------------------------------------
