@@ -221,6 +221,12 @@ C.add("std-0d", lambda a: a.std(correction=0), np.array(1.5), fd=False)
 C.add("var-0d-correction1", lambda a: a.var(0), np.array(1.5), fd=False)
 C.add("std-unbiased-false", lambda a: a.std(1, unbiased=False), X[0])
 C.add("var-empty-dim", lambda a: a.var(1), np.zeros((2, 0)), fd=False)
+# torch's positional order (dim, unbiased, keepdim), and var(unbiased) over every dim
+C.add("var-positional-unbiased-false", lambda a: a.var(1, False), X[0])
+C.add("std-positional-unbiased-keepdim", lambda a: a.std(0, True, True), X[0])
+C.add("std-positional-bool-only", lambda a: a.std(False), X[0])
+C.add("var_mean-positional", lambda a: module_of(a).var_mean(a, 1, False, True), X[0])
+C.add("std_mean-bool-only", lambda a: module_of(a).std_mean(a, False), X[0])
 C.add("logsumexp-axis", lambda a: a.logsumexp(axis=0), X)
 C.add("argmax-axis", lambda a: a.argmax(axis=1, keepdims=True), X, fd=False)
 for name, fn in {  # torch takes NumPy's axis=/keepdims= wherever an op has dim=/keepdim=
@@ -416,6 +422,8 @@ def test_empty_inputs_as_torch(name):
     (lambda x: autograd.max([1.0, 2.0]), TypeError, r"argument 'input' must be a Tensor"),
     (lambda x: x.long().nanmean(), TypeError, r"floating point"),
     (lambda x: x.long().std(1), RuntimeError, r"std and var only support floating point dtypes, got int64"),
+    (lambda x: x.var(1, True, correction=0), TypeError, r"var\(\): pass correction=0 or unbiased=True, not"),
+    (lambda x: x.std(True, unbiased=False), TypeError, r"std\(\): got unbiased twice"),
 ])
 def test_errors(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
@@ -442,6 +450,8 @@ RANDOM = {  # name -> (fn(x, dim, keepdim), needs a non-empty dim, unique elemen
     "prod": (lambda x, d, k: x.prod(d, k), False, False, WITH_ZEROS),
     "nansum": (lambda x, d, k: x.nansum(d, k), False, False, None),
     "norm": (lambda x, d, k: x.norm(3, d, k), False, False, st.floats(0.2, 3, width=64)),
+    "std": (lambda x, d, k: x.std(d, keepdim=k), False, False, WITH_ZEROS),
+    "var": (lambda x, d, k: x.var(d, keepdim=k, correction=0), False, False, WITH_ZEROS),
     "max": (lambda x, d, k: x.max(d, k), True, False, None),
     "min": (lambda x, d, k: x.min(d, k), True, False, None),
     "median": (lambda x, d, k: x.median(d, k), True, True, None),

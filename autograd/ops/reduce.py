@@ -238,13 +238,20 @@ class Std(Var):
             return (_var_backward(self, call(Where, array(out) == 0, 0.0, g / (out * 2.0)), a),)
 
 
-def _var_attrs(t, dim, keepdim, correction, unbiased):
-    """``Var``'s attributes: the axes, ``keepdim``, the correction and whether every element is reduced
-    as torch's ``dim=None`` (or a 0-d input) is: its gradient differs when ``n <= correction``."""
+def _var_attrs(name, t, dim, unbiased, keepdim, correction):
+    """``Var``'s attributes from torch's arguments (``var(unbiased)``, ``var(dim, unbiased, keepdim)`` or
+    ``var(dim, *, correction, keepdim)``): the axes, ``keepdim``, the correction and whether every element
+    is reduced as torch's ``dim=None`` (or a 0-d input) is: its gradient differs when ``n <= correction``."""
     if t.dtype.kind != "f":
         raise DtypeError(f"std and var only support floating point dtypes, got {t.dtype}")
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
+    if isinstance(dim, bool):  # torch's var(unbiased)
+        if unbiased is not None:
+            raise TypeError(f"{name}(): got unbiased twice ({dim!r} and unbiased={unbiased!r})")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}(): pass correction={correction!r} or unbiased={unbiased!r}, not both")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
     return dict(axes=reduce_dims(dim, t.ndim), keepdim=keepdim, correction=correction,
                 whole=dim is None or t.ndim == 0)
 
@@ -682,14 +689,16 @@ class ReduceMethods:
         return (self - other).norm(p)
 
     @numpy_names
-    def var(self, dim=None, keepdim=False, *, correction=1, unbiased=None):
-        """Variance over ``dim`` with Bessel's correction by default (``correction=1``), as torch."""
-        return Var.apply(self, **_var_attrs(self, dim, keepdim, correction, unbiased))
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """Variance over ``dim``, divided by ``n - correction`` (default 1, Bessel's; ``unbiased=False``
+        is 0); torch's positional order ``(dim, unbiased, keepdim)``, and ``var(False)`` over all."""
+        return Var.apply(self, **_var_attrs("var", self, dim, unbiased, keepdim, correction))
 
     @numpy_names
-    def std(self, dim=None, keepdim=False, *, correction=1, unbiased=None):
-        """Square root of ``var``; its gradient is torch's ``g / (2 std)`` (0 where the std is 0)."""
-        return Std.apply(self, **_var_attrs(self, dim, keepdim, correction, unbiased))
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """Square root of ``var`` (same arguments); its gradient is torch's ``g / (2 std)``, 0 where the
+        std is 0."""
+        return Std.apply(self, **_var_attrs("std", self, dim, unbiased, keepdim, correction))
 
     @numpy_names
     def logsumexp(self, dim=None, keepdim=False):
@@ -724,17 +733,22 @@ def any_empty(shape, axes):
 
 # -- module functions --------------------------------------------------------------------------------
 @numpy_names
-def var_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
-    """The tuple ``(var, mean)`` over ``dim`` (torch.var_mean)."""
-    return (input.var(dim, keepdim, correction=correction, unbiased=unbiased),
-            input.mean(dim, keepdim))
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """The tuple ``(var, mean)`` over ``dim`` (torch.var_mean; arguments as ``var``)."""
+    return _with_mean(input.var, input, dim, unbiased, keepdim, correction)
 
 
 @numpy_names
-def std_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
-    """The tuple ``(std, mean)`` over ``dim`` (torch.std_mean)."""
-    return (input.std(dim, keepdim, correction=correction, unbiased=unbiased),
-            input.mean(dim, keepdim))
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """The tuple ``(std, mean)`` over ``dim`` (torch.std_mean; arguments as ``std``)."""
+    return _with_mean(input.std, input, dim, unbiased, keepdim, correction)
+
+
+def _with_mean(stat, input, dim, unbiased, keepdim, correction):
+    """``(stat(dim, unbiased, keepdim, correction=correction), mean)`` over the same dims (a bool
+    ``dim`` is torch's ``unbiased``: every dim)."""
+    mean_dim = None if isinstance(dim, bool) else dim
+    return stat(dim, unbiased, keepdim, correction=correction), input.mean(mean_dim, keepdim)
 
 
 sum = mirror("sum")
