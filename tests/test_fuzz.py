@@ -120,6 +120,10 @@ class Ops:
         return a ** b
 
     @staticmethod
+    def matmul(a, b):
+        return a @ b
+
+    @staticmethod
     def reduce(x, name, dim, keepdim):
         """``name`` over ``dim`` (None: all dims); ``max``/``min`` full, ``max_dim``/``min_dim`` values."""
         if name in ("max", "min"):
@@ -139,7 +143,8 @@ class TorchOps(Ops):
 class KnownRulesTorch(TorchOps):
     """torch with chainrule's current Tensor rules where they are known to differ (each a regression
     test below): relu, clamp, maximum, minimum and x ** 0 backward as ``g * mask``, x ** 0.5 backward
-    through IEEE pow, abs' sign(nan) = nan, max/min's nan gradient, a ** b with both masks selected."""
+    through IEEE pow, abs' sign(nan) = nan, max/min's nan gradient, a ** b with both masks selected,
+    matmul by NumPy's BLAS."""
     relu = staticmethod(_masked_fn(lambda x: _numpy(np.maximum, x, 0.0),  # np.maximum(-0.0, 0) is +0.0
                                    lambda x: ((torch.relu(x) != 0).double(),)))
     maximum = staticmethod(_masked_fn(torch.maximum, lambda a, b: (_share(a, b) * ~(a < b),
@@ -179,6 +184,22 @@ class KnownRulesTorch(TorchOps):
         return Power.apply(a, b)
 
     abs = staticmethod(_masked_fn(torch.abs, lambda x: (torch.where(torch.isnan(x), x, torch.sign(x)),)))
+
+    @staticmethod
+    def matmul(a, b):
+        """``a @ b`` by NumPy's BLAS, forward and backward: OpenBLAS's dgemm gives inf where products
+        overflow to inf and -inf in one sum (IEEE and torch: nan)."""
+        class BlasMatmul(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                ctx.save_for_backward(a, b)
+                return _numpy(np.matmul, a, b.detach().numpy())
+
+            @staticmethod
+            def backward(ctx, g):
+                a, b = ctx.saved_tensors
+                return _numpy(np.matmul, g, b.detach().numpy().T), _numpy(np.matmul, a.T, g.detach().numpy())
+        return BlasMatmul.apply(a, b)
 
     @staticmethod
     def reduce(x, name, dim, keepdim):
@@ -307,9 +328,9 @@ def apply(L, name, xs, args):
     if name == "index":
         return x[x > 0] if args[0] == "mask" else x[args[0]]
     if name == "matmul":
-        return x @ xs[1]
+        return L.matmul(x, xs[1])
     if name == "matmul_t":
-        return x @ x.T
+        return L.matmul(x, x.T)
     if name == "cat":
         return L.cat(list(xs), dim=args[0])
     return L.stack(list(xs), dim=args[0])
@@ -780,6 +801,13 @@ def test_regression_pow_exponent_gradient_at_zero_base():
     assert_matches_torch(lambda a, b: a ** b, [0.0], [0.5], upstream=math.nan)
 
 
+@pytest.mark.xfail(strict=True, reason=LEAD + "matmul is NumPy's BLAS: OpenBLAS's dgemm gives inf where "
+                                             "products overflow to inf and -inf in one sum (torch: nan)")
+def test_regression_matmul_of_opposite_overflows_is_nan():
+    row = [0.0, 1e300, -1e300]
+    assert_matches_torch(lambda a, b: a @ b, [[0.0] * 3, row], [row] * 3)
+
+
 def test_regression_pow2_backward_grouping():
     assert_matches_torch(lambda x: x ** 2, [1.7976931348623157e308], upstream=-0.0)
 
@@ -870,6 +898,9 @@ FOUND_IN_KNOWN_CLASSES = {  # graphs the fuzzer found, each a mismatch of a clas
     "clamp-of-negative-zero": ([np.zeros(3), np.array([0.0, 0.0, -0.0]), np.array(0.0)],
                                [("neg", (0,), ()), ("clamp", (1,), (None, 0.0)), ("neg", (0,), ()),
                                 ("/", (0, 4), ())]),
+    "matmul-of-opposite-overflows": ([np.array([[0.0, 0.0, 0.0], [0.0, 1e300, -1e300]])],
+                                     [("neg", (0,), ()), ("neg", (0,), ()), ("sum", (0,), (0, True)),
+                                      ("index", (3,), (([0, 0, -1],),)), ("matmul", (0, 4), ())]),
     "relu-of-negative-zero": ([np.array([[0.0, 0.0, 0.0], [0.0, 0.0, -1.0]]), np.zeros((2, 3)), np.zeros(3)],
                               [("neg", (0,), ()), ("neg", (0,), ()), ("reshape", (0,), ((-1,),)),
                                ("*", (0, 1), ()), ("relu", (6,), ()), ("neg", (0,), ()), ("neg", (0,), ()),
