@@ -573,7 +573,13 @@ def residues_explain(run_ours, run_theirs, case, scale):
     return all(close(a, b, scale) for a, b in zip(got, want))
 
 
-COUNTS = {}
+COUNTS = {}  # (graph kind, verdict) -> how many graphs
+
+
+def teardown_module():
+    """``make fuzz`` (pytest -s) prints how many graphs got each verdict."""
+    if "FUZZ_EXAMPLES" in os.environ:
+        print(f"\nfuzz verdicts: {dict(sorted(COUNTS.items()))}")
 
 
 @FUZZ
