@@ -297,6 +297,19 @@ def _keepdim(s, g):
     return np.expand_dims(g, _axes(s))
 
 
+def _var_grad(s, g=None):
+    """torch's ``var_backward``: ``2 / (n - correction) · g ⊙ (x - mean)``."""
+    n = math.prod([s.a.shape[i] for i in s.fn.axes])
+    with np.errstate(all="ignore"):
+        scale = np.float64(2.0) / np.float64(n - s.fn.correction)
+        return scale * _keepdim(s, s.g if g is None else g) * (s.a - s.a.mean(axis=s.fn.axes, keepdims=True))
+
+
+def _std_grad(s):
+    with np.errstate(all="ignore"):
+        return _var_grad(s, np.where(s.o == 0, 0.0, s.g / (2 * s.o)))
+
+
 def _max_grad(s):
     o = _keepdim(s, s.o)
     mask = (s.a == o).astype(s.a.dtype)
@@ -733,6 +746,8 @@ TENSOR_FORMULAS = {
     "sum": _each(("g expanded to {s0}", lambda s: np.broadcast_to(_keepdim(s, s.g), s.a.shape))),
     "mean": _each(("g / n expanded to {s0}",
                    lambda s: np.broadcast_to(_keepdim(s, s.g) * (s.o.size / s.a.size), s.a.shape))),
+    "var": _each(("2/(n − correction) · g ⊙ ({0} − mean)", _var_grad)),
+    "std": _each(("var's, of g / (2·o) (0 where o = 0)", _std_grad)),
     "max": _each(("g to the maxima of {0} (shared at ties)", _max_grad)),
     "min": _each(("g to the minima of {0} (shared at ties)", _max_grad)),
     "logsumexp": _each(("g ⊙ exp({0} − o)", lambda s: _keepdim(s, s.g) * np.exp(s.a - _keepdim(s, s.o)))),
