@@ -50,7 +50,7 @@ bench-quick: $(VENV)/.bench
 # The differential fuzzer with a long budget (tests/test_fuzz.py; make test runs a small one).
 FUZZ_EXAMPLES ?= 20000
 fuzz: $(VENV)/.test
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -s tests/test_fuzz.py
 
 # Mutation testing (mutmut, config in pyproject.toml) of autograd/value.py, autograd/engine.py and
 # nn/optim/; MUTANTS='glob ...' runs a subset (e.g. MUTANTS='autograd.value*'). Results stay in mutants/.

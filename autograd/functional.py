@@ -174,6 +174,18 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     return _unpack(_finish(outputs, create_graph), is_out), _unpack(_finish(res, create_graph), is_in)
 
 
+def _double_vjp(outputs, inputs, like, v, create_graph, strict, stage, check):
+    """``J v`` for the Jacobian ``J`` of ``outputs`` with respect to ``inputs`` (``like`` gives its row
+    shapes): ``u -> J^T u`` is linear in ``u``, so its vjp along ``v`` is ``J v`` (the double-vjp trick).
+    ``check(J^T u)`` runs between the two passes (strict mode's check)."""
+    with enable_grad():
+        u = tuple(_zeros_like(x, requires_grad=True) for x in like)
+        back = _grad_of(outputs, inputs, u, create_graph=True)
+        check(back)
+    with set_grad_enabled(create_graph or is_grad_enabled()):
+        return _fill_in_zeros(_grad_of(back, u, v, create_graph), like, strict, create_graph, stage)
+
+
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(*inputs), J v)``: ``v`` like the inputs, the result like the outputs (double-vjp trick)."""
     with enable_grad():
@@ -181,12 +193,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         inputs = _prepare(inputs, create_graph, need_graph=True)
         v = _prepare_v(v, inputs, is_in, create_graph, "jvp", _INPUT_IS)
         is_out, outputs = _call(func, inputs, "jvp", strict)
-        u = tuple(_zeros_like(o, requires_grad=True) for o in outputs)
-        grad_inputs = _grad_of(outputs, inputs, u, create_graph=True)  # J^T u, linear in u
-        _check_requires_grad(grad_inputs, "grad_inputs", strict)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
-        res = _fill_in_zeros(_grad_of(grad_inputs, u, v, create_graph), outputs, strict, create_graph,
-                             "back_trick")
+    res = _double_vjp(outputs, inputs, outputs, v, create_graph, strict, "back_trick",
+                      lambda back: _check_requires_grad(back, "grad_inputs", strict))
     return _unpack(_finish(outputs, create_graph), is_out), _unpack(_finish(res, create_graph), is_out)
 
 
@@ -220,12 +228,8 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(*inputs), H v)`` for a scalar ``func`` (double-vjp trick on the gradient)."""
     with enable_grad():
         is_in, inputs, v, output, jac = _scalar_function(func, inputs, v, create_graph, strict, "hvp")
-        w = tuple(_zeros_like(x, requires_grad=True) for x in inputs)
-        double_back = _grad_of(jac, inputs, w, create_graph=True)  # H^T w, linear in w
-        _check_requires_grad(jac, "hessian", strict)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
-        res = _fill_in_zeros(_grad_of(double_back, w, v, create_graph), inputs, strict, create_graph,
-                             "double_back_trick")
+    res = _double_vjp(jac, inputs, inputs, v, create_graph, strict, "double_back_trick",
+                      lambda back: _check_requires_grad(jac, "hessian", strict))  # torch checks jac here
     return _finish((output,), create_graph)[0], _unpack(_finish(res, create_graph), is_in)
 
 

@@ -1,8 +1,9 @@
 """The flagship demo: two interleaving moons, an ``nn.MLP`` with ``BCEWithLogitsLoss``, mini-batches
 from a ``DataLoader`` and ``Adam``.
 
-The training loop is written out in ``main`` (forward, loss, ``zero_grad``, ``backward``, ``step``),
-each step commented with the line of a from-scratch NumPy script it replaces.
+The training loop is written out in ``train`` (forward, loss, ``zero_grad``, ``backward``, ``step``),
+each step commented with the line of a from-scratch NumPy script it replaces; the radial demo trains
+with it too.
 Writes ``decision_boundary.png``, ``loss_curve.png`` (train/test loss and accuracy per epoch),
 ``graph.svg`` (one trained hidden neuron on one input, drawn with ``autograd.draw_graph``) and
 ``report.json``.
@@ -43,35 +44,9 @@ def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, qu
 
     evaluate = common.classification_evaluator(loss_fn, x_train, y_train, x_test, y_test)
 
-    # The training loop, written out. A from-scratch NumPy script does the same five steps by hand;
-    # the comments say which of its lines each step replaces.
-    hist = {}
     with run.timer("train"):
-        bar = common.progress(range(cfg["epochs"]), desc="moons", quiet=quiet)
-        model.train()
-        for epoch in bar:
-            total = 0.0
-            for xb, yb in loader:
-                xb, yb = common.as_tensor(xb), common.as_tensor(yb)
-                # forward: from scratch, z1 = x @ W1 + b1; a1 = np.tanh(z1); ...; z3 = a2 @ W3 + b3
-                logits = model(xb)
-                # loss: from scratch, p = 1 / (1 + np.exp(-z3)); L = -mean(y log p + (1 - y) log(1 - p))
-                # (BCEWithLogitsLoss takes z3 itself: it never forms log(0) for large |z3|)
-                loss = loss_fn(logits, yb)
-                # from scratch, every dW starts from zero; here .grad accumulates until zeroed
-                optimizer.zero_grad()
-                # backprop: from scratch, dz3 = (p - y) / n; dW3 = a2.T @ dz3; da2 = dz3 @ W3.T;
-                # dz2 = da2 * (1 - a2 ** 2); ... the chain rule, derived here for every parameter
-                loss.backward()
-                # update: from scratch, W -= lr * dW (plain SGD); Adam rescales each dW first
-                optimizer.step()
-                total += loss.item() * len(xb)
-            scheduler.step()  # the learning rate follows a cosine from lr down to 0 over the epochs
-            common.record_epoch(hist, model, evaluate, batch_loss=total / len(x_train))
-            bar.set_postfix(loss=f"{hist['batch_loss'][-1]:.4f}", test_acc=f"{hist['test_acc'][-1]:.3f}",
-                            refresh=False)
-        bar.close()
-    model.eval()
+        hist = train(model, loss_fn, optimizer, scheduler, loader, cfg["epochs"], evaluate,
+                     common.progress(range(cfg["epochs"]), desc="moons", quiet=quiet))
 
     test_acc = hist["test_acc"][-1]
     common.plot_decision_boundary(
@@ -87,6 +62,43 @@ def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, qu
     metrics = {"test_acc": test_acc, "train_acc": hist["train_acc"][-1],
                "test_loss": hist["test_loss"][-1], "train_loss": hist["train_loss"][-1]}
     return run.finish(metrics, QUICK_TARGETS if quick else TARGETS, summary=SUMMARY.format(h=h))
+
+
+def train(model, loss_fn, optimizer, scheduler, loader, epochs, evaluate, bar):
+    """The training loop, written out (this demo's and the radial demo's): ``epochs`` passes over
+    ``loader``, the learning rate stepped by ``scheduler`` after each; returns the history (``name ->
+    list``, one entry per epoch: ``batch_loss`` and whatever ``evaluate`` measures).
+
+    A from-scratch NumPy script does the same five steps by hand for its network (layers
+    ``z = a @ W + b``, ``a = act(z)``, the last ``z`` the logits); the comments give its lines.
+    """
+    hist = {}
+    model.train()
+    for epoch in bar:
+        total, count = 0.0, 0
+        for xb, yb in loader:
+            xb, yb = common.as_tensor(xb), common.as_tensor(yb)
+            # forward: from scratch, z1 = x @ W1 + b1; a1 = act(z1); ...; z = a @ W + b (the logits)
+            logits = model(xb)
+            # loss: from scratch, p = sigmoid(z) (or softmax(z)); L = -mean(log p of the true class);
+            # BCEWithLogitsLoss and CrossEntropyLoss take z itself: they never form log(0) for large |z|
+            loss = loss_fn(logits, yb)
+            # from scratch, every dW starts from zero; here .grad accumulates until zeroed
+            optimizer.zero_grad()
+            # backprop: from scratch, dz = (p - y) / n; dW = a.T @ dz; db = dz.sum(0); da = dz @ W.T;
+            # then dz = da * act'(z) one layer down, and so on: the chain rule, derived for every parameter
+            loss.backward()
+            # update: from scratch, W -= lr * dW and b -= lr * db (SGD); Adam rescales each dW first
+            optimizer.step()
+            total += loss.item() * len(xb)
+            count += len(xb)
+        scheduler.step()  # the learning rate follows a cosine from lr down to 0 over the epochs
+        common.record_epoch(hist, model, evaluate, batch_loss=total / count)
+        bar.set_postfix(loss=f"{hist['batch_loss'][-1]:.4f}", test_acc=f"{hist['test_acc'][-1]:.3f}",
+                        refresh=False)
+    bar.close()
+    model.eval()
+    return hist
 
 
 def neuron_graph(model, x):

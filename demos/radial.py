@@ -2,10 +2,13 @@
 softmax outputs (``CrossEntropyLoss`` takes the logits), on a radial dataset (one class inside a
 ring of the other).
 
-Trained twice from the same initial weights by ``train``, the loop written out with the from-scratch
-lines each step replaces: per-sample SGD (batch size 1, as the scripts do), then
+Trained twice from the same initial weights by ``moons.train``, the loop written out with the
+from-scratch lines each step replaces: per-sample SGD (batch size 1, as the scripts do), then
 mini-batch SGD with the learning rate scaled by half the batch size; both decay the learning rate
-along a cosine (``CosineAnnealingLR``), which stops the late spikes a fixed rate gives. Writes
+along a cosine (``CosineAnnealingLR``), which stops the late spikes a fixed rate gives. For this very
+network the scripts' lines are ``z1 = x @ W1 + b1; a1 = sigmoid(z1); z2 = a1 @ W2 + b2``, ``p =
+softmax(z2)``, ``dz2 = (p - onehot(y)) / n; dW2 = a1.T @ dz2; da1 = dz2 @ W2.T; dz1 = da1 * a1 * (1 -
+a1); dW1 = x.T @ dz1`` and ``W -= lr * dW``. Writes
 ``loss_curve.png`` (both runs' curves in one plot), ``decision_boundary.png`` (both models side by
 side) and ``report.json``.
 """
@@ -18,6 +21,7 @@ import nn
 from nn.data import DataLoader, TensorDataset, make_circles, train_test_split
 
 from . import common
+from .moons import train
 
 SUMMARY = "2-4-2 sigmoid+softmax net on circles: per-sample SGD, then mini-batch SGD, same init"
 FULL = dict(samples=600, noise=0.1, factor=0.5, epochs=100, lr=0.1, batch_size=16)
@@ -81,42 +85,6 @@ def main(out_dir="results", *, epochs=None, lr=None, batch_size=None, seed=0, qu
         metrics[f"{key}_test_acc"] = hist["test_acc"][-1]
         metrics[f"{key}_train_loss"] = hist["train_loss"][-1]
     return run.finish(metrics, QUICK_TARGETS if quick else TARGETS, summary=SUMMARY)
-
-
-def train(model, loss_fn, optimizer, scheduler, loader, epochs, evaluate, bar):
-    """The training loop, written out: ``epochs`` passes over ``loader``; returns the history
-    (``name -> list``, one entry per epoch: ``batch_loss`` and whatever ``evaluate`` measures).
-
-    The from-scratch scripts do these steps by hand for this very network (W1 of shape (2, 4), W2 of
-    shape (4, 2), one sample at a time); the comments give their lines.
-    """
-    hist = {}
-    model.train()
-    for epoch in bar:
-        total, count = 0.0, 0
-        for xb, yb in loader:
-            xb, yb = common.as_tensor(xb), common.as_tensor(yb)
-            # forward: z1 = x @ W1 + b1; a1 = sigmoid(z1); z2 = a1 @ W2 + b2
-            logits = model(xb)
-            # loss: p = softmax(z2); L = -mean(log p[y]) (CrossEntropyLoss takes z2 and applies a
-            # stable log_softmax itself)
-            loss = loss_fn(logits, yb)
-            # dW1 = dW2 = 0: the gradients of the previous step must not add up with this one's
-            optimizer.zero_grad()
-            # backprop by hand: dz2 = (p - onehot(y)) / n; dW2 = a1.T @ dz2; db2 = dz2.sum(0);
-            # da1 = dz2 @ W2.T; dz1 = da1 * a1 * (1 - a1); dW1 = x.T @ dz1; db1 = dz1.sum(0)
-            loss.backward()
-            # gradient descent: W1 -= lr * dW1; b1 -= lr * db1; W2 -= lr * dW2; b2 -= lr * db2
-            optimizer.step()
-            total += loss.item() * len(xb)
-            count += len(xb)
-        scheduler.step()  # the learning rate decays along a cosine, epoch by epoch
-        common.record_epoch(hist, model, evaluate, batch_loss=total / count)
-        bar.set_postfix(loss=f"{hist['batch_loss'][-1]:.4f}", test_acc=f"{hist['test_acc'][-1]:.3f}",
-                        refresh=False)
-    bar.close()
-    model.eval()
-    return hist
 
 
 def _predictor(state):

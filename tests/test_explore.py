@@ -435,12 +435,14 @@ TENSOR_MODELS["nn_functions"] = _nn_functions_graph
 def _rest_graph():
     """The primitives the graphs above leave out: whole-tensor max/min, scatter_add and scatter with a
     source, the column sums of a bias gradient (``create_graph``), max-pooling differentiated three
-    times (``MaxPool2dPick``), and activation.py's own ``Log1p`` (called directly: no function uses it)."""
+    times (``MaxPool2dPick``), activation.py's own ``Log1p`` (called directly: no function uses it), var
+    and std."""
     a, p, w, b = t64(3, 4), t64(3, 4, positive=True), t64(2, 4), t64(2)
     index = np.array([[0, 1, 2, 0], [2, 0, 1, 1]])
     y = (a.max() + a.min() + (a.scatter_add(0, index, a[:2] * 2) ** 2).sum()
          + (a.scatter(0, index, a[1:] * 3) ** 2).sum()
-         + autograd.ops.activation.Log1p.apply(p).sum())
+         + autograd.ops.activation.Log1p.apply(p).sum()
+         + a.var(0).sum() + (a.std(1, keepdim=True, correction=0) * a).sum())
     (gx,) = autograd.grad((nn.functional.linear(a, w, b) ** 2).sum(), [a], create_graph=True)
     (gw,) = autograd.grad((gx * gx).sum(), [b], create_graph=True)
     img = t64(1, 1, 4, 4)

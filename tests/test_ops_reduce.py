@@ -58,6 +58,18 @@ class Cases:
         first = lambda *xs: (lambda out: out[0] if isinstance(out, tuple) else out)(fn(*xs))  # noqa: E731
         assert gradcheck(first, [Tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays])
 
+    def tests(self):
+        """A module's two tests over the table, once it is complete:
+        ``test_matches_torch, test_gradcheck = C.tests()``."""
+        @pytest.mark.parametrize("name", self.names())
+        def test_matches_torch(name):
+            self.run(name)
+
+        @pytest.mark.parametrize("name", self.fd_names())
+        def test_gradcheck(name):
+            self.gradcheck(name)
+        return test_matches_torch, test_gradcheck
+
 
 C = Cases()
 X = rn(3, 4, 5)
@@ -192,6 +204,29 @@ C.add("std_mean", lambda a: module_of(a).std_mean(a, dim=(0, 2), keepdim=True), 
 C.add("var_mean-correction0", lambda a: module_of(a).var_mean(a, correction=0), X)
 C.add("std-correction2", lambda a: a.std(dim=1, correction=2), X)
 C.add("var-axis", lambda a: a.var(axis=1, keepdims=True), X)
+# std and var by torch's formulas (std_backward, var_backward), so second order rounds as torch does: at
+# a tiny variance the composite sqrt(sum(d * d) / n) left a 1e-17 residue that 1 / std**2 made 2e62
+STATS_DATA = {"tiny-variance": np.array([[1.3e-79, 0.0], [2.0, -1.0]]), "scale-1e-150": X[0] * 1e-150,
+              "scale-1e150": X[0] * 1e150, "zero-variance": np.array([[2.0, 2.0, 2.0], [1.0, 0.0, 3.0]]),
+              "one-element-rows": X[0, :, :1]}  # n = 1 over dim 1: inf/nan where n <= correction
+for data_name, data in STATS_DATA.items():
+    for op in ("std", "var"):
+        for dim, keepdim in ((None, False), (1, False), (0, True), ((0, 1), False)):
+            for correction in (0, 1):
+                fn = lambda a, op=op, d=dim, k=keepdim, c=correction: getattr(a, op)(  # noqa: E731
+                    d, keepdim=k, correction=c)
+                name = f"{op}-{data_name}-dim{dim}-keepdim{keepdim}-correction{correction}"
+                C.add(name, fn, data, fd=False)
+C.add("std-0d", lambda a: a.std(correction=0), np.array(1.5), fd=False)
+C.add("var-0d-correction1", lambda a: a.var(0), np.array(1.5), fd=False)
+C.add("std-unbiased-false", lambda a: a.std(1, unbiased=False), X[0])
+C.add("var-empty-dim", lambda a: a.var(1), np.zeros((2, 0)), fd=False)
+# torch's positional order (dim, unbiased, keepdim), and var(unbiased) over every dim
+C.add("var-positional-unbiased-false", lambda a: a.var(1, False), X[0])
+C.add("std-positional-unbiased-keepdim", lambda a: a.std(0, True, True), X[0])
+C.add("std-positional-bool-only", lambda a: a.std(False), X[0])
+C.add("var_mean-positional", lambda a: module_of(a).var_mean(a, 1, False, True), X[0])
+C.add("std_mean-bool-only", lambda a: module_of(a).std_mean(a, False), X[0])
 C.add("logsumexp-axis", lambda a: a.logsumexp(axis=0), X)
 C.add("argmax-axis", lambda a: a.argmax(axis=1, keepdims=True), X, fd=False)
 for name, fn in {  # torch takes NumPy's axis=/keepdims= wherever an op has dim=/keepdim=
@@ -215,14 +250,7 @@ C.add("argmin-module", lambda a: module_of(a).argmin(a, dim=1, keepdim=True), X,
 C.add("softmax-module", lambda a: module_of(a).softmax(a, 1), X)
 
 
-@pytest.mark.parametrize("name", C.names())
-def test_matches_torch(name):
-    C.run(name)
-
-
-@pytest.mark.parametrize("name", C.fd_names())
-def test_gradcheck(name):
-    C.gradcheck(name)
+test_matches_torch, test_gradcheck = C.tests()
 
 
 # -- named tuples --------------------------------------------------------------------------------------------
@@ -297,6 +325,22 @@ def test_nanmean_of_only_nans_has_gradient_zero_not_nan():
     np.testing.assert_array_equal(out.detach().numpy(), [np.nan, 1.0])
     out.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.0], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("op", ["std", "var"])
+def test_var_over_an_empty_dim_tuple_is_over_every_dim_with_its_true_gradient(op):
+    # a documented difference: torch's var(dim=()) reduces every element but its backward divides by
+    # n = 1 (torch's own gradcheck fails); chainrule's gradient is the one of dim=None, as in torch
+    x = rn(3, 2)
+    ours = Tensor(x, requires_grad=True)
+    getattr(ours, op)(dim=(), correction=0).backward()
+    t = torch.tensor(x, requires_grad=True)
+    getattr(t, op)(correction=0).backward()
+    np.testing.assert_allclose(ours.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    assert gradcheck(lambda a: getattr(a, op)(dim=(), correction=0), [Tensor(x, requires_grad=True)])
+    tt = torch.tensor(x, requires_grad=True)
+    assert not torch.autograd.gradcheck(lambda a: getattr(a, op)(dim=(), correction=0), (tt,),
+                                        raise_exception=False)
 
 
 def test_prod_gradient_with_zeros_is_exact():
@@ -377,6 +421,9 @@ def test_empty_inputs_as_torch(name):
     (lambda x: x.sum(dim=1, axis=1), TypeError, r"both dim= and its alias axis="),
     (lambda x: autograd.max([1.0, 2.0]), TypeError, r"argument 'input' must be a Tensor"),
     (lambda x: x.long().nanmean(), TypeError, r"floating point"),
+    (lambda x: x.long().std(1), RuntimeError, r"std and var only support floating point dtypes, got int64"),
+    (lambda x: x.var(1, True, correction=0), TypeError, r"var\(\): pass correction=0 or unbiased=True, not"),
+    (lambda x: x.std(True, unbiased=False), TypeError, r"std\(\): got unbiased twice"),
 ])
 def test_errors(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
@@ -403,6 +450,8 @@ RANDOM = {  # name -> (fn(x, dim, keepdim), needs a non-empty dim, unique elemen
     "prod": (lambda x, d, k: x.prod(d, k), False, False, WITH_ZEROS),
     "nansum": (lambda x, d, k: x.nansum(d, k), False, False, None),
     "norm": (lambda x, d, k: x.norm(3, d, k), False, False, st.floats(0.2, 3, width=64)),
+    "std": (lambda x, d, k: x.std(d, keepdim=k), False, False, WITH_ZEROS),
+    "var": (lambda x, d, k: x.var(d, keepdim=k, correction=0), False, False, WITH_ZEROS),
     "max": (lambda x, d, k: x.max(d, k), True, False, None),
     "min": (lambda x, d, k: x.min(d, k), True, False, None),
     "median": (lambda x, d, k: x.median(d, k), True, True, None),

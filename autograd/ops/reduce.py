@@ -121,16 +121,29 @@ def _check_numel(name, shape):
                            "argument")
 
 
-class Amax(Primitive):
-    """``max`` over dims; ties share the gradient evenly (torch's ``amax``)."""
+class _Extreme(Primitive):
+    """``reduce`` (``np.max`` or ``np.min``) over ``axes`` (None: every element, 0-d), after torch's
+    checks: over every dim (``whole``) of an empty tensor a RuntimeError, over an empty dim an
+    IndexError; ``op`` is the name torch's messages give."""
 
-    name = "max"
-    saves_output = True
-    reduce = staticmethod(np.max)
+    axes = None
+    keepdim = False
+    whole = False
 
     def forward(self, a):
-        _check_not_empty(f"a{self.name}", a.shape, self.axes)
-        return self.reduce(a, axis=self.axes, keepdims=self.keepdim)
+        if self.whole:
+            _check_numel(self.op, a.shape)
+        elif self.axes:
+            _check_not_empty(self.op, a.shape, self.axes)
+        return np.asarray(self.reduce(a, axis=self.axes, keepdims=self.keepdim))
+
+
+class Amax(_Extreme):
+    """``max`` over dims; ties share the gradient evenly (torch's ``amax``)."""
+
+    name, op = "max", "amax"
+    saves_output = True
+    reduce = staticmethod(np.max)
 
     formulas = (("g to the maxima of {0} (shared at ties)", lambda s: _max_grad(s)),)
 
@@ -144,7 +157,7 @@ class Amax(Primitive):
 
 
 class Amin(Amax):
-    name = "min"
+    name, op = "min", "amin"
     reduce = staticmethod(np.min)
     formulas = (("g to the minima of {0} (shared at ties)", lambda s: _max_grad(s)),)
 
@@ -210,6 +223,75 @@ class LogSoftmax(Primitive):
         return (g - call(Exp, out) * call(Sum, g, axes=axes, keepdim=True),)
 
 
+# -- variance ------------------------------------------------------------------------------------------
+class Var(Primitive):
+    """The variance over ``axes`` divided by ``n - correction`` (two passes: the mean, then the squared
+    deviations); the gradient is torch's ``var_backward``, so second order follows torch's formula."""
+
+    name = "var"
+
+    def forward(self, a):
+        n = math.prod([a.shape[i] for i in self.axes])
+        with quiet():  # n = 0: nan, n <= correction: inf or nan, as torch
+            d = a - np.add.reduce(a, axis=self.axes, keepdims=True) / n
+            return np.add.reduce(d * d, axis=self.axes, keepdims=self.keepdim) / builtins.max(
+                n - self.correction, 0)
+
+    formulas = (("2/(n − correction) · g ⊙ ({0} − mean)", lambda s: _var_grad(s)),)
+
+    def backward(self, g, out, a):
+        return (_var_backward(self, g, a),)
+
+
+class Std(Var):
+    """``sqrt(var)``; torch's ``std_backward``: ``var_backward`` of ``g / (2 std)``, 0 where std is 0."""
+
+    name = "std"
+    saves_output = True
+
+    def forward(self, a):
+        with quiet():
+            return np.sqrt(Var.forward(self, a))
+
+    formulas = (("var's, of g / (2·o) (0 where o = 0)", lambda s: _std_grad(s)),)
+
+    def backward(self, g, out, a):
+        with quiet():
+            return (_var_backward(self, call(Where, array(out) == 0, 0.0, g / (out * 2.0)), a),)
+
+
+def _var_attrs(name, t, dim, unbiased, keepdim, correction):
+    """``Var``'s attributes from torch's arguments (``var(unbiased)``, ``var(dim, unbiased, keepdim)`` or
+    ``var(dim, *, correction, keepdim)``): the axes, ``keepdim``, the correction and whether every element
+    is reduced as torch's ``dim=None`` (or a 0-d input) is: its gradient differs when ``n <= correction``."""
+    if t.dtype.kind != "f":
+        raise DtypeError(f"std and var only support floating point dtypes, got {t.dtype}")
+    if isinstance(dim, bool):  # torch's var(unbiased)
+        if unbiased is not None:
+            raise TypeError(f"{name}(): got unbiased twice ({dim!r} and unbiased={unbiased!r})")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}(): pass correction={correction!r} or unbiased={unbiased!r}, not both")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return dict(axes=reduce_dims(dim, t.ndim), keepdim=keepdim, correction=correction,
+                whole=dim is None or t.ndim == 0)
+
+
+def _var_backward(fn, g, a):
+    """torch's ``var_backward``: ``(2 / (n - correction)) g (x - mean)``; over the whole tensor with
+    ``n <= correction``, ``g * (nan where x == mean, else inf)``."""
+    n = math.prod([a.shape[i] for i in fn.axes])
+    mean = call(Mean, a, axes=fn.axes, keepdim=True)
+    if fn.whole and n <= fn.correction:
+        x = array(a)
+        return g * np.where(x == array(mean), np.nan, np.inf).astype(x.dtype)
+    if not fn.keepdim:
+        g = call(Reshape, g, shape=keepdim_shape(a.shape, fn.axes))
+    dof = n - fn.correction
+    return (2.0 / dof if dof else math.inf) * g * (a - mean)
+
+
 # -- reductions that pick an element ------------------------------------------------------------------
 class _EvenlyDistributed(Primitive):
     """A value of the whole tensor (0-d); its gradient is shared evenly by the elements equal to it (by
@@ -223,17 +305,14 @@ class _EvenlyDistributed(Primitive):
         return (call(Where, mask, g / float(np.count_nonzero(mask)), 0.0),)
 
 
-class MaxAll(_EvenlyDistributed):
-    name = "max"
+class MaxAll(_EvenlyDistributed, _Extreme):
+    name = op = "max"
     reduce = staticmethod(np.max)
-
-    def forward(self, a):
-        _check_numel(self.name, a.shape)
-        return np.asarray(self.reduce(a))
+    whole = True
 
 
 class MinAll(MaxAll):
-    name = "min"
+    name = op = "min"
     reduce = staticmethod(np.min)
 
 
@@ -510,16 +589,12 @@ class ReduceMethods:
     @numpy_names
     def amax(self, dim=None, keepdim=False):
         """Largest value over ``dim``; ties share the gradient evenly."""
-        if dim is None:
-            _check_numel("amax", self.shape)
-        return Amax.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim)
+        return Amax.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim, whole=dim is None)
 
     @numpy_names
     def amin(self, dim=None, keepdim=False):
         """Smallest value over ``dim``; ties share the gradient evenly."""
-        if dim is None:
-            _check_numel("amin", self.shape)
-        return Amin.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim)
+        return Amin.apply(self, axes=reduce_dims(dim, self.ndim), keepdim=keepdim, whole=dim is None)
 
     @numpy_names
     def aminmax(self, *, dim=None, keepdim=False):
@@ -640,23 +715,16 @@ class ReduceMethods:
         return (self - other).norm(p)
 
     @numpy_names
-    def var(self, dim=None, keepdim=False, *, correction=1, unbiased=None):
-        """Variance over ``dim`` with Bessel's correction by default (``correction=1``), as torch."""
-        if unbiased is not None:
-            correction = 1 if unbiased else 0
-        axes = reduce_dims(dim, self.ndim)
-        n = int(np.prod([self.shape[i] for i in axes]))
-        d = self - self.mean(dim=axes, keepdim=True)
-        return (d * d).sum(dim=axes, keepdim=keepdim) / float(builtins.max(n - correction, 0))
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """Variance over ``dim``, divided by ``n - correction`` (default 1, Bessel's; ``unbiased=False``
+        is 0); torch's positional order ``(dim, unbiased, keepdim)``, and ``var(False)`` over all."""
+        return Var.apply(self, **_var_attrs("var", self, dim, unbiased, keepdim, correction))
 
     @numpy_names
-    def std(self, dim=None, keepdim=False, *, correction=1, unbiased=None):
-        """Square root of ``var``; where the std is 0 its gradient is 0, as in torch (not 0 * inf)."""
-        v = self.var(dim, keepdim, correction=correction, unbiased=unbiased)
-        nonzero = v._data != 0
-        if nonzero.all():
-            return v.sqrt()
-        return where(nonzero, where(nonzero, v, 1.0).sqrt(), 0.0)  # the inner where keeps inf out
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """Square root of ``var`` (same arguments); its gradient is torch's ``g / (2 std)``, 0 where the
+        std is 0."""
+        return Std.apply(self, **_var_attrs("std", self, dim, unbiased, keepdim, correction))
 
     @numpy_names
     def logsumexp(self, dim=None, keepdim=False):
@@ -691,17 +759,22 @@ def any_empty(shape, axes):
 
 # -- module functions --------------------------------------------------------------------------------
 @numpy_names
-def var_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
-    """The tuple ``(var, mean)`` over ``dim`` (torch.var_mean)."""
-    return (input.var(dim, keepdim, correction=correction, unbiased=unbiased),
-            input.mean(dim, keepdim))
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """The tuple ``(var, mean)`` over ``dim`` (torch.var_mean; arguments as ``var``)."""
+    return _with_mean(input.var, input, dim, unbiased, keepdim, correction)
 
 
 @numpy_names
-def std_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
-    """The tuple ``(std, mean)`` over ``dim`` (torch.std_mean)."""
-    return (input.std(dim, keepdim, correction=correction, unbiased=unbiased),
-            input.mean(dim, keepdim))
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """The tuple ``(std, mean)`` over ``dim`` (torch.std_mean; arguments as ``std``)."""
+    return _with_mean(input.std, input, dim, unbiased, keepdim, correction)
+
+
+def _with_mean(stat, input, dim, unbiased, keepdim, correction):
+    """``(stat(dim, unbiased, keepdim, correction=correction), mean)`` over the same dims (a bool
+    ``dim`` is torch's ``unbiased``: every dim)."""
+    mean_dim = None if isinstance(dim, bool) else dim
+    return stat(dim, unbiased, keepdim, correction=correction), input.mean(mean_dim, keepdim)
 
 
 sum = mirror("sum")
@@ -754,6 +827,20 @@ def _keepdim(s, g):
     if getattr(s.fn, "keepdim", False) or g.ndim == s.a.ndim:
         return g
     return np.expand_dims(g, _axes(s))
+
+
+def _var_grad(s, g=None):
+    """torch's ``var_backward``: ``2 / (n - correction) · g ⊙ (x - mean)``."""
+    n = math.prod([s.a.shape[i] for i in s.fn.axes])
+    with np.errstate(all="ignore"):
+        scale = np.float64(2.0) / np.float64(n - s.fn.correction)
+        return scale * _keepdim(s, s.g if g is None else g) * (s.a - s.a.mean(axis=s.fn.axes, keepdims=True))
+
+
+def _std_grad(s):
+    """``_var_grad`` of ``g / (2 std)``, 0 where std is 0."""
+    with np.errstate(all="ignore"):
+        return _var_grad(s, np.where(s.o == 0, 0.0, s.g / (2 * s.o)))
 
 
 def _max_grad(s):
