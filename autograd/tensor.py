@@ -355,17 +355,19 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
         if create_graph:
             if not isinstance(g, Tensor):
                 g = Tensor._wrap(g)
-            grads = self._fn.backward(g, self, *prev)
+            grads = fn.backward(g, self, *prev)
         else:
             if isinstance(g, Tensor):
                 g = g._data
-            n = len(prev)
+            n = len(prev)  # the common arities spelled out: a list comprehension costs ~2 k more
             if n == 1:
-                grads = self._fn.backward(g, self._data, prev[0]._data)
+                grads = fn.backward(g, self._data, prev[0]._data)
             elif n == 2:
-                grads = self._fn.backward(g, self._data, prev[0]._data, prev[1]._data)
+                grads = fn.backward(g, self._data, prev[0]._data, prev[1]._data)
+            elif n == 3:
+                grads = fn.backward(g, self._data, prev[0]._data, prev[1]._data, prev[2]._data)
             else:
-                grads = self._fn.backward(g, self._data, *[p._data for p in prev])
+                grads = fn.backward(g, self._data, *[p._data for p in prev])
         out = []
         for p, pg in zip(prev, grads):
             if pg is None or not p.requires_grad:
