@@ -16,7 +16,7 @@ Order: Kahn's algorithm. A first sweep counts, for every node reachable from the
 edges lead into it; a node is processed once all its consumers have passed their gradient down.
 Both sweeps use an explicit stack, so depth is limited by memory only, not by the recursion limit.
 """
-from . import grad_mode
+from .grad_mode import _state as _grad_state
 
 
 FREED_MESSAGE = (
@@ -111,7 +111,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 root._deps = -1  # queued once even if listed twice
                 ready.append(root)
         push = ready.append
-        with grad_mode.set_grad_enabled(create_graph):
+        # grad mode is create_graph during the pass: set directly (a context manager object per
+        # backward costs ~2 k instructions, 3% of one recorded op's backward)
+        was_enabled, _grad_state.enabled = _grad_state.enabled, create_graph
+        try:
             while ready:
                 node = ready.pop()
                 g, node._g, node._deps = node._g, None, None
@@ -140,6 +143,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                         push(parent)
                 if not retain_graph:
                     node._release()
+        finally:
+            _grad_state.enabled = was_enabled
     except BaseException:
         for node in nodes:  # an error stopped us half-way: leave every node as it was found
             node._deps = node._g = None

@@ -86,6 +86,20 @@ class Primitive:
                     fn._versions = (a._vcount[0] if a._vcount else 0, b._vcount[0] if b._vcount else 0)
                 return a._node(out, fn, inputs)
             return a._wrap(out)
+        elif n == 3:  # linear(x, W, b), where(cond, a, b): the generic path below costs ~5 k more
+            b, c = inputs[1], inputs[2]
+            out = fn.forward(a._data, b._data, c._data)
+            ra, rb, rc = a.requires_grad, b.requires_grad, c.requires_grad
+            if (ra or rb or rc) and _grad_state.enabled:
+                if not (ra and rb and rc):
+                    fn.needs = (ra, rb, rc)
+                for x in inputs:
+                    if x.requires_grad:
+                        x._consumed = True
+                if cls.saves_inputs and (a._vcount or b._vcount or c._vcount):
+                    fn._versions = tuple([v[0] if (v := x._vcount) else 0 for x in inputs])
+                return a._node(out, fn, inputs)
+            return a._wrap(out)
         else:
             out = fn.forward(*[t._data for t in inputs])
             needs = [t.requires_grad for t in inputs] if _grad_state.enabled else ()

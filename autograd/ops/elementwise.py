@@ -342,15 +342,21 @@ def _is_zero(z, other):
     return type(z) is np.ndarray and z.ndim == 0 and z.dtype == other.dtype and z == 0
 
 
-def _select(mask, a):
-    """``np.where(mask, a, 0)``: np.where costs ~10x an arithmetic pass on unpredictable masks, so where
-    ``a`` is finite this is ``a * mask + 0.0``, the same bits (``+ 0.0`` turns the ``-0.0`` of a negative
-    times False into where's ``+0.0``); None when ``a`` has an inf or nan (then np.where decides)."""
-    out = a * mask
-    if not np.isfinite(out).all():
+_SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _select(cond, a, keep):
+    """``np.where(cond, a, 0.0)`` (``keep``) or ``np.where(cond, 0.0, a)`` for a float array ``a``, with
+    the same bits: ``a``'s bits ANDed with a mask that is all ones where ``a`` is kept (inf, nan and
+    -0.0 pass unchanged; the rest is +0.0). On a 32x128 float32 this is ~28 k instructions, np.where
+    ~57 k (and more time on unpredictable masks, where it branches); None for a float type with no
+    integer of its size."""
+    bits = _SAME_SIZE_INT.get(a.dtype.itemsize)
+    if bits is None:
         return None
-    out += 0.0
-    return out
+    m = cond.view(np.int8)  # 0 / 1
+    m = np.negative(m) if keep else m - 1  # -1 (all bits set) where a is kept, 0 elsewhere
+    return np.bitwise_and(a.view(bits), m).view(a.dtype)
 
 
 class Where(Primitive):
@@ -359,11 +365,11 @@ class Where(Primitive):
     def forward(self, cond, a, b):
         if type(cond) is np.ndarray and cond.dtype == np.bool_:
             if _is_zero(b, a):
-                out = _select(cond, a)
+                out = _select(cond, a, True)
                 if out is not None:
                     return out
             elif _is_zero(a, b):
-                out = _select(~cond, b)
+                out = _select(cond, b, False)
                 if out is not None:
                     return out
         return np.where(cond, a, b)
