@@ -3,6 +3,8 @@
 
 A subclass sets its defaults and writes ``_update(p, g, state, group)``: ``p`` and ``g`` are the NumPy
 arrays of a parameter and its gradient (``g`` already negated under ``maximize``), updated in place.
+Updates allocate nothing per step: NumPy ufuncs write with ``out=`` into the state buffers and into
+``self._scratch(p)``, work arrays of ``p``'s shape shared by the parameters of that shape (not state).
 """
 import copy
 from collections import defaultdict
@@ -33,14 +35,17 @@ def check_betas(betas):
     return tuple(betas)
 
 
-def decay(p, g, lr, weight_decay, decoupled=False):
-    """Weight decay: ``g + wd * p`` (L2, torch's default), or ``p *= 1 - lr * wd`` when decoupled."""
+def decay(p, g, lr, weight_decay, decoupled=False, out=None):
+    """Weight decay: ``g + wd * p`` (L2, torch's default; written to ``out`` when given), or
+    ``p *= 1 - lr * wd`` when decoupled."""
     if not weight_decay:
         return g
     if decoupled:
         p *= 1 - lr * weight_decay
         return g
-    return g + weight_decay * p
+    out = np.multiply(p, weight_decay, out=out)
+    out += g
+    return out
 
 
 class Optimizer:
@@ -52,6 +57,7 @@ class Optimizer:
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or "
                             f"dicts, but got {type(params).__name__}")
         self.defaults = dict(defaults)
+        self._work = {}  # (shape, dtype, k) -> a work array (see _scratch)
         self.state = defaultdict(dict)  # parameter -> its state (empty until its first update), as torch
         self.param_groups = []
         groups = list(params)
@@ -117,7 +123,9 @@ class Optimizer:
                     continue
                 g = _array(p.grad)
                 state = self.state.get(p, {})
-                self._update(_array(p), -g if sign < 0 else g, state, group)
+                if sign < 0:
+                    g = np.negative(g, out=self._scratch(g, 3))
+                self._update(_array(p), g, state, group)
                 ops.mark_changed(p)  # as torch's in-place update: a graph that saved p can't backward
                 if state:  # as torch, a parameter gets a state entry only when its update keeps one
                     self.state[p] = state
@@ -125,6 +133,14 @@ class Optimizer:
 
     def _update(self, p, g, state, group):
         raise NotImplementedError
+
+    def _scratch(self, p, k=0):
+        """Work array ``k`` of ``p``'s shape and dtype, kept between steps (its contents are garbage)."""
+        key = (p.shape, p.dtype, k)
+        buf = self._work.get(key)
+        if buf is None:
+            buf = self._work[key] = np.empty_like(p)
+        return buf
 
     # -- checkpoints ---------------------------------------------------------------------------------
     def state_dict(self):
