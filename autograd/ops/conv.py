@@ -70,12 +70,37 @@ def _g_rows(g):
     return rows if rows.flags.c_contiguous else np.ascontiguousarray(rows)
 
 
+def _correlate(x, w, stride, padding, dilation=(1, 1), groups=1):
+    """The cross-correlation of ``x`` ``(N, C, H, W)`` with ``w`` ``(O, C/G, kh, kw)`` as ``(N*Ho*Wo, O)``
+    rows, the im2col matrix it used (``(G, M, k*C/G)`` when grouped) and ``(N, Ho, Wo)``."""
+    o, _, kh, kw = w.shape
+    cols, nhw = _cols(x, kh, kw, stride, padding, dilation)
+    if groups == 1:
+        return cols @ _kernel_rows(w).T, cols, nhw
+    cols = _group_cols(cols, groups, kh * kw)
+    out = np.matmul(cols, _kernel_rows(w, groups).transpose(0, 2, 1))  # (G, M, O/G)
+    return out.transpose(1, 0, 2).reshape(-1, o), cols, nhw
+
+
+def _flipped(w, groups):
+    """``(O, C/G, kh, kw)`` -> ``(C, O/G, kh, kw)``: the kernel of the input gradient of a stride-1
+    convolution (each group's channels swapped, taps reversed)."""
+    o, cg, kh, kw = w.shape
+    wt = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+    return wt.reshape(groups * cg, o // groups, kh, kw)[:, :, ::-1, ::-1]
+
+
 def conv2d_grad_input(g, w, x_shape, stride, padding, dilation=(1, 1), groups=1):
     """Adjoint of the convolution in its input: the gradient for ``x`` given ``g``."""
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     n, c, h, wd = x_shape
     o, cg, kh, kw = w.shape
     _, _, ho, wo = g.shape
+    full = (dh * (kh - 1) - ph, dw * (kw - 1) - pw)
+    if stride == (1, 1) and min(full) >= 0:
+        # stride 1: the correlation of g, padded to the full size, with the flipped kernel (no col2im)
+        rows = _correlate(g, _flipped(w, groups), stride, full, dilation, groups)[0]
+        return rows.reshape(n, h, wd, c).transpose(0, 3, 1, 2)
     # one batched product gives, per kernel offset (i, j), the contiguous block of input gradients it
     # sends to the inputs at (i, j) of each window; col2im is then one strided add per kernel offset
     if groups == 1:
@@ -116,19 +141,11 @@ class Conv2d(Primitive):
     groups = 1
 
     def forward(self, x, w, b=None):
-        o, _, kh, kw = w.shape
-        cols, (n, ho, wo) = _cols(x, kh, kw, self.stride, self.padding, self.dilation)
+        out, self.cols, (n, ho, wo) = _correlate(x, w, self.stride, self.padding, self.dilation, self.groups)
         self.x_shape = x.shape
-        if self.groups == 1:
-            out = cols @ _kernel_rows(w).T
-        else:
-            cols = _group_cols(cols, self.groups, kh * kw)
-            out = np.matmul(cols, _kernel_rows(w, self.groups).transpose(0, 2, 1))  # (G, M, O/G)
-            out = out.transpose(1, 0, 2).reshape(-1, o)
-        self.cols = cols
         if b is not None:
             out += b
-        return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
+        return out.reshape(n, ho, wo, w.shape[0]).transpose(0, 3, 1, 2)
 
     def _attrs(self):
         return dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups)
