@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, check, check_betas, decay
+from .optimizer import Optimizer, check, check_betas
 
 
 def _moments(state, p, g, b1, b2, tmp):
@@ -56,7 +56,7 @@ class Adam(Optimizer):
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         t = _next_step(state)
         tmp = self._scratch(p)
-        g = decay(p, g, lr, group["weight_decay"], self._decoupled(group), self._scratch(p, 1))
+        g = self._decayed(p, g, group, self._decoupled(group))
         m, v = _moments(state, p, g, b1, b2, tmp)
         if group["amsgrad"]:
             if "max_exp_avg_sq" not in state:
@@ -100,7 +100,7 @@ class Adamax(Optimizer):
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         t = _next_step(state)
         tmp = self._scratch(p)
-        g = decay(p, g, lr, group["weight_decay"], out=self._scratch(p, 1))
+        g = self._decayed(p, g, group)
         if "exp_avg" not in state:
             state["exp_avg"], state["exp_inf"] = np.zeros_like(p), np.zeros_like(p)
         m, u = state["exp_avg"], state["exp_inf"]
@@ -135,7 +135,7 @@ class NAdam(Optimizer):
         lr, (b1, b2), eps, psi = group["lr"], group["betas"], group["eps"], group["momentum_decay"]
         t = _next_step(state)
         tmp, denom = self._scratch(p), self._scratch(p, 2)
-        g = decay(p, g, lr, group["weight_decay"], group["decoupled_weight_decay"], self._scratch(p, 1))
+        g = self._decayed(p, g, group, group["decoupled_weight_decay"])
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         state["mu_product"] = mu_product = state.get("mu_product", 1.0) * mu
@@ -168,7 +168,7 @@ class RAdam(Optimizer):
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         t = _next_step(state)
         tmp, m_hat = self._scratch(p), self._scratch(p, 2)
-        g = decay(p, g, lr, group["weight_decay"], group["decoupled_weight_decay"], self._scratch(p, 1))
+        g = self._decayed(p, g, group, group["decoupled_weight_decay"])
         m, v = _moments(state, p, g, b1, b2, tmp)
         bc2 = 1 - b2 ** t
         np.divide(m, 1 - b1 ** t, out=m_hat)

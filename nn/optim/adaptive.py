@@ -3,7 +3,7 @@
 and change nothing."""
 import numpy as np
 
-from .optimizer import Optimizer, check, decay
+from .optimizer import Optimizer, check
 
 
 def _add_scaled_square(acc, g, scale, tmp):
@@ -41,7 +41,7 @@ class Adagrad(Optimizer):
     def _update(self, p, g, state, group):
         t = _step(state)
         tmp = self._scratch(p)
-        g = decay(p, g, group["lr"], group["weight_decay"], out=self._scratch(p, 1))
+        g = self._decayed(p, g, group)
         clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
         s = state["sum"]
         np.multiply(g, g, out=tmp)
@@ -73,7 +73,7 @@ class Adadelta(Optimizer):
         rho, eps = group["rho"], group["eps"]
         _step(state)
         tmp, delta = self._scratch(p), self._scratch(p, 2)
-        g = decay(p, g, group["lr"], group["weight_decay"], out=self._scratch(p, 1))
+        g = self._decayed(p, g, group)
         if "square_avg" not in state:
             state["square_avg"], state["acc_delta"] = np.zeros_like(p), np.zeros_like(p)
         v, u = state["square_avg"], state["acc_delta"]
@@ -110,7 +110,7 @@ class RMSprop(Optimizer):
         lr, alpha, eps, mom = group["lr"], group["alpha"], group["eps"], group["momentum"]
         _step(state)
         tmp, avg = self._scratch(p), self._scratch(p, 2)
-        g = decay(p, g, lr, group["weight_decay"], out=self._scratch(p, 1))
+        g = self._decayed(p, g, group)
         if "square_avg" not in state:
             state["square_avg"] = np.zeros_like(p)
             if mom > 0:

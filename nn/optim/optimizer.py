@@ -35,19 +35,6 @@ def check_betas(betas):
     return tuple(betas)
 
 
-def decay(p, g, lr, weight_decay, decoupled=False, out=None):
-    """Weight decay: ``g + wd * p`` (L2, torch's default; written to ``out`` when given), or
-    ``p *= 1 - lr * wd`` when decoupled."""
-    if not weight_decay:
-        return g
-    if decoupled:
-        p *= 1 - lr * weight_decay
-        return g
-    out = np.multiply(p, weight_decay, out=out)
-    out += g
-    return out
-
-
 class Optimizer:
     """``params``: an iterable of Tensors, of ``(name, Tensor)`` pairs, or of dicts (parameter groups,
     each a ``"params"`` entry and per-group options overriding ``defaults``)."""
@@ -57,7 +44,7 @@ class Optimizer:
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or "
                             f"dicts, but got {type(params).__name__}")
         self.defaults = dict(defaults)
-        self._work = {}  # (shape, dtype, k) -> a work array (see _scratch)
+        self._work = {}  # (shape, dtype char, k) -> a work array (see _scratch)
         self.state = defaultdict(dict)  # parameter -> its state (empty until its first update), as torch
         self.param_groups = []
         groups = list(params)
@@ -136,11 +123,24 @@ class Optimizer:
 
     def _scratch(self, p, k=0):
         """Work array ``k`` of ``p``'s shape and dtype, kept between steps (its contents are garbage)."""
-        key = (p.shape, p.dtype, k)
+        key = (p.shape, p.dtype.char, k)
         buf = self._work.get(key)
         if buf is None:
             buf = self._work[key] = np.empty_like(p)
         return buf
+
+    def _decayed(self, p, g, group, decoupled=False):
+        """Weight decay: ``g + wd * p`` (L2, torch's default; in work array 1), or ``g`` after
+        ``p *= 1 - lr * wd`` when decoupled."""
+        weight_decay = group["weight_decay"]
+        if not weight_decay:
+            return g
+        if decoupled:
+            p *= 1 - group["lr"] * weight_decay
+            return g
+        out = np.multiply(p, weight_decay, out=self._scratch(p, 1))
+        out += g
+        return out
 
     # -- checkpoints ---------------------------------------------------------------------------------
     def state_dict(self):

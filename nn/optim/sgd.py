@@ -1,7 +1,7 @@
 """``SGD`` with momentum, dampening, Nesterov, weight decay and ``maximize``, as ``torch.optim.SGD``."""
 import numpy as np
 
-from .optimizer import Optimizer, check, decay
+from .optimizer import Optimizer, check
 
 
 class SGD(Optimizer):
@@ -23,7 +23,7 @@ class SGD(Optimizer):
     def _update(self, p, g, state, group):
         lr, mom, damp = group["lr"], group["momentum"], group["dampening"]
         tmp = self._scratch(p)
-        g = decay(p, g, lr, group["weight_decay"], out=self._scratch(p, 1))
+        g = self._decayed(p, g, group)
         if mom:
             buf = state.get("momentum_buffer")
             if buf is None:
