@@ -230,25 +230,27 @@ class MaxPool2d(Primitive):
         return best.transpose(0, 3, 1, 2)
 
     def _hits(self, x, out):
-        """``[(i, j, mask)]``: where each kernel offset holds its window's first maximum (exactly one
-        True per output across offsets)."""
+        """``(kh*kw, N, Ho, Wo, C)`` bool: where each kernel offset holds its window's first maximum
+        (exactly one True per output across offsets)."""
         best = out.transpose(0, 2, 3, 1)
         nan = np.isnan(best)
         nan = nan if nan.any() else None
-        left = np.ones(best.shape, dtype=bool)
-        hits = []
         views = self._views(x)
-        for k, (i, j, v) in enumerate(views):
-            if k == len(views) - 1:  # whatever is left has its maximum here
-                hit = left
-            else:
-                hit = v == best
-                if nan is not None:
-                    hit |= nan & np.isnan(v)
-                hit &= left
-                left ^= hit
-            hits.append((i, j, hit))
+        hits = np.empty((len(views),) + best.shape, dtype=bool)
+        left = hits[-1]  # not yet hit; whatever is left at the end has its maximum at the last offset
+        left[...] = True
+        for k, (_, _, v) in enumerate(views[:-1]):
+            hit = np.equal(v, best, out=hits[k])
+            if nan is not None:
+                hit |= nan & np.isnan(v)
+            hit &= left
+            left ^= hit
         return hits
+
+    def _offsets(self):
+        """``[(i, j)]``: the kernel offsets in window order."""
+        (kh, kw) = self.kernel
+        return [(i, j) for i in range(kh) for j in range(kw)]
 
     def indices(self, x, out, padding, width):
         """torch's ``return_indices``: the flat ``h * width + w`` of each window's maximum in the
@@ -257,22 +259,25 @@ class MaxPool2d(Primitive):
         rows = np.arange(ho)[:, None] * sh - padding[0]
         cols = np.arange(wo)[None, :] * sw - padding[1]
         flat = np.zeros(out.transpose(0, 2, 3, 1).shape, dtype=np.int64)
-        for i, j, hit in self._hits(x, out):
+        for (i, j), hit in zip(self._offsets(), self._hits(x, out)):
             pos = (rows + i * dh) * width + cols + j * dw
             np.copyto(flat, pos[None, :, :, None], where=hit)
         return flat.transpose(0, 3, 1, 2)
 
     def backward(self, g, out, x):
-        hits = self._hits(array(x), array(out))
+        stack = self._hits(array(x), array(out))
+        hits = [(i, j, hit) for (i, j), hit in zip(self._offsets(), stack)]
         span = np.multiply(self.dilation, np.subtract(self.kernel, 1)) + 1
-        return (call(MaxPool2dGrad, g, hits=hits, x_shape=x.shape, stride=self.stride,
+        return (call(MaxPool2dGrad, g, hits=hits, stack=stack, x_shape=x.shape, stride=self.stride,
                      dilation=self.dilation, out_hw=self.out_hw,
                      overlap=min(np.subtract(self.stride, span)) < 0),)
 
 
 class MaxPool2dGrad(Primitive):
     """The gradient of ``max_pool2d``: each output's ``g`` sent to its window's first maximum
-    (``hits`` from the forward pass). Linear in ``g``; its own gradient picks ``gg`` at those places."""
+    (``hits``: ``[(i, j, mask)]`` per kernel offset, from the forward pass; without ``overlap``, ``stack``
+    holds the masks as one ``(kh*kw, N, Ho, Wo, C)`` array). Linear in ``g``; its own gradient picks
+    ``gg`` at those places."""
 
     name = "max_pool2d_grad"
     saves_inputs = False
@@ -287,20 +292,29 @@ class MaxPool2dGrad(Primitive):
     def forward(self, g):
         n, c, h, w = self.x_shape
         gt = g.transpose(0, 2, 3, 1)
-        gx = np.zeros((n, h, w, c), dtype=g.dtype)
         finite = np.isfinite(gt).all()  # then gt * hit is the selection (and ~10x faster than a masked copy)
+        if not self.overlap:  # each input belongs to one window: select in one pass, one copy per offset
+            picked = np.multiply(gt, self.stack) if finite else np.where(self.stack, gt, 0.0)
+            if finite:
+                picked += 0.0  # -0.0 * False is -0.0; the selection gives +0.0
+            gx = (np.empty if self._covered() else np.zeros)((n, h, w, c), dtype=g.dtype)
+            for (dst, _), src in zip(self._windows(gx), picked):
+                dst[...] = src
+            return gx.transpose(0, 3, 1, 2)
+        gx = np.zeros((n, h, w, c), dtype=g.dtype)
         for dst, hit in self._windows(gx):
-            if self.overlap:
-                if finite:
-                    dst += gt * hit
-                else:
-                    np.add(dst, gt, out=dst, where=hit)
-            elif finite:  # each input belongs to one window
-                np.multiply(gt, hit, out=dst)
-                dst += 0.0  # -0.0 * False is -0.0; the selection gives +0.0
+            if finite:
+                dst += gt * hit
             else:
-                np.copyto(dst, gt, where=hit)
+                np.add(dst, gt, out=dst, where=hit)
         return gx.transpose(0, 3, 1, 2)
+
+    def _covered(self):
+        """Whether the windows cover every input (so no input's gradient is left at zero)."""
+        (sh, sw), (dh, dw), (ho, wo) = self.stride, self.dilation, self.out_hw
+        kh, kw = self.hits[-1][:2]
+        n, c, h, w = self.x_shape
+        return (dh, dw) == (1, 1) and (sh, sw) == (kh + 1, kw + 1) and (h, w) == (sh * ho, sw * wo)
 
     def backward(self, gg, out, g):
         return (call(MaxPool2dPick, gg, hits=self.hits, stride=self.stride, dilation=self.dilation,
