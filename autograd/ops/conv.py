@@ -42,10 +42,17 @@ def _cols(x, kh, kw, stride, padding, dilation=(1, 1)):
     xp = _nhwc_padded(x, ph, pw)
     n, hp, wp, c = xp.shape
     ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    if wo > (kw * c if dw == 1 else c):  # few channels: copy output rows (runs of wo) per kernel offset
+        cols = np.empty((kh, kw, c, n, ho, wo), dtype=xp.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[i, j] = xp[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                                j * dw:j * dw + sw * (wo - 1) + 1:sw].transpose(3, 0, 1, 2)
+        return cols.reshape(kh * kw * c, n * ho * wo).T, (n, ho, wo)  # a column-major matrix
     s0, s1, s2, s3 = xp.strides
     win = as_strided(xp, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3),
                      writeable=False)
-    cols = win.reshape(n * ho * wo, kh * kw * c)
+    cols = win.reshape(n * ho * wo, kh * kw * c)  # copies runs of kw*c (dw == 1) or c values
     if not cols.flags.c_contiguous:  # BLAS needs a plain matrix
         cols = np.ascontiguousarray(cols)
     return cols, (n, ho, wo)
