@@ -36,6 +36,21 @@ def _nhwc_padded(x, ph, pw):
     return xp
 
 
+def _window_view(xp, kh, kw, stride, dilation):
+    """The windows of NHWC ``xp`` as a read-only ``(N, Ho, Wo, kh, kw, C)`` view."""
+    (sh, sw), (dh, dw) = stride, dilation
+    n, hp, wp, c = xp.shape
+    ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    s0, s1, s2, s3 = xp.strides
+    return as_strided(xp, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3),
+                      writeable=False)
+
+
+def _depthwise(w, groups):
+    """Whether the convolution is depthwise (``groups == C == O``: one input channel per output)."""
+    return groups > 1 and w.shape[0] == groups and w.shape[1] == 1
+
+
 def _cols(x, kh, kw, stride, padding, dilation=(1, 1)):
     """The im2col matrix ``(N*Ho*Wo, kh*kw*C)`` (columns ordered kh, kw, C) and ``(N, Ho, Wo)``."""
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
@@ -49,10 +64,8 @@ def _cols(x, kh, kw, stride, padding, dilation=(1, 1)):
                 cols[i, j] = xp[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,
                                 j * dw:j * dw + sw * (wo - 1) + 1:sw].transpose(3, 0, 1, 2)
         return cols.reshape(kh * kw * c, n * ho * wo).T, (n, ho, wo)  # a column-major matrix
-    s0, s1, s2, s3 = xp.strides
-    win = as_strided(xp, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3),
-                     writeable=False)
-    cols = win.reshape(n * ho * wo, kh * kw * c)  # copies runs of kw*c (dw == 1) or c values
+    cols = _window_view(xp, kh, kw, stride, dilation).reshape(n * ho * wo, kh * kw * c)  # copies runs
+    # of kw*c (dw == 1) or c values
     if not cols.flags.c_contiguous:  # BLAS needs a plain matrix
         cols = np.ascontiguousarray(cols)
     return cols, (n, ho, wo)
@@ -81,6 +94,10 @@ def _correlate(x, w, stride, padding, dilation=(1, 1), groups=1):
     """The cross-correlation of ``x`` ``(N, C, H, W)`` with ``w`` ``(O, C/G, kh, kw)`` as ``(N*Ho*Wo, O)``
     rows, the im2col matrix it used (``(G, M, k*C/G)`` when grouped) and ``(N, Ho, Wo)``."""
     o, _, kh, kw = w.shape
+    if _depthwise(w, groups):  # one multiply-add per channel and tap, on the window view (no copy)
+        win = _window_view(_nhwc_padded(x, *padding), kh, kw, stride, dilation)
+        out = np.einsum("nyxijc,cij->nyxc", win, w[:, 0])
+        return out.reshape(-1, o), None, out.shape[:3]
     cols, nhw = _cols(x, kh, kw, stride, padding, dilation)
     if groups == 1:
         return cols @ _kernel_rows(w).T, cols, nhw
@@ -110,13 +127,16 @@ def conv2d_grad_input(g, w, x_shape, stride, padding, dilation=(1, 1), groups=1)
         return rows.reshape(n, h, wd, c).transpose(0, 3, 1, 2)
     # one batched product gives, per kernel offset (i, j), the contiguous block of input gradients it
     # sends to the inputs at (i, j) of each window; col2im is then one strided add per kernel offset
-    if groups == 1:
+    if _depthwise(w, groups):  # the block of offset (i, j) is g times that tap, channel by channel
+        gt = g.transpose(0, 2, 3, 1)
+        blocks = [gt * w[:, 0, i, j] for i in range(kh) for j in range(kw)]
+    elif groups == 1:
         blocks = np.matmul(_g_rows(g), w.transpose(2, 3, 0, 1).reshape(kh * kw, o, c))
     else:
         rows = _g_rows(g).reshape(-1, groups, o // groups).transpose(1, 0, 2)  # (G, M, O/G)
         wk = w.reshape(groups, o // groups, cg, kh * kw).transpose(3, 0, 1, 2)  # (k, G, O/G, C/G)
         blocks = np.matmul(rows[None], wk).transpose(0, 2, 1, 3).reshape(kh * kw, n * ho * wo, c)
-    gxp = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=blocks.dtype)
+    gxp = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=np.result_type(g, w))
     for k in range(kh * kw):
         i, j = divmod(k, kw)
         i, j = i * dh, j * dw
@@ -127,6 +147,10 @@ def conv2d_grad_input(g, w, x_shape, stride, padding, dilation=(1, 1), groups=1)
 def conv2d_grad_weight(x, g, w_shape, stride, padding, cols=None, dilation=(1, 1), groups=1):
     """Gradient for the kernel ``(O, C/G, kh, kw)`` given the input ``x`` and ``g``."""
     o, cg, kh, kw = w_shape
+    if cg == 1 and o == groups > 1:  # depthwise: per channel and tap, the sum of window value times g
+        win = _window_view(_nhwc_padded(x, *padding), kh, kw, stride, dilation)
+        gw = np.einsum("nyxijc,nyxc->cij", win, g.transpose(0, 2, 3, 1))
+        return gw.reshape(o, 1, kh, kw)
     if cols is None:
         cols = _cols(x, kh, kw, stride, padding, dilation)[0]
         if groups > 1:
