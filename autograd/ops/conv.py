@@ -46,9 +46,10 @@ def _window_view(xp, kh, kw, stride, dilation):
                       writeable=False)
 
 
-def _depthwise(w, groups):
-    """Whether the convolution is depthwise (``groups == C == O``: one input channel per output)."""
-    return groups > 1 and w.shape[0] == groups and w.shape[1] == 1
+def _depthwise(w_shape, groups):
+    """Whether the kernel ``(O, C/G, kh, kw)`` is depthwise (``groups == C == O``: one input channel
+    per output)."""
+    return groups > 1 and w_shape[0] == groups and w_shape[1] == 1
 
 
 def _cols(x, kh, kw, stride, padding, dilation=(1, 1)):
@@ -94,7 +95,7 @@ def _correlate(x, w, stride, padding, dilation=(1, 1), groups=1):
     """The cross-correlation of ``x`` ``(N, C, H, W)`` with ``w`` ``(O, C/G, kh, kw)`` as ``(N*Ho*Wo, O)``
     rows, the im2col matrix it used (``(G, M, k*C/G)`` when grouped) and ``(N, Ho, Wo)``."""
     o, _, kh, kw = w.shape
-    if _depthwise(w, groups):  # one multiply-add per channel and tap, on the window view (no copy)
+    if _depthwise(w.shape, groups):  # one multiply-add per channel and tap, on the window view (no copy)
         win = _window_view(_nhwc_padded(x, *padding), kh, kw, stride, dilation)
         out = np.einsum("nyxijc,cij->nyxc", win, w[:, 0])
         return out.reshape(-1, o), None, out.shape[:3]
@@ -127,7 +128,7 @@ def conv2d_grad_input(g, w, x_shape, stride, padding, dilation=(1, 1), groups=1)
         return rows.reshape(n, h, wd, c).transpose(0, 3, 1, 2)
     # one batched product gives, per kernel offset (i, j), the contiguous block of input gradients it
     # sends to the inputs at (i, j) of each window; col2im is then one strided add per kernel offset
-    if _depthwise(w, groups):  # the block of offset (i, j) is g times that tap, channel by channel
+    if _depthwise(w.shape, groups):  # the block of offset (i, j) is g times that tap, channel by channel
         gt = g.transpose(0, 2, 3, 1)
         blocks = [gt * w[:, 0, i, j] for i in range(kh) for j in range(kw)]
     elif groups == 1:
@@ -147,7 +148,7 @@ def conv2d_grad_input(g, w, x_shape, stride, padding, dilation=(1, 1), groups=1)
 def conv2d_grad_weight(x, g, w_shape, stride, padding, cols=None, dilation=(1, 1), groups=1):
     """Gradient for the kernel ``(O, C/G, kh, kw)`` given the input ``x`` and ``g``."""
     o, cg, kh, kw = w_shape
-    if cg == 1 and o == groups > 1:  # depthwise: per channel and tap, the sum of window value times g
+    if _depthwise(w_shape, groups):  # depthwise: per channel and tap, the sum of window value times g
         win = _window_view(_nhwc_padded(x, *padding), kh, kw, stride, dilation)
         gw = np.einsum("nyxijc,nyxc->cij", win, g.transpose(0, 2, 3, 1))
         return gw.reshape(o, 1, kh, kw)
