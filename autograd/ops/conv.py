@@ -46,37 +46,37 @@ def _window_view(xp, kh, kw, stride, dilation):
                       writeable=False)
 
 
+def _taps(xp, kh, kw, stride, dilation):
+    """``[(i, j, view)]``: for each kernel offset, the ``(N, Ho, Wo, C)`` inputs of NHWC ``xp`` it sees."""
+    win = _window_view(xp, kh, kw, stride, dilation)
+    return [(i, j, win[:, :, :, i, j]) for i in range(kh) for j in range(kw)]
+
+
 def _depthwise(w_shape, groups):
     """Whether the kernel ``(O, C/G, kh, kw)`` is depthwise (``groups == C == O``: one input channel
     per output)."""
     return groups > 1 and w_shape[0] == groups and w_shape[1] == 1
 
 
-def _cols(x, kh, kw, stride, padding, dilation=(1, 1)):
-    """The im2col matrix ``(N*Ho*Wo, kh*kw*C)`` (columns ordered kh, kw, C) and ``(N, Ho, Wo)``."""
+def _cols(x, kh, kw, stride, padding, dilation=(1, 1), groups=1):
+    """The im2col matrix ``(N*Ho*Wo, kh*kw*C)`` (columns ordered kh, kw, C; ``(G, N*Ho*Wo, kh*kw*C/G)``,
+    one matrix per group, when grouped) and ``(N, Ho, Wo)``: one copy of the input's windows."""
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     xp = _nhwc_padded(x, ph, pw)
     n, hp, wp, c = xp.shape
     ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
-    if wo > (kw * c if dw == 1 else c):  # few channels: copy output rows (runs of wo) per kernel offset
+    if groups == 1 and wo > (kw * c if dw == 1 else c):  # few channels: copy rows (runs of wo) per offset
         cols = np.empty((kh, kw, c, n, ho, wo), dtype=xp.dtype)
         for i in range(kh):
             for j in range(kw):
                 cols[i, j] = xp[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,
                                 j * dw:j * dw + sw * (wo - 1) + 1:sw].transpose(3, 0, 1, 2)
         return cols.reshape(kh * kw * c, n * ho * wo).T, (n, ho, wo)  # a column-major matrix
-    cols = _window_view(xp, kh, kw, stride, dilation).reshape(n * ho * wo, kh * kw * c)  # copies runs
-    # of kw*c (dw == 1) or c values
-    if not cols.flags.c_contiguous:  # BLAS needs a plain matrix
-        cols = np.ascontiguousarray(cols)
-    return cols, (n, ho, wo)
-
-
-def _group_cols(cols, groups, k):
-    """``(M, k*C)`` im2col columns -> ``(G, M, k*C/G)``, one matrix per group."""
-    m, cg = cols.shape[0], cols.shape[1] // (k * groups)
-    grouped = cols.reshape(m, k, groups, cg).transpose(2, 0, 1, 3)
-    return np.ascontiguousarray(grouped.reshape(groups, m, k * cg))
+    win = _window_view(xp, kh, kw, stride, dilation)
+    if groups == 1:  # copies runs of kw*c (dw == 1) or c values
+        return np.ascontiguousarray(win.reshape(n * ho * wo, kh * kw * c)), (n, ho, wo)
+    win = win.reshape(n, ho, wo, kh, kw, groups, c // groups).transpose(5, 0, 1, 2, 3, 4, 6)
+    return np.ascontiguousarray(win.reshape(groups, n * ho * wo, kh * kw * (c // groups))), (n, ho, wo)
 
 
 def _kernel_rows(w, groups=1):
@@ -95,14 +95,15 @@ def _correlate(x, w, stride, padding, dilation=(1, 1), groups=1):
     """The cross-correlation of ``x`` ``(N, C, H, W)`` with ``w`` ``(O, C/G, kh, kw)`` as ``(N*Ho*Wo, O)``
     rows, the im2col matrix it used (``(G, M, k*C/G)`` when grouped) and ``(N, Ho, Wo)``."""
     o, _, kh, kw = w.shape
-    if _depthwise(w.shape, groups):  # one multiply-add per channel and tap, on the window view (no copy)
-        win = _window_view(_nhwc_padded(x, *padding), kh, kw, stride, dilation)
-        out = np.einsum("nyxijc,cij->nyxc", win, w[:, 0])
+    if _depthwise(w.shape, groups):  # per tap, the shifted input times that tap's weight of each channel
+        taps = _taps(_nhwc_padded(x, *padding), kh, kw, stride, dilation)
+        out = taps[0][2] * w[:, 0, 0, 0]
+        for i, j, v in taps[1:]:
+            out += v * w[:, 0, i, j]
         return out.reshape(-1, o), None, out.shape[:3]
-    cols, nhw = _cols(x, kh, kw, stride, padding, dilation)
+    cols, nhw = _cols(x, kh, kw, stride, padding, dilation, groups)
     if groups == 1:
         return cols @ _kernel_rows(w).T, cols, nhw
-    cols = _group_cols(cols, groups, kh * kw)
     out = np.matmul(cols, _kernel_rows(w, groups).transpose(0, 2, 1))  # (G, M, O/G)
     return out.transpose(1, 0, 2).reshape(-1, o), cols, nhw
 
@@ -148,14 +149,14 @@ def conv2d_grad_input(g, w, x_shape, stride, padding, dilation=(1, 1), groups=1)
 def conv2d_grad_weight(x, g, w_shape, stride, padding, cols=None, dilation=(1, 1), groups=1):
     """Gradient for the kernel ``(O, C/G, kh, kw)`` given the input ``x`` and ``g``."""
     o, cg, kh, kw = w_shape
-    if _depthwise(w_shape, groups):  # depthwise: per channel and tap, the sum of window value times g
-        win = _window_view(_nhwc_padded(x, *padding), kh, kw, stride, dilation)
-        gw = np.einsum("nyxijc,nyxc->cij", win, g.transpose(0, 2, 3, 1))
-        return gw.reshape(o, 1, kh, kw)
+    if _depthwise(w_shape, groups):  # depthwise: per tap and channel, the sum of the shifted input times g
+        gt = g.transpose(0, 2, 3, 1)
+        gw = np.empty((kh, kw, o), dtype=np.result_type(x, g))
+        for i, j, v in _taps(_nhwc_padded(x, *padding), kh, kw, stride, dilation):
+            gw[i, j] = np.add.reduce((v * gt).reshape(-1, o), axis=0)
+        return np.ascontiguousarray(gw.transpose(2, 0, 1)).reshape(o, 1, kh, kw)
     if cols is None:
-        cols = _cols(x, kh, kw, stride, padding, dilation)[0]
-        if groups > 1:
-            cols = _group_cols(cols, groups, kh * kw)
+        cols = _cols(x, kh, kw, stride, padding, dilation, groups)[0]
     if groups == 1:
         gw = _g_rows(g).T @ cols
     else:  # cols (G, M, k*C/G); g rows per group (G, O/G, M)
