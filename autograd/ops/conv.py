@@ -37,13 +37,13 @@ def _nhwc_padded(x, ph, pw):
 
 
 def _window_view(xp, kh, kw, stride, dilation):
-    """The windows of NHWC ``xp`` as a read-only ``(N, Ho, Wo, kh, kw, C)`` view."""
+    """The windows of ``xp`` ``(..., H, W, C)`` as a read-only ``(..., Ho, Wo, kh, kw, C)`` view."""
     (sh, sw), (dh, dw) = stride, dilation
-    n, hp, wp, c = xp.shape
+    hp, wp, c = xp.shape[-3:]
     ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
-    s0, s1, s2, s3 = xp.strides
-    return as_strided(xp, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3),
-                      writeable=False)
+    s1, s2, s3 = xp.strides[-3:]
+    return as_strided(xp, xp.shape[:-3] + (ho, wo, kh, kw, c),
+                      xp.strides[:-3] + (s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), writeable=False)
 
 
 def _taps(xp, kh, kw, stride, dilation):
@@ -72,11 +72,14 @@ def _cols(x, kh, kw, stride, padding, dilation=(1, 1), groups=1):
                 cols[i, j] = xp[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,
                                 j * dw:j * dw + sw * (wo - 1) + 1:sw].transpose(3, 0, 1, 2)
         return cols.reshape(kh * kw * c, n * ho * wo).T, (n, ho, wo)  # a column-major matrix
-    win = _window_view(xp, kh, kw, stride, dilation)
     if groups == 1:  # copies runs of kw*c (dw == 1) or c values
+        win = _window_view(xp, kh, kw, stride, dilation)
         return np.ascontiguousarray(win.reshape(n * ho * wo, kh * kw * c)), (n, ho, wo)
-    win = win.reshape(n, ho, wo, kh, kw, groups, c // groups).transpose(5, 0, 1, 2, 3, 4, 6)
-    return np.ascontiguousarray(win.reshape(groups, n * ho * wo, kh * kw * (c // groups))), (n, ho, wo)
+    # grouped: the input as (G, N, H, W, C/G) first (a small copy), so the windows copy runs of kw*C/G
+    cg = c // groups
+    xg = np.ascontiguousarray(xp.reshape(n, hp, wp, groups, cg).transpose(3, 0, 1, 2, 4))
+    win = _window_view(xg, kh, kw, stride, dilation)
+    return np.ascontiguousarray(win.reshape(groups, n * ho * wo, kh * kw * cg)), (n, ho, wo)
 
 
 def _kernel_rows(w, groups=1):
