@@ -1,6 +1,6 @@
-"""Convolution and pooling: ``conv1d/2d`` (im2col and one matrix product per group), the transposed
-convolutions (the adjoint of the convolution in its input), ``max_pool1d/2d``, ``avg_pool1d/2d``, the
-adaptive pools and ``max_unpool2d``.
+"""Convolution and pooling: ``conv1d/2d`` (im2col and one matrix product per group; a depthwise
+convolution is one multiply-add per tap), the transposed convolutions (the adjoint of the convolution
+in its input), ``max_pool1d/2d``, ``avg_pool1d/2d``, the adaptive pools and ``max_unpool2d``.
 
 Layout: tensors are NCHW to the user, but conv and pooling work on NHWC memory (``x.transpose(0, 2, 3,
 1)``) and return NHWC-backed views, so a conv -> relu -> pool chain never changes layout, im2col copies
@@ -8,7 +8,9 @@ contiguous runs of channels, and the gradient rows ``g.transpose(0, 2, 3, 1)`` n
 
 The gradients of a convolution are convolutions too: ``Conv2dGradInput`` (the adjoint in the input) and
 ``Conv2dGradWeight`` (in the kernel) are primitives whose own rules close the loop, so
-``create_graph=True`` gives exact higher order. 1-d ops are the 2-d ones on a height-1 image.
+``create_graph=True`` gives exact higher order. At stride 1 the input gradient is itself a
+correlation (of the gradient, padded, with the flipped kernel), so it needs no col2im. 1-d ops are the
+2-d ones on a height-1 image.
 """
 import math
 
