@@ -1,6 +1,6 @@
-"""Convolution and pooling: ``conv1d/2d`` (im2col and one matrix product per group), the transposed
-convolutions (the adjoint of the convolution in its input), ``max_pool1d/2d``, ``avg_pool1d/2d``, the
-adaptive pools and ``max_unpool2d``.
+"""Convolution and pooling: ``conv1d/2d`` (im2col and one matrix product per group; a depthwise
+convolution is one multiply-add per tap), the transposed convolutions (the adjoint of the convolution
+in its input), ``max_pool1d/2d``, ``avg_pool1d/2d``, the adaptive pools and ``max_unpool2d``.
 
 Layout: tensors are NCHW to the user, but conv and pooling work on NHWC memory (``x.transpose(0, 2, 3,
 1)``) and return NHWC-backed views, so a conv -> relu -> pool chain never changes layout, im2col copies
@@ -8,7 +8,9 @@ contiguous runs of channels, and the gradient rows ``g.transpose(0, 2, 3, 1)`` n
 
 The gradients of a convolution are convolutions too: ``Conv2dGradInput`` (the adjoint in the input) and
 ``Conv2dGradWeight`` (in the kernel) are primitives whose own rules close the loop, so
-``create_graph=True`` gives exact higher order. 1-d ops are the 2-d ones on a height-1 image.
+``create_graph=True`` gives exact higher order. At stride 1 the input gradient is itself a
+correlation (of the gradient, padded, with the flipped kernel), so it needs no col2im. 1-d ops are the
+2-d ones on a height-1 image.
 """
 import math
 
@@ -36,26 +38,50 @@ def _nhwc_padded(x, ph, pw):
     return xp
 
 
-def _cols(x, kh, kw, stride, padding, dilation=(1, 1)):
-    """The im2col matrix ``(N*Ho*Wo, kh*kw*C)`` (columns ordered kh, kw, C) and ``(N, Ho, Wo)``."""
+def _window_view(xp, kh, kw, stride, dilation):
+    """The windows of ``xp`` ``(..., H, W, C)`` as a read-only ``(..., Ho, Wo, kh, kw, C)`` view."""
+    (sh, sw), (dh, dw) = stride, dilation
+    hp, wp, c = xp.shape[-3:]
+    ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    s1, s2, s3 = xp.strides[-3:]
+    return as_strided(xp, xp.shape[:-3] + (ho, wo, kh, kw, c),
+                      xp.strides[:-3] + (s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), writeable=False)
+
+
+def _taps(xp, kh, kw, stride, dilation):
+    """``[(i, j, view)]``: for each kernel offset, the ``(N, Ho, Wo, C)`` inputs of NHWC ``xp`` it sees."""
+    win = _window_view(xp, kh, kw, stride, dilation)
+    return [(i, j, win[:, :, :, i, j]) for i in range(kh) for j in range(kw)]
+
+
+def _depthwise(w_shape, groups):
+    """Whether the kernel ``(O, C/G, kh, kw)`` is depthwise (``groups == C == O``: one input channel
+    per output)."""
+    return groups > 1 and w_shape[0] == groups and w_shape[1] == 1
+
+
+def _cols(x, kh, kw, stride, padding, dilation=(1, 1), groups=1):
+    """The im2col matrix ``(N*Ho*Wo, kh*kw*C)`` (columns ordered kh, kw, C; ``(G, N*Ho*Wo, kh*kw*C/G)``,
+    one matrix per group, when grouped) and ``(N, Ho, Wo)``: one copy of the input's windows."""
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     xp = _nhwc_padded(x, ph, pw)
     n, hp, wp, c = xp.shape
     ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
-    s0, s1, s2, s3 = xp.strides
-    win = as_strided(xp, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3),
-                     writeable=False)
-    cols = win.reshape(n * ho * wo, kh * kw * c)
-    if not cols.flags.c_contiguous:  # BLAS needs a plain matrix
-        cols = np.ascontiguousarray(cols)
-    return cols, (n, ho, wo)
-
-
-def _group_cols(cols, groups, k):
-    """``(M, k*C)`` im2col columns -> ``(G, M, k*C/G)``, one matrix per group."""
-    m, cg = cols.shape[0], cols.shape[1] // (k * groups)
-    grouped = cols.reshape(m, k, groups, cg).transpose(2, 0, 1, 3)
-    return np.ascontiguousarray(grouped.reshape(groups, m, k * cg))
+    if groups == 1 and wo > (kw * c if dw == 1 else c):  # few channels: copy rows (runs of wo) per offset
+        cols = np.empty((kh, kw, c, n, ho, wo), dtype=xp.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[i, j] = xp[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                                j * dw:j * dw + sw * (wo - 1) + 1:sw].transpose(3, 0, 1, 2)
+        return cols.reshape(kh * kw * c, n * ho * wo).T, (n, ho, wo)  # a column-major matrix
+    if groups == 1:  # copies runs of kw*c (dw == 1) or c values
+        win = _window_view(xp, kh, kw, stride, dilation)
+        return np.ascontiguousarray(win.reshape(n * ho * wo, kh * kw * c)), (n, ho, wo)
+    # grouped: the input as (G, N, H, W, C/G) first (a small copy), so the windows copy runs of kw*C/G
+    cg = c // groups
+    xg = np.ascontiguousarray(xp.reshape(n, hp, wp, groups, cg).transpose(3, 0, 1, 2, 4))
+    win = _window_view(xg, kh, kw, stride, dilation)
+    return np.ascontiguousarray(win.reshape(groups, n * ho * wo, kh * kw * cg)), (n, ho, wo)
 
 
 def _kernel_rows(w, groups=1):
@@ -70,21 +96,54 @@ def _g_rows(g):
     return rows if rows.flags.c_contiguous else np.ascontiguousarray(rows)
 
 
+def _correlate(x, w, stride, padding, dilation=(1, 1), groups=1):
+    """The cross-correlation of ``x`` ``(N, C, H, W)`` with ``w`` ``(O, C/G, kh, kw)`` as ``(N*Ho*Wo, O)``
+    rows, the im2col matrix it used (``(G, M, k*C/G)`` when grouped) and ``(N, Ho, Wo)``."""
+    o, _, kh, kw = w.shape
+    if _depthwise(w.shape, groups):  # per tap, the shifted input times that tap's weight of each channel
+        taps = _taps(_nhwc_padded(x, *padding), kh, kw, stride, dilation)
+        out = taps[0][2] * w[:, 0, 0, 0]
+        for i, j, v in taps[1:]:
+            out += v * w[:, 0, i, j]
+        return out.reshape(-1, o), None, out.shape[:3]
+    cols, nhw = _cols(x, kh, kw, stride, padding, dilation, groups)
+    if groups == 1:
+        return cols @ _kernel_rows(w).T, cols, nhw
+    out = np.matmul(cols, _kernel_rows(w, groups).transpose(0, 2, 1))  # (G, M, O/G)
+    return out.transpose(1, 0, 2).reshape(-1, o), cols, nhw
+
+
+def _flipped(w, groups):
+    """``(O, C/G, kh, kw)`` -> ``(C, O/G, kh, kw)``: the kernel of the input gradient of a stride-1
+    convolution (each group's channels swapped, taps reversed)."""
+    o, cg, kh, kw = w.shape
+    wt = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+    return wt.reshape(groups * cg, o // groups, kh, kw)[:, :, ::-1, ::-1]
+
+
 def conv2d_grad_input(g, w, x_shape, stride, padding, dilation=(1, 1), groups=1):
     """Adjoint of the convolution in its input: the gradient for ``x`` given ``g``."""
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     n, c, h, wd = x_shape
     o, cg, kh, kw = w.shape
     _, _, ho, wo = g.shape
+    full = (dh * (kh - 1) - ph, dw * (kw - 1) - pw)
+    if stride == (1, 1) and min(full) >= 0:
+        # stride 1: the correlation of g, padded to the full size, with the flipped kernel (no col2im)
+        rows = _correlate(g, _flipped(w, groups), stride, full, dilation, groups)[0]
+        return rows.reshape(n, h, wd, c).transpose(0, 3, 1, 2)
     # one batched product gives, per kernel offset (i, j), the contiguous block of input gradients it
     # sends to the inputs at (i, j) of each window; col2im is then one strided add per kernel offset
-    if groups == 1:
+    if _depthwise(w.shape, groups):  # the block of offset (i, j) is g times that tap, channel by channel
+        gt = g.transpose(0, 2, 3, 1)
+        blocks = [gt * w[:, 0, i, j] for i in range(kh) for j in range(kw)]
+    elif groups == 1:
         blocks = np.matmul(_g_rows(g), w.transpose(2, 3, 0, 1).reshape(kh * kw, o, c))
     else:
         rows = _g_rows(g).reshape(-1, groups, o // groups).transpose(1, 0, 2)  # (G, M, O/G)
         wk = w.reshape(groups, o // groups, cg, kh * kw).transpose(3, 0, 1, 2)  # (k, G, O/G, C/G)
         blocks = np.matmul(rows[None], wk).transpose(0, 2, 1, 3).reshape(kh * kw, n * ho * wo, c)
-    gxp = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=blocks.dtype)
+    gxp = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=np.result_type(g, w))
     for k in range(kh * kw):
         i, j = divmod(k, kw)
         i, j = i * dh, j * dw
@@ -95,10 +154,14 @@ def conv2d_grad_input(g, w, x_shape, stride, padding, dilation=(1, 1), groups=1)
 def conv2d_grad_weight(x, g, w_shape, stride, padding, cols=None, dilation=(1, 1), groups=1):
     """Gradient for the kernel ``(O, C/G, kh, kw)`` given the input ``x`` and ``g``."""
     o, cg, kh, kw = w_shape
+    if _depthwise(w_shape, groups):  # depthwise: per tap and channel, the sum of the shifted input times g
+        gt = g.transpose(0, 2, 3, 1)
+        gw = np.empty((kh, kw, o), dtype=np.result_type(x, g))
+        for i, j, v in _taps(_nhwc_padded(x, *padding), kh, kw, stride, dilation):
+            gw[i, j] = np.add.reduce((v * gt).reshape(-1, o), axis=0)
+        return np.ascontiguousarray(gw.transpose(2, 0, 1)).reshape(o, 1, kh, kw)
     if cols is None:
-        cols = _cols(x, kh, kw, stride, padding, dilation)[0]
-        if groups > 1:
-            cols = _group_cols(cols, groups, kh * kw)
+        cols = _cols(x, kh, kw, stride, padding, dilation, groups)[0]
     if groups == 1:
         gw = _g_rows(g).T @ cols
     else:  # cols (G, M, k*C/G); g rows per group (G, O/G, M)
@@ -116,19 +179,11 @@ class Conv2d(Primitive):
     groups = 1
 
     def forward(self, x, w, b=None):
-        o, _, kh, kw = w.shape
-        cols, (n, ho, wo) = _cols(x, kh, kw, self.stride, self.padding, self.dilation)
+        out, self.cols, (n, ho, wo) = _correlate(x, w, self.stride, self.padding, self.dilation, self.groups)
         self.x_shape = x.shape
-        if self.groups == 1:
-            out = cols @ _kernel_rows(w).T
-        else:
-            cols = _group_cols(cols, self.groups, kh * kw)
-            out = np.matmul(cols, _kernel_rows(w, self.groups).transpose(0, 2, 1))  # (G, M, O/G)
-            out = out.transpose(1, 0, 2).reshape(-1, o)
-        self.cols = cols
         if b is not None:
             out += b
-        return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
+        return out.reshape(n, ho, wo, w.shape[0]).transpose(0, 3, 1, 2)
 
     def _attrs(self):
         return dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups)
@@ -223,25 +278,27 @@ class MaxPool2d(Primitive):
         return best.transpose(0, 3, 1, 2)
 
     def _hits(self, x, out):
-        """``[(i, j, mask)]``: where each kernel offset holds its window's first maximum (exactly one
-        True per output across offsets)."""
+        """``(kh*kw, N, Ho, Wo, C)`` bool: where each kernel offset holds its window's first maximum
+        (exactly one True per output across offsets)."""
         best = out.transpose(0, 2, 3, 1)
         nan = np.isnan(best)
         nan = nan if nan.any() else None
-        left = np.ones(best.shape, dtype=bool)
-        hits = []
         views = self._views(x)
-        for k, (i, j, v) in enumerate(views):
-            if k == len(views) - 1:  # whatever is left has its maximum here
-                hit = left
-            else:
-                hit = v == best
-                if nan is not None:
-                    hit |= nan & np.isnan(v)
-                hit &= left
-                left ^= hit
-            hits.append((i, j, hit))
+        hits = np.empty((len(views),) + best.shape, dtype=bool)
+        left = hits[-1]  # not yet hit; whatever is left at the end has its maximum at the last offset
+        left[...] = True
+        for k, (_, _, v) in enumerate(views[:-1]):
+            hit = np.equal(v, best, out=hits[k])
+            if nan is not None:
+                hit |= nan & np.isnan(v)
+            hit &= left
+            left ^= hit
         return hits
+
+    def _offsets(self):
+        """``[(i, j)]``: the kernel offsets in window order."""
+        (kh, kw) = self.kernel
+        return [(i, j) for i in range(kh) for j in range(kw)]
 
     def indices(self, x, out, padding, width):
         """torch's ``return_indices``: the flat ``h * width + w`` of each window's maximum in the
@@ -250,7 +307,7 @@ class MaxPool2d(Primitive):
         rows = np.arange(ho)[:, None] * sh - padding[0]
         cols = np.arange(wo)[None, :] * sw - padding[1]
         flat = np.zeros(out.transpose(0, 2, 3, 1).shape, dtype=np.int64)
-        for i, j, hit in self._hits(x, out):
+        for (i, j), hit in zip(self._offsets(), self._hits(x, out)):
             pos = (rows + i * dh) * width + cols + j * dw
             np.copyto(flat, pos[None, :, :, None], where=hit)
         return flat.transpose(0, 3, 1, 2)
@@ -258,16 +315,19 @@ class MaxPool2d(Primitive):
     formulas = (("g to each window's maximum of {0}", lambda s: _pool(s)),)
 
     def backward(self, g, out, x):
-        hits = self._hits(array(x), array(out))
+        stack = self._hits(array(x), array(out))
+        hits = [(i, j, hit) for (i, j), hit in zip(self._offsets(), stack)]
         span = np.multiply(self.dilation, np.subtract(self.kernel, 1)) + 1
-        return (call(MaxPool2dGrad, g, hits=hits, x_shape=x.shape, stride=self.stride,
+        return (call(MaxPool2dGrad, g, hits=hits, stack=stack, x_shape=x.shape, stride=self.stride,
                      dilation=self.dilation, out_hw=self.out_hw,
                      overlap=min(np.subtract(self.stride, span)) < 0),)
 
 
 class MaxPool2dGrad(Primitive):
     """The gradient of ``max_pool2d``: each output's ``g`` sent to its window's first maximum
-    (``hits`` from the forward pass). Linear in ``g``; its own gradient picks ``gg`` at those places."""
+    (``hits``: ``[(i, j, mask)]`` per kernel offset, from the forward pass; without ``overlap``, ``stack``
+    holds the masks as one ``(kh*kw, N, Ho, Wo, C)`` array). Linear in ``g``; its own gradient picks
+    ``gg`` at those places."""
 
     name = "max_pool2d_grad"
     saves_inputs = False
@@ -282,20 +342,29 @@ class MaxPool2dGrad(Primitive):
     def forward(self, g):
         n, c, h, w = self.x_shape
         gt = g.transpose(0, 2, 3, 1)
-        gx = np.zeros((n, h, w, c), dtype=g.dtype)
         finite = np.isfinite(gt).all()  # then gt * hit is the selection (and ~10x faster than a masked copy)
+        if not self.overlap:  # each input belongs to one window: select in one pass, one copy per offset
+            picked = np.multiply(gt, self.stack) if finite else np.where(self.stack, gt, 0.0)
+            if finite:
+                picked += 0.0  # -0.0 * False is -0.0; the selection gives +0.0
+            gx = (np.empty if self._covered() else np.zeros)((n, h, w, c), dtype=g.dtype)
+            for (dst, _), src in zip(self._windows(gx), picked):
+                dst[...] = src
+            return gx.transpose(0, 3, 1, 2)
+        gx = np.zeros((n, h, w, c), dtype=g.dtype)
         for dst, hit in self._windows(gx):
-            if self.overlap:
-                if finite:
-                    dst += gt * hit
-                else:
-                    np.add(dst, gt, out=dst, where=hit)
-            elif finite:  # each input belongs to one window
-                np.multiply(gt, hit, out=dst)
-                dst += 0.0  # -0.0 * False is -0.0; the selection gives +0.0
+            if finite:
+                dst += gt * hit
             else:
-                np.copyto(dst, gt, where=hit)
+                np.add(dst, gt, out=dst, where=hit)
         return gx.transpose(0, 3, 1, 2)
+
+    def _covered(self):
+        """Whether the windows cover every input (so no input's gradient is left at zero)."""
+        (sh, sw), (dh, dw), (ho, wo) = self.stride, self.dilation, self.out_hw
+        kh, kw = self.hits[-1][:2]
+        n, c, h, w = self.x_shape
+        return (dh, dw) == (1, 1) and (sh, sw) == (kh + 1, kw + 1) and (h, w) == (sh * ho, sw * wo)
 
     formulas = (("g read at each window's maximum  → {s0}", lambda s: _pick(s.g, s.fn.hits, s.fn)),)
 

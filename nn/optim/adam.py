@@ -5,17 +5,22 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, check, check_betas, decay
+from .optimizer import Optimizer, check, check_betas
 
 
-def _moments(state, p, g, b1, b2):
-    """Update and return torch's ``exp_avg`` (``lerp`` to ``g``) and ``exp_avg_sq`` (of ``g^2``)."""
+def _moments(state, p, g, b1, b2, tmp):
+    """Update and return torch's ``exp_avg`` (``lerp`` to ``g``) and ``exp_avg_sq`` (of ``g^2``), in place
+    (``tmp``: a work array of ``p``'s shape)."""
     if "exp_avg" not in state:
         state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(p), np.zeros_like(p)
     m, v = state["exp_avg"], state["exp_avg_sq"]
-    m += (g - m) * (1 - b1)
+    np.subtract(g, m, out=tmp)
+    tmp *= 1 - b1
+    m += tmp
+    np.multiply(g, g, out=tmp)
+    tmp *= 1 - b2
     v *= b2
-    v += (1 - b2) * (g * g)
+    v += tmp
     return m, v
 
 
@@ -50,14 +55,19 @@ class Adam(Optimizer):
     def _update(self, p, g, state, group):
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         t = _next_step(state)
-        g = decay(p, g, lr, group["weight_decay"], self._decoupled(group))
-        m, v = _moments(state, p, g, b1, b2)
+        tmp = self._scratch(p)
+        g = self._decayed(p, g, group, self._decoupled(group))
+        m, v = _moments(state, p, g, b1, b2, tmp)
         if group["amsgrad"]:
-            v = state["max_exp_avg_sq"] = np.maximum(state.get("max_exp_avg_sq", 0.0), v).astype(p.dtype)
-        denom = np.sqrt(v)
+            if "max_exp_avg_sq" not in state:
+                state["max_exp_avg_sq"] = np.zeros_like(p)
+            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        denom = np.sqrt(v, out=tmp)
         denom /= math.sqrt(1 - b2 ** t)
         denom += eps
-        p -= (lr / (1 - b1 ** t)) * (m / denom)
+        np.divide(m, denom, out=tmp)
+        tmp *= lr / (1 - b1 ** t)
+        p -= tmp
 
 
 class AdamW(Adam):
@@ -89,14 +99,21 @@ class Adamax(Optimizer):
     def _update(self, p, g, state, group):
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         t = _next_step(state)
-        g = decay(p, g, lr, group["weight_decay"])
+        tmp = self._scratch(p)
+        g = self._decayed(p, g, group)
         if "exp_avg" not in state:
             state["exp_avg"], state["exp_inf"] = np.zeros_like(p), np.zeros_like(p)
         m, u = state["exp_avg"], state["exp_inf"]
-        m += (g - m) * (1 - b1)
+        np.subtract(g, m, out=tmp)
+        tmp *= 1 - b1
+        m += tmp
         u *= b2
-        np.maximum(u, np.abs(g) + eps, out=u)
-        p -= (lr / (1 - b1 ** t)) * (m / u)
+        np.abs(g, out=tmp)
+        tmp += eps
+        np.maximum(u, tmp, out=u)
+        np.divide(m, u, out=tmp)
+        tmp *= lr / (1 - b1 ** t)
+        p -= tmp
 
 
 class NAdam(Optimizer):
@@ -117,15 +134,21 @@ class NAdam(Optimizer):
     def _update(self, p, g, state, group):
         lr, (b1, b2), eps, psi = group["lr"], group["betas"], group["eps"], group["momentum_decay"]
         t = _next_step(state)
-        g = decay(p, g, lr, group["weight_decay"], group["decoupled_weight_decay"])
+        tmp, denom = self._scratch(p), self._scratch(p, 2)
+        g = self._decayed(p, g, group, group["decoupled_weight_decay"])
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         state["mu_product"] = mu_product = state.get("mu_product", 1.0) * mu
-        m, v = _moments(state, p, g, b1, b2)
-        denom = np.sqrt(v / (1 - b2 ** t))
+        m, v = _moments(state, p, g, b1, b2, tmp)
+        np.divide(v, 1 - b2 ** t, out=denom)
+        np.sqrt(denom, out=denom)
         denom += eps
-        p -= (lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
-        p -= (lr * mu_next / (1.0 - mu_product * mu_next)) * (m / denom)
+        np.divide(g, denom, out=tmp)
+        tmp *= lr * (1.0 - mu) / (1.0 - mu_product)
+        p -= tmp
+        np.divide(m, denom, out=tmp)
+        tmp *= lr * mu_next / (1.0 - mu_product * mu_next)
+        p -= tmp
 
 
 class RAdam(Optimizer):
@@ -144,14 +167,19 @@ class RAdam(Optimizer):
     def _update(self, p, g, state, group):
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         t = _next_step(state)
-        g = decay(p, g, lr, group["weight_decay"], group["decoupled_weight_decay"])
-        m, v = _moments(state, p, g, b1, b2)
+        tmp, m_hat = self._scratch(p), self._scratch(p, 2)
+        g = self._decayed(p, g, group, group["decoupled_weight_decay"])
+        m, v = _moments(state, p, g, b1, b2, tmp)
         bc2 = 1 - b2 ** t
-        m_hat = m / (1 - b1 ** t)
+        np.divide(m, 1 - b1 ** t, out=m_hat)
+        m_hat *= lr
         rho_inf = 2 / (1 - b2) - 1
         rho_t = rho_inf - 2 * t * (b2 ** t) / bc2
         if rho_t > 5.0:
             rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-            p -= m_hat * lr * (bc2 ** 0.5 / (np.sqrt(v) + eps)) * rect
-        else:
-            p -= m_hat * lr
+            np.sqrt(v, out=tmp)
+            tmp += eps
+            np.divide(bc2 ** 0.5, tmp, out=tmp)
+            m_hat *= tmp
+            m_hat *= rect
+        p -= m_hat

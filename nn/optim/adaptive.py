@@ -3,7 +3,14 @@
 and change nothing."""
 import numpy as np
 
-from .optimizer import Optimizer, check, decay
+from .optimizer import Optimizer, check
+
+
+def _add_scaled_square(acc, g, scale, tmp):
+    """``acc += scale * (g * g)`` in place (``tmp``: a work array of ``g``'s shape)."""
+    np.multiply(g, g, out=tmp)
+    tmp *= scale
+    acc += tmp
 
 
 def _step(state):
@@ -33,11 +40,17 @@ class Adagrad(Optimizer):
 
     def _update(self, p, g, state, group):
         t = _step(state)
-        g = decay(p, g, group["lr"], group["weight_decay"])
+        tmp = self._scratch(p)
+        g = self._decayed(p, g, group)
         clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
         s = state["sum"]
-        s += g * g
-        p -= clr * (g / (np.sqrt(s) + group["eps"]))
+        np.multiply(g, g, out=tmp)
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += group["eps"]
+        np.divide(g, tmp, out=tmp)
+        tmp *= clr
+        p -= tmp
 
 
 class Adadelta(Optimizer):
@@ -59,16 +72,23 @@ class Adadelta(Optimizer):
     def _update(self, p, g, state, group):
         rho, eps = group["rho"], group["eps"]
         _step(state)
-        g = decay(p, g, group["lr"], group["weight_decay"])
+        tmp, delta = self._scratch(p), self._scratch(p, 2)
+        g = self._decayed(p, g, group)
         if "square_avg" not in state:
             state["square_avg"], state["acc_delta"] = np.zeros_like(p), np.zeros_like(p)
         v, u = state["square_avg"], state["acc_delta"]
         v *= rho
-        v += (1 - rho) * (g * g)
-        delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+        _add_scaled_square(v, g, 1 - rho, tmp)
+        np.add(u, eps, out=delta)
+        np.sqrt(delta, out=delta)
+        np.add(v, eps, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        delta /= tmp
+        delta *= g
         u *= rho
-        u += (1 - rho) * (delta * delta)
-        p -= group["lr"] * delta
+        _add_scaled_square(u, delta, 1 - rho, tmp)
+        np.multiply(delta, group["lr"], out=tmp)
+        p -= tmp
 
 
 class RMSprop(Optimizer):
@@ -89,7 +109,8 @@ class RMSprop(Optimizer):
     def _update(self, p, g, state, group):
         lr, alpha, eps, mom = group["lr"], group["alpha"], group["eps"], group["momentum"]
         _step(state)
-        g = decay(p, g, lr, group["weight_decay"])
+        tmp, avg = self._scratch(p), self._scratch(p, 2)
+        g = self._decayed(p, g, group)
         if "square_avg" not in state:
             state["square_avg"] = np.zeros_like(p)
             if mom > 0:
@@ -98,18 +119,24 @@ class RMSprop(Optimizer):
                 state["grad_avg"] = np.zeros_like(p)
         v = state["square_avg"]
         v *= alpha
-        v += (1 - alpha) * (g * g)
+        _add_scaled_square(v, g, 1 - alpha, tmp)
         if group["centered"]:
             ga = state["grad_avg"]
-            ga += (g - ga) * (1 - alpha)
-            avg = np.sqrt(v - ga * ga)
+            np.subtract(g, ga, out=tmp)
+            tmp *= 1 - alpha
+            ga += tmp
+            np.multiply(ga, ga, out=tmp)
+            np.subtract(v, tmp, out=avg)
+            np.sqrt(avg, out=avg)
         else:
-            avg = np.sqrt(v)
+            np.sqrt(v, out=avg)
         avg += eps
+        np.divide(g, avg, out=tmp)
         if mom > 0:
             buf = state["momentum_buffer"]
             buf *= mom
-            buf += g / avg
-            p -= lr * buf
+            buf += tmp
+            np.multiply(buf, lr, out=tmp)
         else:
-            p -= lr * (g / avg)
+            tmp *= lr
+        p -= tmp

@@ -3,6 +3,8 @@
 
 A subclass sets its defaults and writes ``_update(p, g, state, group)``: ``p`` and ``g`` are the NumPy
 arrays of a parameter and its gradient (``g`` already negated under ``maximize``), updated in place.
+Updates allocate nothing per step: NumPy ufuncs write with ``out=`` into the state buffers and into
+``self._scratch(p)``, work arrays of ``p``'s shape shared by the parameters of that shape (not state).
 """
 import copy
 from collections import defaultdict
@@ -33,16 +35,6 @@ def check_betas(betas):
     return tuple(betas)
 
 
-def decay(p, g, lr, weight_decay, decoupled=False):
-    """Weight decay: ``g + wd * p`` (L2, torch's default), or ``p *= 1 - lr * wd`` when decoupled."""
-    if not weight_decay:
-        return g
-    if decoupled:
-        p *= 1 - lr * weight_decay
-        return g
-    return g + weight_decay * p
-
-
 class Optimizer:
     """``params``: an iterable of Tensors, of ``(name, Tensor)`` pairs, or of dicts (parameter groups,
     each a ``"params"`` entry and per-group options overriding ``defaults``)."""
@@ -52,6 +44,7 @@ class Optimizer:
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or "
                             f"dicts, but got {type(params).__name__}")
         self.defaults = dict(defaults)
+        self._work = {}  # (shape, dtype char, k) -> a work array (see _scratch)
         self.state = defaultdict(dict)  # parameter -> its state (empty until its first update), as torch
         self.param_groups = []
         groups = list(params)
@@ -117,7 +110,9 @@ class Optimizer:
                     continue
                 g = _array(p.grad)
                 state = self.state.get(p, {})
-                self._update(_array(p), -g if sign < 0 else g, state, group)
+                if sign < 0:
+                    g = np.negative(g, out=self._scratch(g, 3))
+                self._update(_array(p), g, state, group)
                 ops.mark_changed(p)  # as torch's in-place update: a graph that saved p can't backward
                 if state:  # as torch, a parameter gets a state entry only when its update keeps one
                     self.state[p] = state
@@ -125,6 +120,27 @@ class Optimizer:
 
     def _update(self, p, g, state, group):
         raise NotImplementedError
+
+    def _scratch(self, p, k=0):
+        """Work array ``k`` of ``p``'s shape and dtype, kept between steps (its contents are garbage)."""
+        key = (p.shape, p.dtype.char, k)
+        buf = self._work.get(key)
+        if buf is None:
+            buf = self._work[key] = np.empty_like(p)
+        return buf
+
+    def _decayed(self, p, g, group, decoupled=False):
+        """Weight decay: ``g + wd * p`` (L2, torch's default; in work array 1), or ``g`` after
+        ``p *= 1 - lr * wd`` when decoupled."""
+        weight_decay = group["weight_decay"]
+        if not weight_decay:
+            return g
+        if decoupled:
+            p *= 1 - group["lr"] * weight_decay
+            return g
+        out = np.multiply(p, weight_decay, out=self._scratch(p, 1))
+        out += g
+        return out
 
     # -- checkpoints ---------------------------------------------------------------------------------
     def state_dict(self):

@@ -1,7 +1,7 @@
 """``SGD`` with momentum, dampening, Nesterov, weight decay and ``maximize``, as ``torch.optim.SGD``."""
 import numpy as np
 
-from .optimizer import Optimizer, check, decay
+from .optimizer import Optimizer, check
 
 
 class SGD(Optimizer):
@@ -21,14 +21,28 @@ class SGD(Optimizer):
                                       foreach=foreach, differentiable=differentiable, fused=fused))
 
     def _update(self, p, g, state, group):
-        lr, mom = group["lr"], group["momentum"]
-        g = decay(p, g, lr, group["weight_decay"])
+        lr, mom, damp = group["lr"], group["momentum"], group["dampening"]
+        tmp = self._scratch(p)
+        g = self._decayed(p, g, group)
         if mom:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = np.array(g, copy=True)
             else:
                 buf *= mom
-                buf += (1 - group["dampening"]) * g
-            g = g + mom * buf if group["nesterov"] else buf
-        p -= lr * g
+                if damp:
+                    np.multiply(g, 1 - damp, out=tmp)
+                    buf += tmp
+                else:  # (1 - 0) * g is g
+                    buf += g
+            if group["nesterov"]:
+                np.multiply(buf, mom, out=tmp)
+                tmp += g
+                g = tmp
+            else:
+                g = buf
+        if g is tmp:
+            tmp *= lr
+        else:
+            np.multiply(g, lr, out=tmp)
+        p -= tmp
