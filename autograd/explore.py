@@ -604,7 +604,8 @@ def _far_part(g, kept, end, near, size):
             if j < end and (i < kept) != (j < kept):
                 edges.append((j, i))
                 paths.append(_curve(box(j), box(i)))
-    return {"boxes": boxes, "edges": edges, "paths": paths, "frame": [dx, dy - 24, w, h + 24], "layout": engine}
+    return {"boxes": boxes, "edges": edges, "paths": paths, "frame": [dx, dy - 24, w, h + 24],
+            "layout": engine}
 
 
 def _shifted(path, dx, dy):

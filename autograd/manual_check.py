@@ -244,6 +244,8 @@ def _add_note(error):
     if hasattr(error, "add_note"):
         dot = "; t.dot(w) is for 1-D tensors as in torch: write np.dot(t, w) or t @ w" \
             if "dot" in str(error) else ""
+        if str(error).startswith("Can't call numpy()"):  # np.asarray or an ndarray method met a parameter
+            dot = f": {DETACHED_HINT}"
         error.add_note(f"(raised by loss_fn run on chainrule Tensors by check_manual_gradients{dot})")
 
 

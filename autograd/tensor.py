@@ -12,6 +12,7 @@ import numpy as np
 
 from .dtypes import CPU, as_dtype, check_device, to_array
 from .engine import Freed, FreedParents, run_backward
+from .grad_mode import _state as _grad_state
 from .ops._util import ShapeError, operand
 from .ops.bitwise import BitwiseMethods
 from .ops.elementwise import ElementwiseMethods
@@ -266,6 +267,9 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(t)``: the array (as ``dtype`` when given)."""
+        if self.requires_grad and _grad_state.enabled:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __float__(self):

@@ -294,7 +294,8 @@ def test_the_folded_part_unfolds_on_click(open_page, tmp_path, monkeypatch, layo
     path = tmp_path / "fold.html"
     explore(y, path=str(path), max_nodes=kept)
     page = open_page(path)
-    assert page.tab.evaluate("JSON.parse(document.getElementById('explore-data').textContent).layout") == layout
+    data = page.tab.evaluate("JSON.parse(document.getElementById('explore-data').textContent).layout")
+    assert data == layout
     more = page.tab.locator("g.role-more")
     far = list(range(kept, total))
     assert _hidden(page) == far and more.is_visible()

@@ -14,13 +14,15 @@ CASES = [
     ("SGD", {}), ("SGD", dict(momentum=0.9, dampening=0.1, weight_decay=0.1)),
     ("SGD", dict(momentum=0.9, nesterov=True, maximize=True)),
     ("Adam", {}), ("Adam", dict(amsgrad=True, weight_decay=0.1)),
-    ("Adam", dict(decoupled_weight_decay=True, weight_decay=0.1, maximize=True)), ("AdamW", dict(amsgrad=True)),
+    ("Adam", dict(decoupled_weight_decay=True, weight_decay=0.1, maximize=True)),
+    ("AdamW", dict(amsgrad=True)),
     ("Adamax", dict(weight_decay=0.1)), ("NAdam", dict(weight_decay=0.1)), ("RAdam", dict(weight_decay=0.1)),
     ("Adagrad", dict(lr_decay=0.1, weight_decay=0.1)), ("Adadelta", dict(weight_decay=0.1)),
     ("RMSprop", {}), ("RMSprop", dict(centered=True, momentum=0.9, weight_decay=0.1)),
 ]
 TORCH_KEYS = {"SGD": {"momentum_buffer"}, "Adam": {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
-              "Adamax": {"step", "exp_avg", "exp_inf"}, "NAdam": {"step", "mu_product", "exp_avg", "exp_avg_sq"},
+              "Adamax": {"step", "exp_avg", "exp_inf"},
+              "NAdam": {"step", "mu_product", "exp_avg", "exp_avg_sq"},
               "RAdam": {"step", "exp_avg", "exp_avg_sq"}, "Adagrad": {"step", "sum"},
               "Adadelta": {"step", "square_avg", "acc_delta"},
               "RMSprop": {"step", "square_avg", "momentum_buffer", "grad_avg"}}

@@ -466,3 +466,20 @@ def test_draw_graph_of_a_tensor():
     y = (x @ w).tanh().sum()
     dot = autograd.draw_graph(y, params={"w": w})
     assert "matmul" in dot.source and "tanh" in dot.source
+
+
+def test_numpy_conversion_of_a_tensor_that_requires_grad_raises_as_torch():
+    """``np.asarray`` (and so an ndarray's own methods, ``X.dot(w)``) on a tensor that requires grad
+    raises torch's RuntimeError in grad mode instead of silently dropping the gradient; NumPy's functions
+    (``np.dot``, ``@``) are differentiated; under ``no_grad`` and after ``detach()`` the array is given."""
+    import torch
+    X, w = np.ones((2, 3)), np.arange(3.0)
+    for t in (autograd.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)):
+        with pytest.raises(RuntimeError, match=r"Can't call numpy\(\) on Tensor that requires grad"):
+            X.dot(t)
+        np.testing.assert_array_equal(X.dot(t.detach()), X @ w)
+    t = autograd.tensor(w, requires_grad=True)
+    (X @ t).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), X.sum(0))
+    with autograd.no_grad():
+        np.testing.assert_array_equal(np.asarray(t), w)
