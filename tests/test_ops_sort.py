@@ -55,14 +55,7 @@ C.add("masked_select-0d", lambda a, m: a.masked_select(m), np.array(2.0), np.arr
 C.add("masked_select-squared", lambda a, m: a.masked_select(m) ** 2, X, X < 0)
 
 
-@pytest.mark.parametrize("name", C.names())
-def test_matches_torch(name):
-    C.run(name)
-
-
-@pytest.mark.parametrize("name", C.fd_names())
-def test_gradcheck(name):
-    C.gradcheck(name)
+test_matches_torch, test_gradcheck = C.tests()
 
 
 # -- no-gradient selections: against torch, exactly -------------------------------------------------------

@@ -14,14 +14,19 @@ def _moments(state, p, g, b1, b2, tmp):
     if "exp_avg" not in state:
         state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(p), np.zeros_like(p)
     m, v = state["exp_avg"], state["exp_avg_sq"]
-    np.subtract(g, m, out=tmp)
-    tmp *= 1 - b1
-    m += tmp
+    _lerp(m, g, 1 - b1, tmp)
     np.multiply(g, g, out=tmp)
     tmp *= 1 - b2
     v *= b2
     v += tmp
     return m, v
+
+
+def _lerp(m, g, weight, tmp):
+    """``m`` moved ``weight`` of the way to ``g`` in place (torch's ``lerp_``: ``m + weight (g - m)``)."""
+    np.subtract(g, m, out=tmp)
+    tmp *= weight
+    m += tmp
 
 
 def _next_step(state):
@@ -104,9 +109,7 @@ class Adamax(Optimizer):
         if "exp_avg" not in state:
             state["exp_avg"], state["exp_inf"] = np.zeros_like(p), np.zeros_like(p)
         m, u = state["exp_avg"], state["exp_inf"]
-        np.subtract(g, m, out=tmp)
-        tmp *= 1 - b1
-        m += tmp
+        _lerp(m, g, 1 - b1, tmp)
         u *= b2
         np.abs(g, out=tmp)
         tmp += eps
