@@ -13,7 +13,7 @@ import numpy as np
 from .dtypes import CPU, as_dtype, check_device, to_array
 from .engine import Freed, FreedParents, run_backward
 from .grad_mode import _state as _grad_state
-from .ops._util import ShapeError, operand
+from .ops._util import ShapeError, operand, quiet
 from .ops.bitwise import BitwiseMethods
 from .ops.elementwise import ElementwiseMethods
 from .ops.indexing import IndexingMethods
@@ -325,8 +325,9 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
         """
         if not self.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        run_backward([self], [self._root_grad(gradient, create_graph)], retain_graph or create_graph,
-                     create_graph)
+        with quiet():  # once for the whole pass, so the rules' own quiet() costs nothing
+            run_backward([self], [self._root_grad(gradient, create_graph)], retain_graph or create_graph,
+                         create_graph)
 
     def _root_grad(self, gradient, create_graph):
         if gradient is None:
@@ -402,35 +403,27 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
             self.grad = Tensor._wrap(self.grad._data + g)
 
     def _release(self):
-        """Free what backward saved, keep the structure: the op's name, and parents as ``_ghost()``s, so
-        the graph can still be drawn while the intermediate arrays go."""
-        # Runs for every node of every backward: the ghost lookup is inlined (a method call per parent
-        # cost ~11 k instructions per node, 8% of the small plain MLP step).
+        """Free what backward saved, keep the structure: the op's name, and parents as ghost records (see
+        ``Ghost``), so the graph can still be drawn while the intermediate arrays go."""
+        # Runs for every node of every backward, so a record is a plain list, built inline (a ghost
+        # Tensor per parent cost ~10 k instructions per node, 5% of the small plain MLP step).
         name = self._fn.name
         self._fn = _FREED.get(name) or _freed(name)
         kept = []
         for p in self._prev:
             if p._fn is None and p.requires_grad:  # a parameter: itself
                 kept.append(p)
-            else:
-                g = p._ghost_of
-                kept.append(p._ghost() if g is None else g)
-        self._prev = prev = FreedParents(kept)
+                continue
+            r = p._ghost_of
+            if r is None:
+                d = p._data
+                fn = p._fn
+                r = p._ghost_of = [None if fn is None else fn.name, d.shape, d.dtype, p.label,
+                                   d.copy() if d.size <= 6 else None, (), p.requires_grad, None]
+            kept.append(r)
+        self._prev = prev = _FreedTensorParents(kept)
         if self._ghost_of is not None:
-            self._ghost_of._prev = prev
-
-    def _ghost(self):
-        """What a freed graph keeps of this tensor: itself for a leaf that requires grad (parameters stay
-        recognisable), else an array-free stand-in with its op, shape and dtype (made once)."""
-        if self._fn is None and self.requires_grad:
-            return self
-        if self._ghost_of is None:
-            fn = self._fn
-            g = self._ghost_of = Tensor._wrap(_placeholder(self._data))
-            g.label = self.label
-            if fn is not None:
-                g._fn, g.requires_grad = _FREED.get(fn.name) or _freed(fn.name), True
-        return self._ghost_of
+            self._ghost_of[GHOST_PREV] = prev
 
     def _as_grad(self, g, create_graph):
         if isinstance(g, Tensor):
@@ -454,6 +447,18 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
 
 
 _FREED = {}
+GHOST_PREV, GHOST_TENSOR = 5, 7  # slots of a ghost record: [op name, shape, dtype, label, tiny data,
+#                                  parents (set by its own release), requires_grad, its drawn Tensor]
+
+
+class _FreedTensorParents(FreedParents):
+    """A freed Tensor node's parents: parameters, and ghost records shown as ghost Tensors when read."""
+
+    __slots__ = ()
+
+    def __getitem__(self, i):
+        x = tuple.__getitem__(self, i)
+        return _ghost_tensor(x) if type(x) is list else x
 _DEVICE_TYPES = {"cpu", "cuda", "mps", "xpu", "meta", "xla", "hip", "ipu"}
 _TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
                "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
@@ -471,18 +476,30 @@ def _freed(name):
 _PLACEHOLDERS = {}
 
 
-def _placeholder(a):
-    """A copy of ``a`` when tiny (drawings show the data of tiny tensors), else a zero-memory broadcast
-    view with its shape and dtype (one per shape and dtype: a training loop repeats them)."""
-    if a.size <= 6:
-        return a.copy()
-    key = (a.shape, a.dtype.str)  # the dtype's string: hashing the dtype itself costs ~4x more
+def _placeholder(shape, dtype):
+    """A zero-memory broadcast view with ``shape`` and ``dtype`` (one per shape and dtype)."""
+    key = (shape, dtype.str)
     p = _PLACEHOLDERS.get(key)
     if p is None:
         if len(_PLACEHOLDERS) > 512:
             _PLACEHOLDERS.clear()
-        p = _PLACEHOLDERS[key] = np.broadcast_to(np.zeros((), dtype=a.dtype), a.shape)
+        p = _PLACEHOLDERS[key] = np.broadcast_to(np.zeros((), dtype=dtype), shape)
     return p
+
+
+def _ghost_tensor(record):
+    """The array-free Tensor a freed graph shows for a ghost record (made once, when drawn): the op's
+    name, shape, dtype and label (and the data of a tiny tensor), its parents as kept by its own release."""
+    t = record[GHOST_TENSOR]
+    if t is None:
+        name, shape, dtype, label, tiny, prev, requires_grad, _ = record
+        t = record[GHOST_TENSOR] = Tensor._wrap(_placeholder(shape, dtype) if tiny is None else tiny)
+        t.label = label
+        t.requires_grad = requires_grad
+        if name is not None:
+            t._fn = _FREED.get(name) or _freed(name)
+    t._prev = record[GHOST_PREV]  # its own release may come after the drawing
+    return t
 
 
 def _exclusive(pg, g, node, prev, given):

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from autograd import Tensor
-from autograd.ops.elementwise import Where
+from autograd.ops.elementwise import Relu, ReluBackward, Where
 
 rng = np.random.default_rng(0)
 A = rng.standard_normal((3, 4))
@@ -83,6 +83,18 @@ def test_where_with_a_zero_branch_is_bitwise_np_where(dtype, shape, cshape):
     cond = rng.random(cshape) > 0.5
     for x, y in ((a, 0.0), (0.0, a), (a, np.zeros((), dtype)), (np.zeros((), dtype), a)):
         ours, ref = Where().forward(cond, x, y), np.where(cond, x, y)
+        assert ours.dtype == ref.dtype and ours.shape == ref.shape
+        assert np.asarray(ours).tobytes() == np.asarray(ref).tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(5, 7), (), (0, 3), (1,)])
+def test_relu_backward_mask_from_bits_is_bitwise_np_where(dtype, shape):
+    out = Relu().forward(_specials(shape, dtype))
+    if out.size >= 6:
+        out.flat[4:6] = [0.0, -np.nan]  # +0 and a nan with its sign bit set
+    for g in (_specials(shape, dtype), -_specials(shape, dtype), np.full(shape, -0.0, dtype)):
+        ours, ref = ReluBackward().forward(g, out), np.where(out <= 0, dtype(0), g)
         assert ours.dtype == ref.dtype and ours.shape == ref.shape
         assert np.asarray(ours).tobytes() == np.asarray(ref).tobytes()
 

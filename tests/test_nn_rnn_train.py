@@ -1,5 +1,8 @@
 """An LSTM learns a generated sequence task in a few seconds: remember the first token of a sequence
-of 8 random tokens (4 classes) and name it at the end; chance is 25 %, the test asks for 95 %."""
+of 8 random tokens (4 classes) and name it at the end; chance is 25 %, the test asks for 95 %.
+
+Adam at lr 0.01: at 0.03 the training is chaotic (4 seeds: 2 stuck at chance, and a last-bit change in
+one gradient rule flips the others); at 0.01, 5 of 6 seeds reach 100 % within 400 steps."""
 import numpy as np
 
 import autograd
@@ -28,8 +31,8 @@ def test_lstm_learns_to_remember_the_first_token():
     autograd.manual_seed(0)
     rng = np.random.default_rng(0)
     model = FirstTokenNet().double()
-    opt = nn.optim.Adam(model.parameters(), lr=0.03)
-    for _ in range(250):
+    opt = nn.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(400):
         x, y = make_batch(rng, 64)
         loss = F.cross_entropy(model(x), y)
         opt.zero_grad()

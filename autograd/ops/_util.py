@@ -17,9 +17,42 @@ class DtypeError(RuntimeError, TypeError):
     """A dtype an op does not take: torch's ``RuntimeError`` (and a ``TypeError``, as before)."""
 
 
+try:  # NumPy 2 keeps its error state in a context variable: setting it directly costs a third of errstate
+    from numpy._core._ufunc_config import _extobj_contextvar as _ERRSTATE, _make_extobj
+    _IGNORE = _make_extobj(all="ignore")
+except ImportError:  # another NumPy: np.errstate
+    _ERRSTATE = None
+
+
+class _Quiet:
+    __slots__ = ("_token",)
+
+    def __enter__(self):
+        self._token = _ERRSTATE.set(_IGNORE)
+
+    def __exit__(self, *exc):
+        _ERRSTATE.reset(self._token)
+
+
+class _AlreadyQuiet:
+    __slots__ = ()
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        pass
+
+
+_ALREADY_QUIET = _AlreadyQuiet()
+
+
 def quiet():
-    """IEEE results (inf, nan) without NumPy warnings, like torch."""
-    return np.errstate(all="ignore")
+    """IEEE results (inf, nan) without NumPy warnings, like torch (a context manager; nothing to do
+    inside another ``quiet()``, as during ``backward()``)."""
+    if _ERRSTATE is None:
+        return np.errstate(all="ignore")
+    return _ALREADY_QUIET if _ERRSTATE.get() is _IGNORE else _Quiet()
 
 
 def norm_dims(dim, ndim):
@@ -83,6 +116,7 @@ def result_dtype(a, b):
 
 
 _DEFAULT = {bool: np.bool_, int: np.int64, float: np.float32}
+_EXACT = 2 ** 53
 
 
 def operand(x, like):
@@ -94,6 +128,11 @@ def operand(x, like):
     """
     if isinstance(x, TensorBase):
         return x
+    t = type(x)
+    if t is float or (t is int and -_EXACT < x < _EXACT):  # the common case, in one NumPy call
+        dt = like._data.dtype
+        if dt.kind == "f":
+            return like._wrap(np.array(x, dtype=dt))
     if isinstance(x, (bool, int, float)) or (isinstance(x, numbers.Number) and not isinstance(x, np.generic)):
         if isinstance(x, complex) or (isinstance(x, numbers.Complex) and not isinstance(x, numbers.Real)):
             raise TypeError(f"chainrule tensors are real-valued: the complex number {x!r} is not supported")

@@ -252,7 +252,35 @@ class Relu(Primitive):
 
     def backward(self, g, out, a):
         # torch's threshold rule: zero where the output is <= 0; a nan passes its gradient on
-        return (call(Where, array(out) <= 0, 0.0, g),)
+        return (call(ReluBackward, g, out),)
+
+
+class ReluBackward(Primitive):
+    """relu's gradient as a primitive of ``g`` (torch's ``threshold_backward``): 0 where relu's output
+    ``o`` is ±0, ``g`` itself elsewhere (its bits: inf, nan and -0.0 pass). ``o`` is never negative, so
+    "o > 0 or nan" is "o's bits without the sign are not all 0": the mask is made in place from those
+    bits (arithmetic shift), four integer passes and one array in all, where ``np.where(o <= 0, 0, g)``
+    costs about twice as much on a 32x128 float32."""
+
+    name = "threshold_backward"
+
+    def forward(self, g, out):
+        dt = g.dtype
+        ints = _FLOAT_BITS.get(dt.char)
+        if ints is None or type(g) is not np.ndarray or not g.ndim or out.dtype is not dt or (
+                out.shape != g.shape):
+            return np.where(out <= 0, 0, g)
+        bits, magnitude, sign = ints
+        m = np.bitwise_and(out.view(bits), magnitude)  # 0 only for ±0
+        np.negative(m, out=m)  # < 0 where o is kept
+        np.right_shift(m, sign, out=m)  # all bits set where kept, else 0
+        return np.bitwise_and(m, g.view(bits), out=m).view(dt)
+
+    formulas = (("g ⊙ [{1} > 0]", lambda s: np.where(s.b <= 0, 0, s.g)),
+                ("0 (only the mask of {1} is used: piecewise constant)", lambda s: np.zeros_like(s.b)))
+
+    def backward(self, gg, out, g, o):
+        return call(ReluBackward, gg, o), None
 
 
 class LeakyRelu(Primitive):
@@ -343,6 +371,9 @@ def _is_zero(z, other):
 
 
 _SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
+# a float type's code -> its same-size integer, the integer with every bit but the sign, the sign's place
+_FLOAT_BITS = {f: (i, i(np.iinfo(i).max), i(8 * np.dtype(i).itemsize - 1))
+               for f, i in (("e", np.int16), ("f", np.int32), ("d", np.int64))}
 
 
 def _select(cond, a, keep):

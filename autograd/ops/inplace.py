@@ -45,7 +45,11 @@ class IndexPut(Primitive):
 def mark_changed(t):
     """Record that ``t``'s array was changed in place outside ``Tensor``'s own ops (``nn.optim`` updates
     the arrays directly): bumps its version, so a backward that saved the old value raises, as torch."""
-    t._counter()[0] += 1
+    v = t._vcount
+    if v is None:
+        t._vcount = [1]
+    else:
+        v[0] += 1
 
 
 def _inplace_method(name, doc):
@@ -144,21 +148,25 @@ class InplaceMethods:
         and no dtype or shape rule is involved (a float ``self``; ``other`` a Python number or a tensor
         of ``self``'s dtype and shape, or 0-d): the manual update ``p.data -= lr * p.grad`` without a
         temporary tensor and a copy (about 0.1 M instructions per small-MLP step). False otherwise."""
-        if self.dtype.kind != "f" or (_grad_state.enabled and self.requires_grad):
+        d = self._data
+        if d.dtype.kind != "f" or (_grad_state.enabled and self.requires_grad):
             return False
         if isinstance(other, TensorBase):
             b = other._data
-            if b.dtype != self.dtype or (b.shape != self.shape and b.ndim) or (
+            if b.dtype != d.dtype or (b.shape != d.shape and b.ndim) or (
                     _grad_state.enabled and other.requires_grad):
                 return False
         elif not (type(other) is float or (type(other) is int and abs(other) <= 2 ** 53)):
             return False
         else:
             b = other
-        if not self._data.flags.writeable:
+        if not d.flags.writeable:
             return False  # the general path names the read-only or expanded view
-        ufunc(self._data, b, out=self._data)
-        self._counter()[0] += 1
+        ufunc(d, b, out=d)
+        if self._vcount is None:
+            self._vcount = [1]
+        else:
+            self._vcount[0] += 1
         return True
 
     def __iadd__(self, other):

@@ -13,8 +13,8 @@ import numpy as np
 from ..dtypes import as_array
 from ..primitive import Primitive, TensorBase, array, call
 from ._util import quiet
-from .elementwise import Clamp, Log, Sigmoid, Softplus, Where
-from .reduce import Softmax, log_softmax_array
+from .elementwise import Clamp, Exp, Log, Sigmoid, Softplus, Where
+from .reduce import LogSoftmax, log_softmax_array
 from .shape import Gather, Reshape
 from ._formulas import sig
 
@@ -60,7 +60,7 @@ class CrossEntropy(Primitive):
     def forward(self, x):
         cdim = 0 if x.ndim == 1 else 1
         self.cdim = cdim
-        logp = log_softmax_array(x, cdim)
+        self.logp = logp = log_softmax_array(x, cdim)  # kept for the plain backward
         if x.ndim == 2:
             loss = logp[np.arange(len(x)), self.target]
         else:
@@ -82,14 +82,17 @@ class CrossEntropy(Primitive):
     def _scale(self, g):
         if self.reduction == "none":
             return call(Reshape, g, shape=np.expand_dims(self.target, self.cdim).shape)
-        return g * (1.0 / self.target.size) if self.reduction == "mean" else g
+        return g / self.target.size if self.reduction == "mean" else g
 
     formulas = (("(softmax({0}) − onehot(target)) ⊙ g / N", lambda s: _cross_entropy(s)),)
 
     def backward(self, g, out, x):
-        # (softmax(x) - onehot(target)) times the incoming gradient (divided by N for "mean")
-        p = call(Softmax, x, dim=self.cdim) - self._onehot(x.shape, x.dtype)
-        return (p * self._scale(g),)
+        # (softmax(x) - onehot(target)) times the incoming gradient (divided by N for "mean"); softmax
+        # is exp of the forward's log-probabilities, as torch's (recomputed, recorded, for create_graph)
+        # (torch's order of operations: softmax ⊙ s − onehot ⊙ s, s = g / N, gives torch's bits)
+        logp = call(LogSoftmax, x, dim=self.cdim) if isinstance(x, TensorBase) else self.logp
+        s = self._scale(g)
+        return (call(Exp, logp) * s - self._onehot(x.shape, x.dtype) * s,)
 
 
 class BinaryCrossEntropy(Primitive):

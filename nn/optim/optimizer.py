@@ -21,6 +21,7 @@ IGNORED = ("foreach", "differentiable", "capturable", "fused")
 
 
 _array = ops.array  # the NumPy array of a Tensor, shared (in-place changes are visible)
+mark_changed = ops.mark_changed
 
 
 def check(name, value, low=0.0, high=None):
@@ -103,19 +104,21 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        update, states = self._update, self.state
         for group in self.param_groups:
-            sign = -1 if group.get("maximize", False) else 1
+            maximize = group.get("maximize", False)
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
-                g = _array(p.grad)
-                state = self.state.get(p, {})
-                if sign < 0:
+                g = _array(grad)
+                state = states.get(p) or {}
+                if maximize:
                     g = np.negative(g, out=self._scratch(g, 3))
-                self._update(_array(p), g, state, group)
-                ops.mark_changed(p)  # as torch's in-place update: a graph that saved p can't backward
+                update(_array(p), g, state, group)
+                mark_changed(p)  # as torch's in-place update: a graph that saved p can't backward
                 if state:  # as torch, a parameter gets a state entry only when its update keeps one
-                    self.state[p] = state
+                    states[p] = state
         return loss
 
     def _update(self, p, g, state, group):
@@ -123,7 +126,7 @@ class Optimizer:
 
     def _scratch(self, p, k=0):
         """Work array ``k`` of ``p``'s shape and dtype, kept between steps (its contents are garbage)."""
-        key = (p.shape, p.dtype.char, k)
+        key = (p.shape, p.dtype.char, k)  # (one key per call: shared by the parameters of one shape)
         buf = self._work.get(key)
         if buf is None:
             buf = self._work[key] = np.empty_like(p)
