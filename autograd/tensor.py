@@ -337,8 +337,12 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
             d = self._data  # a 0-d loss: np.array is ~3 k instructions, np.ones_like ~11 k
             g = np.array(1, dtype=d.dtype) if d.ndim == 0 else np.ones_like(d)
         else:
-            # a copy: a leaf keeps its root gradient as its .grad, which must not be the caller's array
-            g = np.array(gradient._data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+            src = gradient._data if isinstance(gradient, Tensor) else gradient
+            if self._fn is None or self._retains_grad:
+                # a copy: a leaf keeps its root gradient as its .grad, which must not be the caller's
+                g = np.array(src, dtype=self._data.dtype)
+            else:  # the rules never write into g, and a leaf copies a g passed on to it (_exclusive)
+                g = np.asarray(src, dtype=self._data.dtype)
             if g.shape != self.shape:
                 raise RuntimeError(f"gradient has shape {g.shape} but the output has shape {self.shape}")
         if create_graph:
@@ -418,8 +422,9 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
             if r is None:
                 d = p._data
                 fn = p._fn
-                r = p._ghost_of = [None if fn is None else fn.name, d.shape, d.dtype, p.label,
-                                   d.copy() if d.size <= 6 else None, (), p.requires_grad, None]
+                tiny = None if d.size > 6 else d if d.base is None else d.copy()  # drawn with its numbers
+                r = p._ghost_of = [None if fn is None else fn.name, d.shape, d.dtype, p.label, tiny, (),
+                                   p.requires_grad, None]
             kept.append(r)
         self._prev = prev = _FreedTensorParents(kept)
         if self._ghost_of is not None:
