@@ -25,10 +25,12 @@ FREED_MESSAGE = (
     "need to backward through the graph again")
 
 
-class FreedParents(tuple):
+class FreedParents:
     """A node's ``_prev`` after ``backward(retain_graph=False)`` freed its graph: iterating it (as a
     backward pass does) raises the one message, so a second pass fails before it changes anything;
-    ``kept()`` gives what the node keeps of its parents (for drawing)."""
+    ``kept()`` gives what the node keeps of its parents (for drawing; nothing here, see ``Tensor``'s)."""
+
+    __slots__ = ()
 
     def __iter__(self):
         raise RuntimeError(FREED_MESSAGE)
@@ -36,8 +38,11 @@ class FreedParents(tuple):
     def __bool__(self):
         return True
 
+    def __getitem__(self, i):
+        return self.kept()[i]
+
     def kept(self):
-        return tuple(self[i] for i in range(len(self)))
+        return ()
 
 
 FREED = FreedParents()

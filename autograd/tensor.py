@@ -407,28 +407,37 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
             self.grad = Tensor._wrap(self.grad._data + g)
 
     def _release(self):
-        """Free what backward saved, keep the structure: the op's name, and parents as ghost records (see
-        ``Ghost``), so the graph can still be drawn while the intermediate arrays go."""
-        # Runs for every node of every backward, so a record is a plain list, built inline (a ghost
-        # Tensor per parent cost ~10 k instructions per node, 5% of the small plain MLP step).
+        """Free what backward saved, keep the structure: the op's name, and this node's ``Ghost`` as its
+        ``_prev`` (its parents: parameters themselves, the others' ghosts), so the graph can still be
+        drawn while the intermediate arrays go."""
+        # Runs for every node of every backward: a ghost is one small object, made inline by the first
+        # child released (a ghost Tensor per parent, as before, cost ~10 k instructions per node)
         name = self._fn.name
         self._fn = _FREED.get(name) or _freed(name)
         kept = []
         for p in self._prev:
-            if p._fn is None and p.requires_grad:  # a parameter: itself
-                kept.append(p)
-                continue
             r = p._ghost_of
             if r is None:
+                if p._fn is None and p.requires_grad:  # a parameter: itself
+                    kept.append(p)
+                    continue
+                r = p._ghost_of = _new(Ghost)
                 d = p._data
                 fn = p._fn
-                tiny = None if d.size > 6 else d if d.base is None else d.copy()  # drawn with its numbers
-                r = p._ghost_of = [None if fn is None else fn.name, d.shape, d.dtype, p.label, tiny, (),
-                                   p.requires_grad, None]
+                r.name = None if fn is None else fn.name
+                r.shape = d.shape
+                r.dtype = d.dtype
+                r.label = p.label
+                r.tiny = None if d.size > 6 else d if d.base is None else d.copy()  # drawn with its numbers
+                r.requires_grad = p.requires_grad
+                r.parents = ()
+                r.tensor = None
             kept.append(r)
-        self._prev = prev = _FreedTensorParents(kept)
-        if self._ghost_of is not None:
-            self._ghost_of[GHOST_PREV] = prev
+        g = self._ghost_of
+        if g is None:  # no child was released before this node (a root)
+            g = self._ghost_of = Ghost(self)
+        g.parents = kept
+        self._prev = g
 
     def _as_grad(self, g, create_graph):
         if isinstance(g, Tensor):
@@ -452,22 +461,39 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
 
 
 _FREED = {}
-GHOST_PREV, GHOST_TENSOR = 5, 7  # slots of a ghost record: [op name, shape, dtype, label, tiny data,
-#                                  parents (set by its own release), requires_grad, its drawn Tensor]
-
-
-class _FreedTensorParents(FreedParents):
-    """A freed Tensor node's parents: parameters, and ghost records shown as ghost Tensors when read."""
-
-    __slots__ = ()
-
-    def __getitem__(self, i):
-        x = tuple.__getitem__(self, i)
-        return _ghost_tensor(x) if type(x) is list else x
 _DEVICE_TYPES = {"cpu", "cuda", "mps", "xpu", "meta", "xla", "hip", "ipu"}
 _TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
                "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
                "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}
+
+
+class Ghost(FreedParents):
+    """What a freed graph keeps of a tensor: its op's name, shape, dtype, label, the data of a tiny one,
+    and its parents (set by its own release); shown as an array-free Tensor (``as_tensor()``) when drawn."""
+
+    __slots__ = ("name", "shape", "dtype", "label", "tiny", "requires_grad", "parents", "tensor")
+
+    def __init__(self, t):
+        d, fn = t._data, t._fn
+        self.name = None if fn is None else fn.name
+        self.shape, self.dtype, self.label, self.requires_grad = d.shape, d.dtype, t.label, t.requires_grad
+        self.tiny = None if d.size > 6 else d.copy()
+        self.parents, self.tensor = (), None
+
+    def kept(self):
+        """The parents as Tensors: parameters themselves, the others' ghost Tensors."""
+        return tuple(p if isinstance(p, Tensor) else p.as_tensor() for p in self.parents)
+
+    def as_tensor(self):
+        """The array-free Tensor shown for this ghost (made once): its ``_prev`` is this ghost."""
+        t = self.tensor
+        if t is None:
+            t = self.tensor = Tensor._wrap(
+                _placeholder(self.shape, self.dtype) if self.tiny is None else self.tiny)
+            t.label, t.requires_grad, t._prev = self.label, self.requires_grad, self
+            if self.name is not None:
+                t._fn = _FREED.get(self.name) or _freed(self.name)
+        return t
 
 
 def _freed(name):
@@ -490,21 +516,6 @@ def _placeholder(shape, dtype):
             _PLACEHOLDERS.clear()
         p = _PLACEHOLDERS[key] = np.broadcast_to(np.zeros((), dtype=dtype), shape)
     return p
-
-
-def _ghost_tensor(record):
-    """The array-free Tensor a freed graph shows for a ghost record (made once, when drawn): the op's
-    name, shape, dtype and label (and the data of a tiny tensor), its parents as kept by its own release."""
-    t = record[GHOST_TENSOR]
-    if t is None:
-        name, shape, dtype, label, tiny, prev, requires_grad, _ = record
-        t = record[GHOST_TENSOR] = Tensor._wrap(_placeholder(shape, dtype) if tiny is None else tiny)
-        t.label = label
-        t.requires_grad = requires_grad
-        if name is not None:
-            t._fn = _FREED.get(name) or _freed(name)
-    t._prev = record[GHOST_PREV]  # its own release may come after the drawing
-    return t
 
 
 def _exclusive(pg, g, node, prev, given):
