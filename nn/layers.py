@@ -208,16 +208,26 @@ class ConvTranspose1d(_ConvTransposeNd):
 
 
 # -- pooling ----------------------------------------------------------------------------------------
-class _MaxPoolNd(Module):
+class _PoolNd(Module):
+    """The window arguments of the pooling layers (``stride`` defaults to ``kernel_size``) and their
+    other options, as attributes."""
+
+    def __init__(self, kernel_size, stride, padding, **options):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        for name, value in options.items():
+            setattr(self, name, value)
+
+
+class _MaxPoolNd(_PoolNd):
     _fn = "max_pool2d"
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+        super().__init__(kernel_size, stride, padding, dilation=dilation, return_indices=return_indices,
+                         ceil_mode=ceil_mode)
 
     def forward(self, x):
         return getattr(F, self._fn)(x, self.kernel_size, self.stride, self.padding, self.dilation,
@@ -238,21 +248,17 @@ class MaxPool1d(_MaxPoolNd):
     _fn = "max_pool1d"
 
 
-class AvgPool2d(Module):
+class AvgPool2d(_PoolNd):
     """Mean over ``kernel_size`` windows of ``(N, C, H, W)`` inputs (see ``F.avg_pool2d``)."""
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding, self.ceil_mode = padding, ceil_mode
-        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode,
+                         count_include_pad=count_include_pad, divisor_override=divisor_override)
 
     def forward(self, x):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad,
-                            self.divisor_override)
+                            self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
