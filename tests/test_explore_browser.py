@@ -106,13 +106,16 @@ def _assert_not_blank(png, tmp_path, name):
     assert inked > 0.01 and colors > 30, f"screenshot looks blank: {inked:.3%} inked, {colors} colours"
 
 
-def test_neuron_backward_step_by_step(open_page, tmp_path):
+def _neuron_page(open_page, tmp_path):
+    """micrograd's neuron, its backward steps, its nodes by label and its explorer page, opened."""
     o = neuron()
-    steps = backward_steps(o)
-    idx = _index(o)
     path = tmp_path / "neuron.html"
     explore(o, path=str(path))
-    page = open_page(path)
+    return o, backward_steps(o), _index(o), open_page(path)
+
+
+def test_neuron_backward_step_by_step(open_page, tmp_path):
+    o, steps, idx, page = _neuron_page(open_page, tmp_path)
     assert page.grad_text(idx["o"]) == "grad 1"  # the seed
     assert page.grad_text(idx["x1"]) == ""
     page.step()
@@ -139,12 +142,7 @@ def test_neuron_backward_step_by_step(open_page, tmp_path):
 
 
 def test_back_undoes_a_step(open_page, tmp_path):
-    o = neuron()
-    steps = backward_steps(o)
-    idx = _index(o)
-    path = tmp_path / "neuron.html"
-    explore(o, path=str(path))
-    page = open_page(path)
+    o, steps, idx, page = _neuron_page(open_page, tmp_path)
     page.step(8)  # x1*w1 processed: x1 has its gradient
     assert page.current() == steps[7].node and page.grad_text(idx["x1"]) == "grad -1.5"
     page.step(1, "#back")
@@ -156,11 +154,7 @@ def test_back_undoes_a_step(open_page, tmp_path):
 
 
 def test_click_a_node_shows_its_value_and_gradient(open_page, tmp_path):
-    o = neuron()
-    idx = _index(o)
-    path = tmp_path / "neuron.html"
-    explore(o, path=str(path))
-    page = open_page(path)
+    o, _, idx, page = _neuron_page(open_page, tmp_path)
     page.tab.click(f'g.node[data-id="{idx["x1"]}"]')
     text = page.tab.text_content("#inspector")
     assert "x1 (node" in text and "data2" in text.replace(" ", "")
@@ -173,12 +167,7 @@ def test_click_a_node_shows_its_value_and_gradient(open_page, tmp_path):
 
 
 def test_forward_mode(open_page, tmp_path):
-    o = neuron()
-    steps = backward_steps(o)
-    idx = _index(o)
-    path = tmp_path / "neuron.html"
-    explore(o, path=str(path))
-    page = open_page(path)
+    o, steps, idx, page = _neuron_page(open_page, tmp_path)
     page.tab.check('input[value="forward"]')
     assert page.data_text(idx["o"]) == "data ?"
     forward = [s.node for s in reversed(steps)]
