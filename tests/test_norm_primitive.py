@@ -205,6 +205,27 @@ def test_one_node_whose_parent_is_the_input(fn):
     assert y.grad_fn.name == "standardize" and y._prev[0] is x
 
 
+def test_batch_norm2d_is_two_nodes():
+    """``Standardize`` then ``Affine`` (``y * weight + bias`` with both parameters, one node)."""
+    layer = nn.BatchNorm2d(3)
+    x = Tensor(rn(4, 3, 2, 2).astype(np.float32), requires_grad=True)
+    y = layer(x)
+    assert y.grad_fn.name == "affine" and y._prev[1] is layer.weight and y._prev[2] is layer.bias
+    assert y._prev[0].grad_fn.name == "standardize" and y._prev[0]._prev[0] is x
+
+
+def test_parameters_given_as_arrays_or_in_another_dtype():
+    """Constant (array) parameters, and float64 parameters beside a float32 input, as with separate ops:
+    the result takes the promoted dtype."""
+    a, w, b = rn(3, 4), rn(4), rn(4)
+    ours = nn.functional.layer_norm(Tensor(a, requires_grad=True), (4,), w, b)
+    theirs = TF.layer_norm(torch.tensor(a), (4,), torch.tensor(w), torch.tensor(b))
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+    mixed = nn.functional.layer_norm(Tensor(a.astype(np.float32)), (4,), Tensor(w), Tensor(b))
+    assert mixed.dtype == np.float64 and mixed.grad_fn is None
+    np.testing.assert_allclose(mixed.detach().numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_group_norm_is_one_node_between_reshapes():
     x = Tensor(rn(2, 4, 3), requires_grad=True)
     y = nn.functional.group_norm(x, 2)

@@ -14,8 +14,8 @@ from ..random import generator as _generator
 from ..primitive import Primitive, TensorBase, array, call
 from ._util import ShapeError, quiet
 from .elementwise import Where
-from .reduce import Mean
-from .shape import IndexAdd
+from .reduce import Mean, Sum
+from .shape import IndexAdd, Reshape
 
 
 class PadError(RuntimeError, ValueError):
@@ -330,12 +330,41 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 # -- normalisation ------------------------------------------------------------------------------------
 def _affine(y, weight, bias, shape):
-    """``y * weight + bias`` with the per-channel (or per-element) parameters reshaped to ``shape``."""
+    """``y * weight + bias`` with the per-channel (or per-element) parameters reshaped to ``shape`` (one
+    ``Affine`` node when both are Tensors of ``y``'s dtype)."""
+    both = isinstance(weight, TensorBase) and isinstance(bias, TensorBase)
+    if both and weight.dtype == bias.dtype == y.dtype:
+        return Affine.apply(y, weight, bias, shape=tuple(shape))
     if weight is not None:
         y = y * y._constant(weight).reshape(shape)
     if bias is not None:
         y = y + y._constant(bias).reshape(shape)
     return y
+
+
+class Affine(Primitive):
+    """``y * weight + bias``: ``weight`` and ``bias`` (one shape) reshaped to ``shape`` and broadcast over
+    ``y`` (the norms' elementwise affine); their gradients are sums over the broadcast ``axes``."""
+
+    name = "affine"
+
+    def forward(self, y, w, b):
+        lead = y.ndim - len(self.shape)
+        self.axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(self.shape) if n == 1)
+        out = y * w.reshape(self.shape)
+        out += b.reshape(self.shape)
+        return out
+
+    formulas = (("g ⊙ {1}", lambda s: s.g * s.b.reshape(s.fn.shape)),
+                ("Σ g ⊙ {0} over the broadcast dims",
+                 lambda s: (s.g * s.a).sum(s.fn.axes).reshape(s.b.shape)),
+                ("Σ g over the broadcast dims", lambda s: s.g.sum(s.fn.axes).reshape(s.x[2].shape)))
+
+    def backward(self, g, out, y, w, b):
+        gy = g * call(Reshape, w, shape=self.shape) if self.needs[0] else None
+        gw = call(Reshape, call(StatSum, g * y, axes=self.axes), shape=w.shape) if self.needs[1] else None
+        gb = call(Reshape, call(StatSum, g, axes=self.axes), shape=b.shape) if self.needs[2] else None
+        return gy, gw, gb
 
 
 def _sum(x, axes):
@@ -346,6 +375,16 @@ def _sum(x, axes):
         x = np.add.reduce(x, axis=outer, keepdims=True)
         axes = tuple(i for i in axes if i != outer)
     return np.add.reduce(x, axis=axes, keepdims=True)
+
+
+class StatSum(Sum):
+    """``sum(x, axes, keepdim=True)`` in ``_sum``'s order: the norms' parameter gradients."""
+
+    def forward(self, a):
+        self.shape, self.keepdim = a.shape, True
+        return _sum(a, self.axes)
+
+    formulas = Sum.formulas
 
 
 class StatMean(Mean):
