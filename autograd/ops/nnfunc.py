@@ -4,7 +4,9 @@
 (``cosine_similarity``, ``pairwise_distance``) and ``scaled_dot_product_attention``.
 
 Each is a composite of primitives with exact rules (indexing, index-add, matmul, reductions), so
-gradients of any order come for free; everything is vectorised over batch, channels and pixels.
+gradients of any order come for free; everything is vectorised over batch, channels and pixels. The
+normalisations are two nodes: ``Standardize`` (``(x - mean) / sqrt(var + eps)``, torch's backward
+formula, its factor ``rstd`` an ``InvStd`` node under ``create_graph``) and ``Affine`` (``y * w + b``).
 """
 import math
 
@@ -414,8 +416,8 @@ def _rstd(var, eps):
 
 class Standardize(Primitive):
     """``(x - mean) / sqrt(var + eps)`` with the biased variance over ``axes``: batch, layer, instance and
-    group norm's one node. The forward keeps ``mean``, ``var`` and ``rstd`` (keepdim shapes); the rule is
-    torch's ``rstd (g - mean(g) - y mean(g y))``."""
+    group norm's one node. The forward keeps ``rstd`` (keepdim shape) for the rule, torch's
+    ``rstd (g - mean(g) - y mean(g y))``, and gives ``(mean, var)`` to the ``stats`` list if any."""
 
     name = "standardize"
     saves_output = True
@@ -450,7 +452,9 @@ class InvStd(Primitive):
     rstd = None
 
     def forward(self, x):
-        return self.rstd if self.rstd is not None else _rstd(_centred_moments(x, self.axes)[2], self.eps)
+        if self.rstd is not None:
+            return self.rstd.copy()
+        return _rstd(_centred_moments(x, self.axes)[2], self.eps)
 
     formulas = (("−g ⊙ o³ ⊙ ({0} − mean) / n",
                  lambda s: -s.g * s.o ** 3 * (s.a - s.a.mean(s.fn.axes, keepdims=True))
