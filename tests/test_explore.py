@@ -409,7 +409,7 @@ def _nn_functions_graph():
              F.threshold(a, 0.1, 2.0)]
     shaped = [F.pad(img, (1, 2, 0, 1)), F.pad(img, (1, 1, 1, 1), mode="reflect"),
               F.interpolate(img, scale_factor=2, mode="bilinear"), F.unfold(img, 2),
-              F.layer_norm(a, (4,)), F.group_norm(img, 2), F.instance_norm(img), F.normalize(a),
+              F.layer_norm(a, (4,), w, p[0]), F.group_norm(img, 2), F.instance_norm(img), F.normalize(a),
               F.cosine_similarity(a, p), F.pairwise_distance(a, p),
               F.scaled_dot_product_attention(img, img, img, is_causal=True),
               F.conv1d(seq, kernel1, padding=1), F.conv_transpose2d(img, kernel.transpose(0, 1), stride=2),
