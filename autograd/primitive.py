@@ -96,8 +96,9 @@ class Primitive:
                 for x in inputs:
                     if x.requires_grad:
                         x._consumed = True
-                if cls.saves_inputs and (a._vcount or b._vcount or c._vcount):
-                    fn._versions = tuple([v[0] if (v := x._vcount) else 0 for x in inputs])
+                va, vb, vc = a._vcount, b._vcount, c._vcount
+                if cls.saves_inputs and (va or vb or vc):
+                    fn._versions = (va[0] if va else 0, vb[0] if vb else 0, vc[0] if vc else 0)
                 return a._node(out, fn, inputs)
             return a._wrap(out)
         else:

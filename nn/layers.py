@@ -507,7 +507,7 @@ class Embedding(Module):
 # -- activations ------------------------------------------------------------------------------------
 class ReLU(Module):
     def forward(self, x):
-        return F.relu(x)
+        return x.relu() if isinstance(x, Tensor) else F.relu(x)
 
 
 class Tanh(Module):
