@@ -12,7 +12,8 @@ import numpy as np
 from ..primitive import Primitive, TensorBase, _new, call
 from .elementwise import Relu, Sigmoid, Tanh
 from .linalg import Linear
-from .shape import Cat, Stack
+from .reduce import SumRows
+from .shape import Cat, Reshape, Stack
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -38,21 +39,26 @@ def _elman(act):
 
 
 def lstm_cell(xg, hg, h, c):
-    """The LSTM cell: ``c' = f c + i g``, ``h' = o tanh(c')``; saves the gates and ``tanh(c')``."""
+    """The LSTM cell: ``c' = f c + i g``, ``h' = o tanh(c')``; saves the sigmoid of all four gates'
+    pre-activations, ``g`` and ``tanh(c')``."""
     pre, n = xg + hg, h.shape[-1]
     s = call(Sigmoid, pre)  # all four gates in one call (g's part unused): fewer, larger array ops
     i, f, g, o = s[:, :n], s[:, n:2 * n], call(Tanh, pre[:, 2 * n:3 * n]), s[:, 3 * n:]
     c = f * c + i * g
     tc = call(Tanh, c)
-    return o * tc, c, (i, f, g, o, tc)
+    return o * tc, c, (s, g, tc)
 
 
 def _lstm_backward(dh, dc, saved, h, c):
-    """Gradients of the pre-activations (x and h sides alike) and of ``c`` from those of ``h'``, ``c'``."""
-    i, f, g, o, tc = saved
+    """Gradients of the pre-activations (x and h sides alike) and of ``c`` from those of ``h'``, ``c'``:
+    sigmoid's rule over all four gates at once, then tanh's for the g gate's part."""
+    s, g, tc = saved
+    n = g.shape[-1]
+    i, f, o = s[:, :n], s[:, n:2 * n], s[:, 3 * n:]
     dc = dc + _grad(Tanh, dh * o, tc)
-    d = call(Cat, _grad(Sigmoid, dc * g, i), _grad(Sigmoid, dc * c, f), _grad(Tanh, dc * i, g),
-             _grad(Sigmoid, dh * tc, o), dim=1)
+    dg = dc * i
+    d = _grad(Sigmoid, call(Cat, dc * g, dc * c, dg, dh * tc, dim=1), s)
+    d = call(Cat, d[:, :2 * n], _grad(Tanh, dg, g), d[:, 3 * n:], dim=1)
     return d, d, None, dc * f
 
 
@@ -123,17 +129,20 @@ class Recurrence(Primitive):
         xg, w_hh, h0, c0, b_hh = args = self._inputs(*inputs)
         runs = self._run(*args) if isinstance(g, TensorBase) else self._runs  # create_graph: rerun on Tensors
         lstm, back = self.mode == "LSTM", CELLS[self.mode][1]
-        linear = _new(Linear)  # its rule gives each step's gradients of h, W_hh and b_hh, summed as steps
         steps = len(runs)
-        dxs, dh, dc, d_w, d_b = [None] * steps, None, g[steps] if lstm else None, None, None
+        dxs, dhgs, dh, dc = [None] * steps, [None] * steps, None, g[steps] if lstm else None
         for t in reversed(self._order(steps)):
             h, c, _, _, saved = runs[t]
             dh = g[t] if dh is None else g[t] + dh
-            dxs[t], dhg, direct, dc = back(dh, dc, saved, h, c)
-            dh, gw, *gb = linear.backward(dhg, None, h, w_hh, *([b_hh] if self.bias else []))
+            dxs[t], dhgs[t], direct, dc = back(dh, dc, saved, h, c)
+            dh = dhgs[t] @ w_hh  # through hg = h W_hh^T + b_hh
             if direct is not None:
                 dh = dh + direct
-            d_w = gw if d_w is None else d_w + gw
-            if self.bias:
-                d_b = gb[0] if d_b is None else d_b + gb[0]
-        return [call(Stack, *dxs, dim=0), d_w, dh] + ([dc] if lstm else []) + ([d_b] if self.bias else [])
+        # W_hh and b_hh: every step's (N, G*H) gradient and state at once, one product and one sum
+        dx = call(Stack, *dxs, dim=0)
+        dhg = dx if all(a is b for a, b in zip(dhgs, dxs)) else call(Stack, *dhgs, dim=0)
+        n_gates = dhg.shape[-1]
+        dhg = call(Reshape, dhg, shape=(-1, n_gates))
+        hs = call(Reshape, call(Stack, *[r[0] for r in runs], dim=0), shape=(-1, h0.shape[-1]))
+        d_w = dhg.T @ hs
+        return [dx, d_w, dh] + ([dc] if lstm else []) + ([call(SumRows, dhg)] if self.bias else [])
