@@ -149,7 +149,8 @@ def call(prim, *args, **attrs):
         if prim.__init__ is not _base_init:
             return prim(**attrs).forward(*args)
         fn = _new(prim)  # as in apply: no call to the base __init__ on the hot path
-        fn.__dict__.update(attrs)
+        if attrs:
+            fn.__dict__.update(attrs)
         return fn.forward(*args)
     return prim.apply(*[x if isinstance(x, TensorBase) else like._constant(x) for x in args], **attrs)
 

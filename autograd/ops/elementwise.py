@@ -232,7 +232,11 @@ class Sigmoid(Primitive):
 
     def forward(self, a):
         with quiet():  # exp(-x) overflows to inf for very negative x: 1 / inf = 0, as it should
-            return 1.0 / (1.0 + np.exp(-a))
+            e = np.exp(-a)
+            if type(e) is not np.ndarray:  # 0-d: NumPy gives a scalar
+                return 1.0 / (1.0 + e)
+            e += 1.0  # in place: one array for the three steps
+            return np.reciprocal(e, out=e)
 
     formulas = (("g ⊙ o ⊙ (1 − o)", lambda s: s.g * s.o * (1 - s.o)),)
 
