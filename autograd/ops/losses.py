@@ -66,7 +66,8 @@ class CrossEntropy(Primitive):
         else:
             loss = np.take_along_axis(logp, np.expand_dims(self.target, cdim), cdim).squeeze(cdim)
         if self.reduction == "mean":
-            return np.asarray(-np.add.reduce(loss, None) / loss.size, dtype=x.dtype)
+            with quiet():  # an empty batch: nan, as torch
+                return np.asarray(-np.add.reduce(loss, None) / loss.size, dtype=x.dtype)
         if self.reduction == "sum":
             return np.asarray(-np.add.reduce(loss, None), dtype=x.dtype)
         return -loss
@@ -82,7 +83,10 @@ class CrossEntropy(Primitive):
     def _scale(self, g):
         if self.reduction == "none":
             return call(Reshape, g, shape=np.expand_dims(self.target, self.cdim).shape)
-        return g / self.target.size if self.reduction == "mean" else g
+        if self.reduction == "mean":
+            with quiet():  # an empty batch: nan (its gradient is empty anyway)
+                return g / self.target.size
+        return g
 
     formulas = (("(softmax({0}) − onehot(target)) ⊙ g / N", lambda s: _cross_entropy(s)),)
 
