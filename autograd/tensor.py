@@ -410,8 +410,8 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
         """Free what backward saved, keep the structure: the op's name, and this node's ``Ghost`` as its
         ``_prev`` (its parents: parameters themselves, the others' ghosts), so the graph can still be
         drawn while the intermediate arrays go."""
-        # Runs for every node of every backward: a ghost is one small object, made inline by the first
-        # child released (a ghost Tensor per parent, as before, cost ~10 k instructions per node)
+        # Runs for every node of every backward: a ghost is one small object, made by the first child
+        # released (a ghost Tensor per parent, as before, cost ~10 k instructions per node)
         name = self._fn.name
         self._fn = _FREED.get(name) or _freed(name)
         kept = []
@@ -421,17 +421,7 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
                 if p._fn is None and p.requires_grad:  # a parameter: itself
                     kept.append(p)
                     continue
-                r = p._ghost_of = _new(Ghost)
-                d = p._data
-                fn = p._fn
-                r.name = None if fn is None else fn.name
-                r.shape = d.shape
-                r.dtype = d.dtype
-                r.label = p.label
-                r.tiny = None if d.size > 6 else d if d.base is None else d.copy()  # drawn with its numbers
-                r.requires_grad = p.requires_grad
-                r.parents = ()
-                r.tensor = None
+                r = p._ghost_of = Ghost(p)
             kept.append(r)
         g = self._ghost_of
         if g is None:  # no child was released before this node (a root)
@@ -477,7 +467,7 @@ class Ghost(FreedParents):
         d, fn = t._data, t._fn
         self.name = None if fn is None else fn.name
         self.shape, self.dtype, self.label, self.requires_grad = d.shape, d.dtype, t.label, t.requires_grad
-        self.tiny = None if d.size > 6 else d.copy()
+        self.tiny = None if d.size > 6 else d if d.base is None else d.copy()  # drawn with its numbers
         self.parents, self.tensor = (), None
 
     def kept(self):

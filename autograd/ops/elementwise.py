@@ -374,7 +374,6 @@ def _is_zero(z, other):
     return type(z) is np.ndarray and z.ndim == 0 and z.dtype == other.dtype and z == 0
 
 
-_SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
 # a float type's code -> its same-size integer, the integer with every bit but the sign, the sign's place
 _FLOAT_BITS = {f: (i, i(np.iinfo(i).max), i(8 * np.dtype(i).itemsize - 1))
                for f, i in (("e", np.int16), ("f", np.int32), ("d", np.int64))}
@@ -386,9 +385,10 @@ def _select(cond, a, keep):
     -0.0 pass unchanged; the rest is +0.0). On a 32x128 float32 this is ~28 k instructions, np.where
     ~57 k (and more time on unpredictable masks, where it branches); None for a float type with no
     integer of its size."""
-    bits = _SAME_SIZE_INT.get(a.dtype.itemsize)
-    if bits is None:
+    ints = _FLOAT_BITS.get(a.dtype.char)
+    if ints is None:
         return None
+    bits = ints[0]
     m = cond.view(np.int8)  # 0 / 1
     m = np.negative(m) if keep else m - 1  # -1 (all bits set) where a is kept, 0 elsewhere
     return np.bitwise_and(a.view(bits), m).view(a.dtype)

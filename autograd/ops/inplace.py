@@ -18,7 +18,7 @@ from ..grad_mode import no_grad
 from ..random import generator as _generator
 from ..primitive import Primitive, TensorBase, call
 from .elementwise import ElementwiseMethods as _E, Where
-from ._util import category
+from ._util import _EXACT, category
 from .shape import Index, _index_part
 
 
@@ -165,17 +165,14 @@ class InplaceMethods:
             if b.dtype != d.dtype or (b.shape != d.shape and b.ndim) or (
                     _grad_state.enabled and other.requires_grad):
                 return False
-        elif not (type(other) is float or (type(other) is int and abs(other) <= 2 ** 53)):
+        elif not (type(other) is float or (type(other) is int and abs(other) <= _EXACT)):
             return False
         else:
             b = other
         if not d.flags.writeable:
             return False  # the general path names the read-only or expanded view
         ufunc(d, b, out=d)
-        if self._vcount is None:
-            self._vcount = [1]
-        else:
-            self._vcount[0] += 1
+        mark_changed(self)
         return True
 
     def __iadd__(self, other):

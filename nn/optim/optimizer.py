@@ -95,10 +95,7 @@ class Optimizer:
         """Reset every parameter's ``.grad``: to ``None`` (torch's default) or to zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
-                if set_to_none:  # (reset_grad's first case, inline: it runs for every parameter)
-                    p.grad = None
-                else:
-                    reset_grad(p, set_to_none)
+                reset_grad(p, set_to_none)
 
     def step(self, closure=None):
         """One update of every parameter that has a ``.grad``. ``closure`` (re-evaluates the model and

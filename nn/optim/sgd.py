@@ -23,10 +23,6 @@ class SGD(Optimizer):
     def _update(self, p, g, state, group):
         lr, mom, damp = group["lr"], group["momentum"], group["dampening"]
         tmp = self._scratch(p)
-        if not mom and not group["weight_decay"]:  # plain SGD: p -= lr * g
-            np.multiply(g, lr, out=tmp)
-            p -= tmp
-            return
         g = self._decayed(p, g, group)
         if mom:
             buf = state.get("momentum_buffer")
