@@ -41,6 +41,9 @@ class FreedParents:
     def __getitem__(self, i):
         return self.kept()[i]
 
+    def __len__(self):
+        return len(self.kept())
+
     def kept(self):
         return ()
 

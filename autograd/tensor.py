@@ -25,7 +25,7 @@ from .ops.reduce import ReduceMethods
 from .ops.scan import ScanMethods
 from .ops.shape import ShapeMethods
 from .ops.sort import SortMethods
-from .primitive import TensorBase, sum_to
+from .primitive import CHANGES, TensorBase, sum_to
 
 _new = object.__new__
 
@@ -354,13 +354,14 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
         """Gradients for the parents, summed back to each parent's shape: the one unbroadcast."""
         prev = self._prev
         fn = self._fn
-        if fn._versions is not None or (fn.saves_output and self._vcount):
-            _check_versions(self, fn, prev)
-        elif fn.saves_inputs:  # recorded when no input had a counter: each must still be at version 0
-            for p in prev:
-                if p._vcount:
-                    _check_versions(self, fn, prev)
-                    break
+        if fn._changes != CHANGES[0]:  # something changed in place since fn was recorded: check
+            if fn._versions is not None or (fn.saves_output and self._vcount):
+                _check_versions(self, fn, prev)
+            elif fn.saves_inputs:  # recorded when no input had a counter: each must still be at version 0
+                for p in prev:
+                    if p._vcount:
+                        _check_versions(self, fn, prev)
+                        break
         if create_graph:
             if not isinstance(g, Tensor):
                 g = Tensor._wrap(g)
@@ -385,9 +386,13 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
             d = p._data
             if pg.shape != d.shape:
                 pg = sum_to(pg, d.shape)
+                fresh = True  # a new array (or a view of one, see below)
+            else:
+                fresh = fn.fresh_grads
             if pg.dtype is not d.dtype and pg.dtype != d.dtype:
                 pg = pg.to(d.dtype) if isinstance(pg, Tensor) else pg.astype(d.dtype)
-            elif p._fn is None and not create_graph and not _exclusive(pg, g, self, prev, out):
+            elif p._fn is None and not create_graph and not (fresh and pg.base is None) and not _exclusive(
+                    pg, g, self, prev, out):
                 pg = pg.copy()  # a leaf keeps what it is given as its .grad: never a shared array
             out.append(pg)
         return out
@@ -410,10 +415,12 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
         """Free what backward saved, keep the structure: the op's name, and this node's ``Ghost`` as its
         ``_prev`` (its parents: parameters themselves, the others' ghosts), so the graph can still be
         drawn while the intermediate arrays go."""
-        # Runs for every node of every backward: a ghost is one small object, made by the first child
-        # released (a ghost Tensor per parent, as before, cost ~10 k instructions per node)
+        # Runs for every node of every backward: a ghost is one list, made by the first child released
         name = self._fn.name
-        self._fn = _FREED.get(name) or _freed(name)
+        try:
+            self._fn = _FREED[name]
+        except KeyError:
+            self._fn = _freed(name)
         kept = []
         for p in self._prev:
             r = p._ghost_of
@@ -421,12 +428,12 @@ class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods
                 if p._fn is None and p.requires_grad:  # a parameter: itself
                     kept.append(p)
                     continue
-                r = p._ghost_of = Ghost(p)
+                r = p._ghost_of = _ghost(p)
             kept.append(r)
         g = self._ghost_of
         if g is None:  # no child was released before this node (a root)
-            g = self._ghost_of = Ghost(self)
-        g.parents = kept
+            g = self._ghost_of = _ghost(self)
+        g[_PARENTS] = kept
         self._prev = g
 
     def _as_grad(self, g, create_graph):
@@ -457,33 +464,44 @@ _TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", 
                "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}
 
 
-class Ghost(FreedParents):
-    """What a freed graph keeps of a tensor: its op's name, shape, dtype, label, the data of a tiny one,
-    and its parents (set by its own release); shown as an array-free Tensor (``as_tensor()``) when drawn."""
+class Ghost(FreedParents, list):
+    """What a freed graph keeps of a tensor: its op's name, shape, dtype, label, whether it requires
+    grad, the data of a tiny one, and its parents (set by its own release); shown as an array-free
+    Tensor (``as_tensor()``) when drawn. A list ``[name, shape, dtype, label, requires_grad, tiny,
+    parents, tensor]`` (made in one C call on the hot path, see ``_ghost``), read by name here."""
 
-    __slots__ = ("name", "shape", "dtype", "label", "tiny", "requires_grad", "parents", "tensor")
+    __slots__ = ()
+    __eq__, __ne__, __hash__ = object.__eq__, object.__ne__, object.__hash__  # an object, not a list
 
-    def __init__(self, t):
-        d, fn = t._data, t._fn
-        self.name = None if fn is None else fn.name
-        self.shape, self.dtype, self.label, self.requires_grad = d.shape, d.dtype, t.label, t.requires_grad
-        self.tiny = None if d.size > 6 else d if d.base is None else d.copy()  # drawn with its numbers
-        self.parents, self.tensor = (), None
+    def __repr__(self):
+        return f"<ghost of {_item(self, 0) or 'a leaf'} {_item(self, 1)}>"
 
     def kept(self):
         """The parents as Tensors: parameters themselves, the others' ghost Tensors."""
-        return tuple(p if isinstance(p, Tensor) else p.as_tensor() for p in self.parents)
+        return tuple(p if isinstance(p, Tensor) else p.as_tensor() for p in _item(self, _PARENTS))
 
     def as_tensor(self):
         """The array-free Tensor shown for this ghost (made once): its ``_prev`` is this ghost."""
-        t = self.tensor
+        t = _item(self, _TENSOR)
         if t is None:
-            t = self.tensor = Tensor._wrap(
-                _placeholder(self.shape, self.dtype) if self.tiny is None else self.tiny)
-            t.label, t.requires_grad, t._prev = self.label, self.requires_grad, self
-            if self.name is not None:
-                t._fn = _FREED.get(self.name) or _freed(self.name)
+            name, shape, dtype, label, requires_grad, tiny = (_item(self, i) for i in range(6))
+            t = Tensor._wrap(_placeholder(shape, dtype) if tiny is None else tiny)
+            t.label, t.requires_grad, t._prev = label, requires_grad, self
+            if name is not None:
+                t._fn = _freed(name)
+            self[_TENSOR] = t
         return t
+
+
+_item = list.__getitem__  # Ghost's own fields (its [] gives the parents, as any node's _prev)
+_PARENTS, _TENSOR = 6, 7
+
+
+def _ghost(t):
+    """``t``'s ghost (see ``Ghost``)."""
+    d, fn = t._data, t._fn
+    return Ghost((None if fn is None else fn.name, d.shape, d.dtype, t.label, t.requires_grad,
+                  None if d.size > 6 else d if d.base is None else d.copy(), (), None))
 
 
 def _freed(name):

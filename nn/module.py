@@ -46,16 +46,20 @@ def _to_numpy(value):
 
 
 
-def reset_grad(p, set_to_none=True):
-    """``p.grad`` set to None, or zeroed in place (a fresh zero tensor when it is part of a graph)."""
-    if p.grad is None:
-        return
+def reset_grads(params, set_to_none=True):
+    """Each ``p.grad`` set to None, or zeroed in place (a fresh zero tensor when it is part of a graph)."""
     if set_to_none:
-        p.grad = None
-    elif p.grad.grad_fn is not None or p.grad.requires_grad:
-        p.grad = Tensor(np.zeros(p.grad.shape, dtype=p.grad.dtype))
-    else:
-        _array(p.grad)[...] = 0
+        for p in params:
+            p.grad = None
+        return
+    for p in params:
+        g = p.grad
+        if g is None:
+            continue
+        if g.grad_fn is not None or g.requires_grad:
+            p.grad = Tensor(np.zeros(g.shape, dtype=g.dtype))
+        else:
+            _array(g)[...] = 0
 
 class Module:
     """Base class of layers and models: subclasses set attributes in ``__init__`` (after calling
@@ -295,8 +299,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset every parameter's ``.grad``: to ``None`` (torch's default) or to zeros in place."""
-        for p in self.parameters():
-            reset_grad(p, set_to_none)
+        reset_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` on every parameter (``False`` freezes the module: forward passes then

@@ -778,8 +778,8 @@ with np.errstate(all="ignore"):
 
 
 @pytest.mark.xfail(_BLAS_DIFFER, strict=True,
-                   reason=LEAD + "matmul is NumPy's BLAS: on this CPU OpenBLAS's dgemm gives inf where products "
-                                 "overflow to inf and -inf in one sum and torch's gives nan")
+                   reason=LEAD + "matmul is NumPy's BLAS: on this CPU OpenBLAS's dgemm gives inf where "
+                                 "products overflow to inf and -inf in one sum and torch's gives nan")
 def test_regression_matmul_of_opposite_overflows_is_nan():
     assert_matches_torch(lambda a, b: a @ b, [[0.0] * 3, _OVERFLOW_ROW], [_OVERFLOW_ROW] * 3)
 

@@ -210,6 +210,34 @@ def test_version_error_names_the_versions():
         y.sum().backward()
 
 
+def interleaved_changes(lib, order):
+    """Two graphs recorded, then in-place changes (``order``: which of an unrelated tensor ``u`` and
+    the first graph's saved input ``w`` is changed), then both backwards: the check sees only what
+    each graph saved, however many changes happened elsewhere in between."""
+    w, u = leaf(lib, [1.0, 2.0]), leaf(lib, [3.0, 4.0])
+    with lib.no_grad():
+        w2, u2 = w * 1, u * 1  # tensors that do not require grad, changed in place below
+    w2.requires_grad_(True)
+    first = (w2 * w2).sum()     # saves w2
+    second = (u * u).sum()      # saves u (a leaf: not changed)
+    for name in order:
+        with lib.no_grad():
+            {"u": u2, "w": w2}[name].add_(1.0)
+    results = []
+    for loss in (second, first):
+        try:
+            loss.backward()
+            results.append("ok")
+        except RuntimeError:
+            results.append("error")
+    return results
+
+
+@pytest.mark.parametrize("order", [(), ("u",), ("u", "u"), ("w",), ("u", "w"), ("w", "u")])
+def test_version_check_after_unrelated_changes(order):
+    assert interleaved_changes(autograd, order) == interleaved_changes(torch, order)
+
+
 def test_detach_shares_the_version_counter():
     x = leaf(autograd, X)
     y = x.exp()

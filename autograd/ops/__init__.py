@@ -26,7 +26,7 @@ initialisers.
 from .conv import conv2d, max_pool2d
 from . import activation, conv, losses, nnfunc  # noqa: F401 - the families nn.functional wraps
 from .elementwise import Erf, LeakyRelu, Relu, Softplus, erf_array
-from .inplace import mark_changed
+from .inplace import mark_changed, with_grads
 from .linalg import linear
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss,
                      mse_loss, nll_loss)
@@ -39,4 +39,4 @@ from ..random import generator
 __all__ = ["conv2d", "max_pool2d", "linear", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "Erf", "LeakyRelu", "Relu", "Softplus",
            "erf_array", "array", "index_array", "pair", "check_reduction",
-           "as_array", "as_dtype", "generator", "mark_changed"]
+           "as_array", "as_dtype", "generator", "mark_changed", "with_grads"]

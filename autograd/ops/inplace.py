@@ -16,7 +16,7 @@ import numpy as np
 from ..grad_mode import _state as _grad_state
 from ..grad_mode import no_grad
 from ..random import generator as _generator
-from ..primitive import Primitive, TensorBase, call
+from ..primitive import CHANGES, Primitive, TensorBase, call
 from .elementwise import ElementwiseMethods as _E, Where
 from ._util import _EXACT, category
 from .shape import Index, _index_part
@@ -42,14 +42,30 @@ class IndexPut(Primitive):
         return ga, gv
 
 
-def mark_changed(t):
-    """Record that ``t``'s array was changed in place outside ``Tensor``'s own ops (``nn.optim`` updates
-    the arrays directly): bumps its version, so a backward that saved the old value raises, as torch."""
-    v = t._vcount
-    if v is None:
-        t._vcount = [1]
-    else:
-        v[0] += 1
+def mark_changed(*tensors):
+    """Record that each tensor's array was changed in place outside ``Tensor``'s own ops (``nn.optim``
+    updates the arrays directly): bumps its version, so a backward that saved the old value raises, as
+    torch."""
+    for t in tensors:
+        v = t._vcount
+        if v is None:
+            t._vcount = [1]
+        else:
+            v[0] += 1
+    CHANGES[0] += 1  # (the version check of every node recorded before now runs)
+
+
+def with_grads(tensors):
+    """Three lists: the tensors of ``tensors`` whose ``.grad`` is set, their arrays and their gradients'
+    arrays (shared: in-place changes are visible), for ``nn.optim``'s updates."""
+    have, arrays, grads = [], [], []
+    for t in tensors:
+        g = t.grad
+        if g is not None:
+            have.append(t)
+            arrays.append(t._data)
+            grads.append(g._data)
+    return have, arrays, grads
 
 
 # the ops whose in-place form writes straight into the array when nothing is recorded (_untracked_ufunc)
@@ -144,7 +160,7 @@ class InplaceMethods:
                 f"unsupported operation: this tensor of shape {list(self.shape)} is a read-only or expanded "
                 "view (more than one element refers to a single memory location); .clone() it first"
             ) from None
-        self._counter()[0] += 1
+        mark_changed(self)
 
     for _name in ("neg", "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
                   "clamp", "pow", "mul", "div", "sub", "add"):
@@ -236,7 +252,7 @@ class InplaceMethods:
             except ValueError as e:
                 raise RuntimeError(f"shape mismatch: value of shape {value.shape} can not be written to "
                                    f"{self.shape}[index]: {e}") from None
-            self._counter()[0] += 1
+            mark_changed(self)
             return
         self._inplace(lambda t, v: IndexPut.apply(t, v.to(t.dtype), index=index), value)
 

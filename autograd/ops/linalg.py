@@ -31,6 +31,7 @@ def _swap_last(x):
 
 class MatMul(Primitive):
     name = "matmul"
+    fresh_grads = True
 
     def forward(self, a, b):
         if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]:
@@ -89,6 +90,7 @@ class Linear(Primitive):
     """``x @ W.T + b`` in one node; ``x`` is ``(..., in)``, ``W`` ``(out, in)``, ``b`` ``(out,)``."""
 
     name = "linear"
+    fresh_grads = True
 
     def forward(self, x, w, b=None):
         try:

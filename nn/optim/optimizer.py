@@ -3,6 +3,8 @@
 
 A subclass sets its defaults and writes ``_update(p, g, state, group)``: ``p`` and ``g`` are the NumPy
 arrays of a parameter and its gradient (``g`` already negated under ``maximize``), updated in place.
+``_update_group`` runs it for each parameter of a group that has a gradient (a subclass may handle
+common cases of a whole group at once: plain ``SGD``).
 Updates allocate nothing per step: NumPy ufuncs write with ``out=`` into the state buffers and into
 ``self._scratch(p)``, work arrays of ``p``'s shape shared by the parameters of that shape (not state).
 """
@@ -13,7 +15,7 @@ import numpy as np
 
 from autograd import Tensor, enable_grad, ops
 
-from ..module import reset_grad
+from ..module import reset_grads
 
 # options torch accepts for its fused / foreach / CUDA-graph / differentiable implementations; NumPy has
 # one implementation, so they are kept in the groups (torch's keys) and change nothing
@@ -21,7 +23,7 @@ IGNORED = ("foreach", "differentiable", "capturable", "fused")
 
 
 _array = ops.array  # the NumPy array of a Tensor, shared (in-place changes are visible)
-mark_changed = ops.mark_changed
+mark_changed, with_grads = ops.mark_changed, ops.with_grads
 
 
 def check(name, value, low=0.0, high=None):
@@ -94,8 +96,7 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Reset every parameter's ``.grad``: to ``None`` (torch's default) or to zeros in place."""
         for group in self.param_groups:
-            for p in group["params"]:
-                reset_grad(p, set_to_none)
+            reset_grads(group["params"], set_to_none)
 
     def step(self, closure=None):
         """One update of every parameter that has a ``.grad``. ``closure`` (re-evaluates the model and
@@ -104,22 +105,24 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        update, states = self._update, self.state
         for group in self.param_groups:
-            maximize = group.get("maximize", False)
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                g = _array(grad)
-                state = states.get(p) or {}
-                if maximize:
-                    g = np.negative(g, out=self._scratch(g, 3))
-                update(_array(p), g, state, group)
-                mark_changed(p)  # as torch's in-place update: a graph that saved p can't backward
-                if state:  # as torch, a parameter gets a state entry only when its update keeps one
-                    states[p] = state
+            params, arrays, grads = with_grads(group["params"])
+            if params:
+                self._update_group(group, params, arrays, grads)
+                mark_changed(*params)  # as torch's in-place update: a graph that saved p can't backward
         return loss
+
+    def _update_group(self, group, params, arrays, grads):
+        """``_update`` for each of ``params`` (Tensors that have a ``.grad``), given their arrays and
+        their gradients' arrays."""
+        update, states, maximize = self._update, self.state, group.get("maximize", False)
+        for p, a, g in zip(params, arrays, grads):
+            state = states.get(p) or {}
+            if maximize:
+                g = np.negative(g, out=self._scratch(g, 3))
+            update(a, g, state, group)
+            if state:  # as torch, a parameter gets a state entry only when its update keeps one
+                states[p] = state
 
     def _update(self, p, g, state, group):
         raise NotImplementedError
