@@ -84,8 +84,11 @@ class CrossEntropy(Primitive):
         if self.reduction == "none":
             return call(Reshape, g, shape=np.expand_dims(self.target, self.cdim).shape)
         if self.reduction == "mean":
+            n = self.target.size
+            if n:  # g / n can not overflow: no warning to silence
+                return g / n
             with quiet():  # an empty batch: nan (its gradient is empty anyway)
-                return g / self.target.size
+                return g / n
         return g
 
     formulas = (("(softmax({0}) − onehot(target)) ⊙ g / N", lambda s: _cross_entropy(s)),)
