@@ -10,8 +10,13 @@ NumPy call itself is a few hundred ns) and a mid one (256x256), float32, at 1 an
 * torch eager: the same with ``requires_grad=True`` tensors.
 
 Each call is timed on its own (``time.perf_counter`` around it, the cost of an empty clock reading
-subtracted); the three libraries take turns call by call, and every number is a median. The overhead
-is chainrule's (forward + backward) minus NumPy's (forward + backward).
+subtracted); the three libraries take turns call by call, in an order that rotates each round, and
+every number is a median. The overhead
+is the median, over the rounds, of a library's (forward + backward) minus NumPy's in the same round
+(paired, so a slow spell of the machine cancels), with the 95% interval of that median
+(±1.58 IQR / sqrt(n)): the target is met when the whole interval is within it, missed when none of it
+is, and "unresolved" otherwise (at 2 threads a 256x256 product's own time swings by more than the
+overhead).
 
 ``run()`` returns ``{"markdown": ..., ...}`` with the section for BENCHMARKS.md and the key numbers;
 ``python -m benchmarks.bench_ops`` prints the section.
@@ -70,7 +75,8 @@ def _engine_calls(lib, op, a, b, g):
 
 
 def time_op(name, shape, repeats, seed=0):
-    """Median µs of forward and backward per library for op ``name`` at ``shape``: {lib: (fwd, bwd)}."""
+    """Median µs of forward and backward per library for op ``name`` at ``shape``, {lib: (fwd, bwd)},
+    and each engine's paired overhead over NumPy per round, {lib: [µs]}."""
     op, grad = OPS[name]
     rng = np.random.default_rng(seed)
     a, b, g = (rng.standard_normal(shape).astype(np.float32) for _ in range(3))
@@ -79,8 +85,10 @@ def time_op(name, shape, repeats, seed=0):
              "torch": _engine_calls("torch", op, a, b, g)}
     clock, cost = time.perf_counter, _clock_cost()
     times = {lib: ([], []) for lib in calls}
+    order = list(calls.items())
     for i in range(WARMUP + repeats):
-        for lib, (forward, backward) in calls.items():
+        # the order turns each round: whoever follows torch meets its worker threads still spinning
+        for lib, (forward, backward) in order[i % 3:] + order[:i % 3]:
             t0 = clock()
             out = forward()
             t1 = clock()
@@ -89,7 +97,11 @@ def time_op(name, shape, repeats, seed=0):
             if i >= WARMUP:
                 times[lib][0].append(t1 - t0 - cost)
                 times[lib][1].append(t2 - t1 - cost)
-    return {lib: tuple(1e6 * statistics.median(ts) for ts in pair) for lib, pair in times.items()}
+    medians = {lib: tuple(1e6 * statistics.median(ts) for ts in pair) for lib, pair in times.items()}
+    base = [f + b for f, b in zip(*times["numpy"])]
+    paired = {lib: [1e6 * (f + b - n) for f, b, n in zip(*times[lib], base)]
+              for lib in ("chainrule", "torch")}
+    return medians, paired
 
 
 def run(quick=False, shapes=SHAPES, repeats=None, thread_counts=THREADS):
@@ -101,13 +113,23 @@ def run(quick=False, shapes=SHAPES, repeats=None, thread_counts=THREADS):
             with threads(n) as described[n]:
                 for op in OPS:
                     for size, shape in shapes:
-                        rows.append((op, shape, n, time_op(op, shape, repeats[size])))
+                        rows.append((op, shape, n, *time_op(op, shape, repeats[size])))
     return report(rows, described, thread_counts, load)
 
 
-def _overhead(us):
-    """(forward + backward) of a library over NumPy's, in µs."""
-    return lambda lib: sum(us[lib]) - sum(us["numpy"])
+def overhead(diffs):
+    """(median, half-width of its 95% interval) of paired differences, in µs."""
+    q1, _, q3 = statistics.quantiles(diffs, n=4)
+    return statistics.median(diffs), 1.58 * (q3 - q1) / len(diffs) ** 0.5
+
+
+def outcome(median, halfwidth, limit=TARGET_US):
+    """True (the interval is within ``limit``), False (it is all above) or None (unresolved)."""
+    if median + halfwidth <= limit:
+        return True
+    if median - halfwidth > limit:
+        return False
+    return None
 
 
 def _target_rows(rows):
@@ -115,7 +137,8 @@ def _target_rows(rows):
     grouped = {}
     for row in rows:
         grouped.setdefault((row["op"], row["shape"]), []).append(
-            (thread_label(row["threads"]), row["target_met"], f"{row['chainrule_overhead_us']:.2f} µs"))
+            (thread_label(row["threads"]), row["target_met"],
+             f"{row['chainrule_overhead_us']:.2f} ± {row['chainrule_overhead_halfwidth_us']:.2f} µs"))
     return [target(f"engine overhead, `{op}` {'x'.join(map(str, shape))}",
                    f"<= {TARGET_US:g} µs forward + backward over NumPy", results)
             for (op, shape), results in grouped.items()]
@@ -129,9 +152,11 @@ def report(rows, described, thread_counts, load):
         "One op on two float32 leaf tensors that require grad, then `out.backward(g)`, against the bare "
         "NumPy calls the op and its gradient need (`a * b`: `g * b, g * a`; `a @ b`: `g @ b.T, a.T @ g`) "
         "and against torch eager with `requires_grad=True`. Median µs per call, each call timed on its own "
-        "(empty clock reading subtracted), the libraries taking turns call by call. *Overhead* is "
-        "(forward + backward) minus NumPy's; the target is chainrule's overhead <= "
-        f"{TARGET_US:g} µs.",
+        "(empty clock reading subtracted), the libraries taking turns call by call. *Overhead* is the "
+        "median over the rounds of (forward + backward) minus NumPy's in the same round, ± the 95% "
+        "interval of that median; the target (chainrule's overhead <= "
+        f"{TARGET_US:g} µs) is met when the whole interval is within it, missed when none of it is, "
+        "and unresolved when the machine's noise is larger than the difference.",
         "",
         *[f"Threads at {thread_label(n)}: {described[n]}." for n in thread_counts],
         "",
@@ -140,15 +165,17 @@ def report(rows, described, thread_counts, load):
         f"torch {torch_version()} fwd / bwd µs | torch overhead µs | target |",
         "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for op, shape, n, us in rows:
-        over = _overhead(us)
-        met = over("chainrule") <= TARGET_US
+    for op, shape, n, us, paired in rows:
+        (ours, ours_hw), (torchs, torch_hw) = overhead(paired["chainrule"]), overhead(paired["torch"])
+        met = outcome(ours, ours_hw)
         result["rows"].append({"op": op, "shape": shape, "threads": n, "us": us,
-                               "chainrule_overhead_us": over("chainrule"), "torch_overhead_us": over("torch"),
+                               "chainrule_overhead_us": ours, "chainrule_overhead_halfwidth_us": ours_hw,
+                               "torch_overhead_us": torchs, "torch_overhead_halfwidth_us": torch_hw,
                                "target_met": met})
         cells = [f"{us[lib][0]:.2f} / {us[lib][1]:.2f}" for lib in ("numpy", "chainrule", "torch")]
         lines.append(f"| `{op}` | {'x'.join(map(str, shape))} | {n} | {cells[0]} | {cells[1]} | "
-                     f"{over('chainrule'):.2f} | {cells[2]} | {over('torch'):.2f} | {verdict(met)} |")
+                     f"{ours:.2f} ± {ours_hw:.2f} | {cells[2]} | {torchs:.2f} ± {torch_hw:.2f} | "
+                     f"{verdict(met)} |")
     lines.append("")
     result["targets"] = _target_rows(result["rows"])
     result["markdown"] = "\n".join(lines)

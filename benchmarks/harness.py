@@ -144,7 +144,8 @@ class Load:
 
 # -- verdicts ---------------------------------------------------------------------------------------
 def verdict(met):
-    return "met" if met else "**not met**"
+    """``met``: True, False, or None (the measurement can not tell)."""
+    return "unresolved" if met is None else "met" if met else "**not met**"
 
 
 def ratio(a, b):

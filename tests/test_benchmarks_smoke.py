@@ -3,6 +3,7 @@ thread counts, every contender, the checks against torch), the HIPS worker again
 and the report writer. No timing assertions: only structure, and the numbers the harness checks."""
 import gc
 import math
+import statistics
 import sys
 from pathlib import Path
 
@@ -69,8 +70,22 @@ def test_ops_rows_for_every_op_shape_and_thread_count():
     assert keys == {(op, s, n) for op in bench_ops.OPS for s in ((2, 2), (8, 8)) for n in harness.THREADS}
     for row in r["rows"]:
         assert set(row["us"]) == {"numpy", "chainrule", "torch"}
-        assert row["target_met"] == (row["chainrule_overhead_us"] <= bench_ops.TARGET_US)
+        over, hw = row["chainrule_overhead_us"], row["chainrule_overhead_halfwidth_us"]
+        assert hw >= 0 and row["target_met"] == bench_ops.outcome(over, hw)
     assert r["markdown"].count("| `matmul` | 8x8 |") == len(harness.THREADS)
+
+
+@pytest.mark.parametrize("median, halfwidth, expected", [
+    (0.5, 0.2, True), (0.5, 0.6, None), (1.5, 0.2, False), (-3.0, 0.5, True), (-3.0, 9.0, None),
+    (1.0, 0.0, True)])
+def test_ops_outcome_needs_the_whole_interval(median, halfwidth, expected):
+    assert bench_ops.outcome(median, halfwidth, limit=1.0) is expected
+
+
+def test_ops_paired_overhead_and_interval():
+    median, hw = bench_ops.overhead([1.0, 2.0, 3.0, 4.0, 5.0])
+    q1, _, q3 = statistics.quantiles([1.0, 2.0, 3.0, 4.0, 5.0], n=4)
+    assert median == 3.0 and hw == pytest.approx(1.58 * (q3 - q1) / 5 ** 0.5)
 
 
 def test_ops_numpy_backward_is_the_gradient():
