@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from autograd import Tensor
+from autograd.primitive import Primitive
 from autograd.ops.elementwise import Relu, ReluBackward, Where
 
 rng = np.random.default_rng(0)
@@ -23,7 +24,36 @@ CASES = [
     ("transposed", lambda a, b: a.T, G.T),
     ("sum", lambda a, b: (a * b).sum(), None),
     ("broadcast bias", lambda a, b: a + b[0], G),
+    # the primitives that declare fresh gradients (Primitive.fresh_grads: no aliasing scan)
+    ("x * x", lambda a, b: a * a, G),
+    ("div", lambda a, b: a / b, G),
+    ("x / x", lambda a, b: a / a, G),
+    ("neg", lambda a, b: -a, G),
+    ("exp", lambda a, b: a.exp() * 1, G),
+    ("log", lambda a, b: a.abs().log() + b.abs().log(), G),
+    ("tanh", lambda a, b: a.tanh() + b.tanh(), G),
+    ("sigmoid", lambda a, b: a.sigmoid(), G),
+    ("x @ x.T", lambda a, b: a @ a.T, G[:, :3]),
+    ("linear", lambda a, b: _linear(a, b, None), G[:, :3]),
+    ("linear, bias", lambda a, b: _linear(a, b[:2], b[2, :2]), G[:, :2]),
 ]
+FRESH = {"mul", "div", "neg", "exp", "log", "tanh", "sigmoid", "matmul", "linear"}  # each in CASES above
+
+
+def _linear(x, w, b):
+    if isinstance(x, Tensor):
+        import nn.functional as F
+        return F.linear(x, w, b)
+    return torch.nn.functional.linear(x, w, b)
+
+
+def test_every_primitive_declaring_fresh_gradients_is_checked_here():
+    def subclasses(c):
+        for s in c.__subclasses__():
+            yield s
+            yield from subclasses(s)
+    declared = {c.name for c in subclasses(Primitive) if c.__dict__.get("fresh_grads")}
+    assert declared == FRESH
 
 
 @pytest.mark.parametrize("name, fn, g", CASES, ids=[c[0] for c in CASES])

@@ -44,6 +44,7 @@ class Sub(Primitive):
 
 class Mul(Primitive):
     name = "mul"
+    fresh_grads = True
 
     def forward(self, a, b):
         return a * b
@@ -57,6 +58,7 @@ class Mul(Primitive):
 
 class Div(Primitive):
     name = "div"
+    fresh_grads = True
     saves_output = True
 
     def forward(self, a, b):
@@ -116,6 +118,7 @@ class PowScalar(Primitive):
 
 class Neg(Primitive):
     name = "neg"
+    fresh_grads = True
     saves_inputs = False
 
     def forward(self, a):
@@ -129,6 +132,7 @@ class Neg(Primitive):
 
 class Exp(Primitive):
     name = "exp"
+    fresh_grads = True
     saves_inputs = False
     saves_output = True
 
@@ -144,6 +148,7 @@ class Exp(Primitive):
 
 class Log(Primitive):
     name = "log"
+    fresh_grads = True
 
     def forward(self, a):
         with quiet():
@@ -213,6 +218,7 @@ class Cos(Primitive):
 
 class Tanh(Primitive):
     name = "tanh"
+    fresh_grads = True
     saves_inputs = False
     saves_output = True
 
@@ -227,6 +233,7 @@ class Tanh(Primitive):
 
 class Sigmoid(Primitive):
     name = "sigmoid"
+    fresh_grads = True
     saves_inputs = False
     saves_output = True
 
