@@ -153,19 +153,15 @@ def call(prim, *args, **attrs):
     This is how a backward rule uses another primitive: the same line serves the plain backward
     (arrays) and ``create_graph=True`` (Tensors). Arrays and numbers next to a Tensor are constants.
     """
-    like = None
-    for x in args:
-        if isinstance(x, TensorBase):
-            like = x
-            break
-    if like is None:
-        if prim.__init__ is not _base_init:
-            return prim(**attrs).forward(*args)
-        fn = _new(prim)  # as in apply: no call to the base __init__ on the hot path
-        if attrs:
-            fn.__dict__.update(attrs)
-        return fn.forward(*args)
-    return prim.apply(*[x if isinstance(x, TensorBase) else like._constant(x) for x in args], **attrs)
+    for like in args:
+        if isinstance(like, TensorBase):
+            return prim.apply(*[x if isinstance(x, TensorBase) else like._constant(x) for x in args], **attrs)
+    if prim.__init__ is not _base_init:
+        return prim(**attrs).forward(*args)
+    fn = _new(prim)  # as in apply: no call to the base __init__ on the hot path
+    if attrs:
+        fn.__dict__.update(attrs)
+    return fn.forward(*args)
 
 
 def array(x):

@@ -12,6 +12,7 @@ The gradients of a convolution are convolutions too: ``Conv2dGradInput`` (the ad
 correlation (of the gradient, padded, with the flipped kernel), so it needs no col2im. 1-d ops are the
 2-d ones on a height-1 image.
 """
+import functools
 import math
 
 import numpy as np
@@ -69,10 +70,8 @@ def _cols(x, kh, kw, stride, padding, dilation=(1, 1), groups=1):
     ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
     if groups == 1 and wo > (kw * c if dw == 1 else c):  # few channels: copy rows (runs of wo) per offset
         cols = np.empty((kh, kw, c, n, ho, wo), dtype=xp.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                cols[i, j] = xp[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,
-                                j * dw:j * dw + sw * (wo - 1) + 1:sw].transpose(3, 0, 1, 2)
+        for i, j, index in _tap_slices((kh, kw), (sh, sw), (dh, dw), (ho, wo)):
+            cols[i, j] = xp[index].transpose(3, 0, 1, 2)
         return cols.reshape(kh * kw * c, n * ho * wo).T, (n, ho, wo)  # a column-major matrix
     if groups == 1:  # copies runs of kw*c (dw == 1) or c values
         win = _window_view(xp, kh, kw, stride, dilation)
@@ -249,6 +248,16 @@ class Conv2dGradWeight(Primitive):
         return dx, dg
 
 
+@functools.lru_cache(maxsize=256)
+def _tap_slices(kernel, stride, dilation, out_hw):
+    """``((i, j, index), ...)``, one per kernel offset in window order: ``a[index]`` is the ``(N, Ho, Wo,
+    ...)`` part of an ``(N, H, W, ...)`` array ``a`` that the offset sees (computed once per geometry)."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    return tuple((i, j, (slice(None), slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
+                         slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)))
+                 for i in range(kh) for j in range(kw))
+
+
 class MaxPool2d(Primitive):
     """Max over ``kernel`` windows moved by ``stride`` (taps ``dilation`` apart). Forward is a running
     ``np.maximum`` over the kh*kw strided views of ``x`` (as NHWC, like conv2d), one per kernel offset;
@@ -261,11 +270,9 @@ class MaxPool2d(Primitive):
 
     def _views(self, x):
         """``[(i, j, view)]``: for each kernel offset, the ``(N, Ho, Wo, C)`` inputs it sees."""
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        ho, wo = self.out_hw
         xt = x.transpose(0, 2, 3, 1)
-        return [(i, j, xt[:, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw, :])
-                for i in range(kh) for j in range(kw)]
+        return [(i, j, xt[index]) for i, j, index in
+                _tap_slices(self.kernel, self.stride, self.dilation, self.out_hw)]
 
     def forward(self, x):
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
@@ -335,9 +342,9 @@ class MaxPool2dGrad(Primitive):
 
     def _windows(self, a):
         """``[(view, hit)]``: for each kernel offset, the ``(N, Ho, Wo, C)`` part of NHWC ``a`` it sees."""
-        (sh, sw), (dh, dw), (ho, wo) = self.stride, self.dilation, self.out_hw
-        return [(a[:, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw, :], hit)
-                for i, j, hit in self.hits]
+        kernel = self.hits[-1][0] + 1, self.hits[-1][1] + 1
+        taps = _tap_slices(kernel, self.stride, self.dilation, self.out_hw)
+        return [(a[index], hit) for (_, _, index), (_, _, hit) in zip(taps, self.hits)]
 
     def forward(self, g):
         n, c, h, w = self.x_shape
@@ -409,6 +416,10 @@ def _batched(x, nd, name):
 
 def _ints(v, nd, name, lo):
     """An int or ``nd`` ints as a tuple, each ``>= lo`` (torch's RuntimeError otherwise)."""
+    if type(v) is int and v >= lo:  # the common cases, checked without a Python loop
+        return (v,) * nd
+    if type(v) is tuple and len(v) == nd and set(map(type, v)) == _INT and min(v) >= lo:
+        return v
     if isinstance(v, (tuple, list)):
         if len(v) == 1 and nd > 1:
             v = tuple(v) * nd
@@ -420,6 +431,9 @@ def _ints(v, nd, name, lo):
     if min(out) < lo:
         raise ShapeError(f"{name} must be >= {lo}, got {v!r}")
     return out
+
+
+_INT = {int}
 
 
 def _lift(args, nd, neutral):
@@ -542,6 +556,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 # -- pooling ------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=256)
 def _pool_len(size, k, s, p, d, ceil_mode):
     """torch's pooled length along one dim and the extra right padding ``ceil_mode`` needs."""
     span = d * (k - 1) + 1

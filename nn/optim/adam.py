@@ -61,7 +61,8 @@ class Adam(Optimizer):
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         t = _next_step(state)
         tmp = self._scratch(p)
-        g = self._decayed(p, g, group, self._decoupled(group))
+        if group["weight_decay"]:
+            g = self._decayed(p, g, group, self._decoupled(group))
         m, v = _moments(state, p, g, b1, b2, tmp)
         if group["amsgrad"]:
             if "max_exp_avg_sq" not in state:
