@@ -8,6 +8,8 @@ Construction policy: Python floats and (nested) lists become ``float32``; NumPy 
 ``float32``/``float64``; integer and bool data keep their dtype and cannot require grad. Operations
 follow NumPy 2's type promotion (a Python float does not upcast ``float32``).
 """
+import copy
+
 import numpy as np
 
 from .dtypes import CPU, as_dtype, check_device, to_array
@@ -475,6 +477,14 @@ class Ghost(FreedParents, list):
 
     def __repr__(self):
         return f"<ghost of {_item(self, 0) or 'a leaf'} {_item(self, 1)}>"
+
+    def __copy__(self):
+        return Ghost(list.__iter__(self))  # (iterating a ghost raises: its fields are read as a list's)
+
+    def __deepcopy__(self, memo):
+        g = memo[id(self)] = Ghost(())
+        list.extend(g, copy.deepcopy(list(list.__iter__(self)), memo))
+        return g
 
     def kept(self):
         """The parents as Tensors: parameters themselves, the others' ghost Tensors."""

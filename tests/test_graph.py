@@ -380,6 +380,20 @@ def test_tensor_graph_drawable_after_backward():
     assert "linear" in draw_graph(loss).source
 
 
+def test_tensor_freed_graph_copies():
+    """A tensor whose graph backward freed can be copied and deep-copied; the copy draws the same."""
+    import copy
+    model, _, loss = small_model()
+    loss.backward()
+    params = dict(model.named_parameters())
+    copied = copy.deepcopy(loss)
+    assert len(parse(draw_graph(copied))[0]) == len(parse(draw_graph(loss))[0]) > 1
+    assert copy.copy(loss._prev) is not loss._prev and copy.copy(loss._prev).kept() == loss._prev.kept()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        copied.backward()
+    assert len(parse(draw_graph(loss, params=params))[0]) == len(parse(draw_graph(copied))[0])
+
+
 def test_freed_value_graph_error():
     a = Value(2.0, label="a")
     out = (a * a).tanh()
