@@ -530,12 +530,15 @@ def promote(a, b):
 def binary(cls, a, b):
     """Apply a broadcasting binary primitive to operands promoted as torch promotes them, with a clear
     error when shapes do not broadcast."""
-    if cls is Sub and (a._data.dtype.kind == "b" or b._data.dtype.kind == "b"):
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
-                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-    a, b = promote(a, b)
-    if cls is Div and a._data.dtype.kind != "f":  # true division of integers is float32, as torch
-        a, b = as_float(a), as_float(b)
+    da = a._data.dtype
+    if da is not b._data.dtype or da.kind != "f":  # (the common case, one float dtype, needs nothing)
+        if cls is Sub and (da.kind == "b" or b._data.dtype.kind == "b"):
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+                               "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                               "instead.")
+        a, b = promote(a, b)
+        if cls is Div and a._data.dtype.kind != "f":  # true division of integers is float32, as torch
+            a, b = as_float(a), as_float(b)
     try:
         return cls.apply(a, b)
     except ValueError:
