@@ -5,7 +5,8 @@ A node is any object with:
   ``_vjp(g, create_graph)``       gradients for each parent, given the gradient ``g`` of the node
   ``_accumulate(g)``              store ``g`` into ``.grad`` when the node keeps a gradient
   ``_release()``                  drop what the backward step saved (``retain_graph=False``) and
-                                  set ``_prev`` to ``FREED``, the one marker of a freed graph
+                                  make ``_prev`` a ``FreedParents``, the one marker of a freed graph
+                                  (``FREED``, or a subclass that keeps the structure for drawing)
   ``_deps``, ``_g``              scratch slots this module uses during one backward pass
                                   (``_deps`` is ``None`` outside a pass)
 Gradients are whatever the engine adds with ``+``: floats or arrays on the plain path, ``Value``s or
