@@ -494,7 +494,7 @@ class Ghost(FreedParents, list):
         """The array-free Tensor shown for this ghost (made once): its ``_prev`` is this ghost."""
         t = _item(self, _TENSOR)
         if t is None:
-            name, shape, dtype, label, requires_grad, tiny = (_item(self, i) for i in range(6))
+            name, shape, dtype, label, requires_grad, tiny = _item(self, slice(_PARENTS))
             t = Tensor._wrap(_placeholder(shape, dtype) if tiny is None else tiny)
             t.label, t.requires_grad, t._prev = label, requires_grad, self
             if name is not None:

@@ -340,10 +340,14 @@ class MaxPool2dGrad(Primitive):
     saves_inputs = False
     dilation = (1, 1)
 
+    def _kernel(self):
+        """``(kh, kw)``, from the last kernel offset in ``hits``."""
+        i, j = self.hits[-1][:2]
+        return i + 1, j + 1
+
     def _windows(self, a):
         """``[(view, hit)]``: for each kernel offset, the ``(N, Ho, Wo, C)`` part of NHWC ``a`` it sees."""
-        kernel = self.hits[-1][0] + 1, self.hits[-1][1] + 1
-        taps = _tap_slices(kernel, self.stride, self.dilation, self.out_hw)
+        taps = _tap_slices(self._kernel(), self.stride, self.dilation, self.out_hw)
         return [(a[index], hit) for (_, _, index), (_, _, hit) in zip(taps, self.hits)]
 
     def forward(self, g):
@@ -369,9 +373,8 @@ class MaxPool2dGrad(Primitive):
     def _covered(self):
         """Whether the windows cover every input (so no input's gradient is left at zero)."""
         (sh, sw), (dh, dw), (ho, wo) = self.stride, self.dilation, self.out_hw
-        kh, kw = self.hits[-1][:2]
         n, c, h, w = self.x_shape
-        return (dh, dw) == (1, 1) and (sh, sw) == (kh + 1, kw + 1) and (h, w) == (sh * ho, sw * wo)
+        return (dh, dw) == (1, 1) and (sh, sw) == self._kernel() and (h, w) == (sh * ho, sw * wo)
 
     formulas = (("g read at each window's maximum  → {s0}", lambda s: _pick(s.g, s.fn.hits, s.fn)),)
 
@@ -387,7 +390,7 @@ class MaxPool2dPick(Primitive):
     name = "max_pool2d_pick"
     saves_inputs = False
     dilation = (1, 1)
-    _windows = MaxPool2dGrad._windows
+    _kernel, _windows = MaxPool2dGrad._kernel, MaxPool2dGrad._windows
 
     def forward(self, a):
         self.x_shape = a.shape

@@ -21,14 +21,12 @@ class SGD(Optimizer):
                                       foreach=foreach, differentiable=differentiable, fused=fused))
 
     def _update_group(self, group, params, arrays, grads):
-        if group["momentum"] or group["weight_decay"] or group["maximize"]:
+        if group["momentum"] or group["weight_decay"] or group.get("maximize", False):
             return super()._update_group(group, params, arrays, grads)
         # plain SGD, the common case, in one loop: p -= lr * g through a work array (as _update below)
-        lr, work = group["lr"], self._work
+        lr = group["lr"]
         for p, g in zip(arrays, grads):
-            tmp = work.get((p.shape, p.dtype.char, 0))
-            if tmp is None:
-                tmp = self._scratch(p)
+            tmp = self._scratch(p)
             np.multiply(g, lr, out=tmp)
             p -= tmp
 
