@@ -78,7 +78,7 @@ class Primitive:
             if a.requires_grad and _grad_state.enabled:
                 fn._changes = CHANGES[0]
                 a._consumed = True
-                if cls.saves_inputs and a._vcount:
+                if a._vcount and cls.saves_inputs:
                     fn._versions = (a._vcount[0],)
                 t = a._node(out, fn, inputs)
             else:
@@ -93,7 +93,7 @@ class Primitive:
                     fn.needs = (ra, rb)
                 a._consumed = ra
                 b._consumed = rb
-                if cls.saves_inputs and (a._vcount or b._vcount):
+                if (a._vcount or b._vcount) and cls.saves_inputs:
                     fn._versions = (a._vcount[0] if a._vcount else 0, b._vcount[0] if b._vcount else 0)
                 return a._node(out, fn, inputs)
             return a._wrap(out)
@@ -105,11 +105,9 @@ class Primitive:
                 fn._changes = CHANGES[0]
                 if not (ra and rb and rc):
                     fn.needs = (ra, rb, rc)
-                for x in inputs:
-                    if x.requires_grad:
-                        x._consumed = True
+                a._consumed, b._consumed, c._consumed = ra, rb, rc
                 va, vb, vc = a._vcount, b._vcount, c._vcount
-                if cls.saves_inputs and (va or vb or vc):
+                if (va or vb or vc) and cls.saves_inputs:
                     fn._versions = (va[0] if va else 0, vb[0] if vb else 0, vc[0] if vc else 0)
                 return a._node(out, fn, inputs)
             return a._wrap(out)

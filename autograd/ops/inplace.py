@@ -55,6 +55,24 @@ def mark_changed(*tensors):
     CHANGES[0] += 1  # (the version check of every node recorded before now runs)
 
 
+def foreach_add_grad_(tensors, alpha, work):
+    """``t += alpha * t.grad`` in place for each of ``tensors`` that has a ``.grad`` (torch's
+    ``_foreach_add_(params, grads, alpha=alpha)``; plain SGD's update, in one loop), through
+    ``work(array)``, a work array of the array's shape and dtype; the versions change as
+    ``mark_changed``'s."""
+    changed = []
+    for t in tensors:
+        g = t.grad
+        if g is not None:
+            a = t._data
+            tmp = work(a)
+            np.multiply(g._data, alpha, out=tmp)
+            a += tmp
+            changed.append(t)
+    if changed:
+        mark_changed(*changed)
+
+
 def with_grads(tensors):
     """Three lists: the tensors of ``tensors`` whose ``.grad`` is set, their arrays and their gradients'
     arrays (shared: in-place changes are visible), for ``nn.optim``'s updates."""

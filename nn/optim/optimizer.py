@@ -106,11 +106,15 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            params, arrays, grads = with_grads(group["params"])
-            if params:
-                self._update_group(group, params, arrays, grads)
-                mark_changed(*params)  # as torch's in-place update: a graph that saved p can't backward
+            self._step_group(group)
         return loss
+
+    def _step_group(self, group):
+        """The update of one group's parameters that have a ``.grad``."""
+        params, arrays, grads = with_grads(group["params"])
+        if params:
+            self._update_group(group, params, arrays, grads)
+            mark_changed(*params)  # as torch's in-place update: a graph that saved p can't backward
 
     def _update_group(self, group, params, arrays, grads):
         """``_update`` for each of ``params`` (Tensors that have a ``.grad``), given their arrays and

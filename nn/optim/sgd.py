@@ -1,6 +1,8 @@
 """``SGD`` with momentum, dampening, Nesterov, weight decay and ``maximize``, as ``torch.optim.SGD``."""
 import numpy as np
 
+from autograd import ops
+
 from .optimizer import Optimizer, check
 
 
@@ -20,15 +22,11 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
                                       foreach=foreach, differentiable=differentiable, fused=fused))
 
-    def _update_group(self, group, params, arrays, grads):
+    def _step_group(self, group):
         if group["momentum"] or group["weight_decay"] or group.get("maximize", False):
-            return super()._update_group(group, params, arrays, grads)
-        # plain SGD, the common case, in one loop: p -= lr * g through a work array (as _update below)
-        lr = group["lr"]
-        for p, g in zip(arrays, grads):
-            tmp = self._scratch(p)
-            np.multiply(g, lr, out=tmp)
-            p -= tmp
+            return super()._step_group(group)
+        # plain SGD, the common case, in one loop: p += (-lr) * g (the bits of p -= lr * g, as _update's)
+        ops.foreach_add_grad_(group["params"], -group["lr"], self._scratch)
 
     def _update(self, p, g, state, group):
         lr, mom, damp = group["lr"], group["momentum"], group["dampening"]
