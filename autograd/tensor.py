@@ -32,8 +32,9 @@ from .primitive import CHANGES, TensorBase, sum_to
 _new = object.__new__
 
 
-class Tensor(ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods, ScanMethods, SortMethods,
-             ShapeMethods, IndexingMethods, LinalgMethods, InplaceMethods, NumpyMethods, TensorBase):
+# TensorBase first: isinstance(t, TensorBase), which primitives use, finds it at once in the MRO
+class Tensor(TensorBase, ElementwiseMethods, PointwiseMethods, BitwiseMethods, ReduceMethods, ScanMethods,
+             SortMethods, ShapeMethods, IndexingMethods, LinalgMethods, InplaceMethods, NumpyMethods):
     """An n-dimensional array that records operations for backpropagation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``. ``.data`` is the ``np.ndarray``; ``.grad`` a

@@ -269,23 +269,17 @@ class Relu(Primitive):
 class ReluBackward(Primitive):
     """relu's gradient as a primitive of ``g`` (torch's ``threshold_backward``): 0 where relu's output
     ``o`` is ±0, ``g`` itself elsewhere (its bits: inf, nan and -0.0 pass). ``o`` is never negative, so
-    "o > 0 or nan" is "o's bits without the sign are not all 0": the mask is made in place from those
-    bits (arithmetic shift), four integer passes and one array in all, where ``np.where(o <= 0, 0, g)``
-    costs about twice as much on a 32x128 float32."""
+    the mask is ``o != 0`` (nan included), and ``g``'s bits times it as integers are ``g`` or +0.0:
+    two passes with no branch, where ``np.where(o <= 0, 0, g)`` branches on the mask (4.4x the time on
+    a 32x128 float32 with random signs)."""
 
     name = "threshold_backward"
 
     def forward(self, g, out):
-        dt = g.dtype
-        ints = _FLOAT_BITS.get(dt.char)
-        if ints is None or type(g) is not np.ndarray or not g.ndim or out.dtype is not dt or (
-                out.shape != g.shape):
+        ints = _FLOAT_BITS.get(g.dtype.char)
+        if ints is None or type(g) is not np.ndarray or not g.ndim or out.shape != g.shape:
             return np.where(out <= 0, 0, g)
-        bits, magnitude, sign = ints
-        m = np.bitwise_and(out.view(bits), magnitude)  # 0 only for ±0
-        np.negative(m, out=m)  # < 0 where o is kept
-        np.right_shift(m, sign, out=m)  # all bits set where kept, else 0
-        return np.bitwise_and(m, g.view(bits), out=m).view(dt)
+        return np.multiply(g.view(ints[0]), out != 0).view(g.dtype)
 
     formulas = (("g ⊙ [{1} > 0]", lambda s: np.where(s.b <= 0, 0, s.g)),
                 ("0 (only the mask of {1} is used: piecewise constant)", lambda s: np.zeros_like(s.b)))

@@ -58,8 +58,8 @@ def mark_changed(*tensors):
 def foreach_add_grad_(tensors, alpha, work):
     """``t += alpha * t.grad`` in place for each of ``tensors`` that has a ``.grad`` (torch's
     ``_foreach_add_(params, grads, alpha=alpha)``; plain SGD's update, in one loop), through
-    ``work(array)``, a work array of the array's shape and dtype; the versions change as
-    ``mark_changed``'s."""
+    ``work(array)``, a work array of the array's shape and dtype (no allocation per step); the versions
+    change as ``mark_changed``'s."""
     changed = []
     for t in tensors:
         g = t.grad
