@@ -45,8 +45,6 @@ MEMORY_LIMIT_MB = 5.0
 ROWS = [
     ("chainrule_plain", "chainrule, plain tensor ops", "torch_plain", "gemm_in_out", True),
     ("chainrule_nn", "chainrule, `nn` modules", "torch_nn", "gemm_out_in", True),
-    ("chainrule_nn_unfused", "chainrule, `nn` modules one by one (no Linear+ReLU node)", "torch_nn",
-     "gemm_out_in", False),
     ("torch_plain", "torch {torch} eager, plain tensor ops", "torch_plain", "gemm_in_out", False),
     ("torch_nn", "torch {torch} eager, `torch.nn` modules", "torch_nn", "gemm_out_in", False),
     ("numpy", "NumPy by hand (no autograd)", "torch_plain", "gemm_in_out", False),
@@ -116,10 +114,8 @@ def plain_step(lib, params, x, y):
     return train_step(forward, lib.F.cross_entropy, opt, lib.tensor(x), lib.tensor(y)), ps
 
 
-def nn_step(lib, params, x, y, fused=True):
-    """The step with modules: ``Sequential`` of ``Linear``/``ReLU``, ``CrossEntropyLoss``, ``optim.SGD``.
-    ``fused=False`` calls the modules one by one (chainrule's ``Sequential`` runs a Linear followed by a
-    ReLU as one node: this measures what that is worth)."""
+def nn_step(lib, params, x, y):
+    """The step with modules: ``Sequential`` of ``Linear``/``ReLU``, ``CrossEntropyLoss``, ``optim.SGD``."""
     layers, state = [], {}
     for W, b in zip(params[::2], params[1::2]):
         if layers:
@@ -128,12 +124,6 @@ def nn_step(lib, params, x, y, fused=True):
         layers.append(lib.nn.Linear(W.shape[1], W.shape[0]))
     model = lib.nn.Sequential(*layers)
     model.load_state_dict(state)
-    if not fused:
-        def one_by_one(h):
-            for m in layers:
-                h = m(h)
-            return h
-        model.forward = one_by_one
     opt = lib.optim.SGD(model.parameters(), lr=LR)
     step = train_step(model, lib.nn.CrossEntropyLoss(), opt, lib.tensor(x), lib.tensor(y))
     return step, list(model.parameters())
@@ -197,7 +187,6 @@ def makers(params, x, y):
     return {
         "chainrule_plain": lambda: plain_step(cr, params, x, y),
         "chainrule_nn": lambda: nn_step(cr, params, x, y),
-        "chainrule_nn_unfused": lambda: nn_step(cr, params, x, y, fused=False),
         "torch_plain": lambda: plain_step(th, params, x, y),
         "torch_nn": lambda: nn_step(th, params, x, y),
         "numpy": lambda: numpy_step(params, x, y),

@@ -58,16 +58,6 @@ class Linear(Module):
         return ops.linear(x, self.weight, self.bias) if isinstance(x, Tensor) else F.linear(x, self.weight,
                                                                                              self.bias)
 
-    def _fused(self, following, x):
-        """``relu(self(x))`` as one ``linear_relu`` node when ``following`` is a ``ReLU`` (see
-        ``Sequential.forward``)."""
-        if type(following) is ReLU and type(self) is Linear and isinstance(x, Tensor):
-            d, e = self.__dict__, following.__dict__  # plain: no hooks, no forward set on the instance
-            if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or e["_forward_pre_hooks"]
-                    or e["_forward_hooks"] or "forward" in d or "forward" in e):
-                return ops.linear_relu(x, self.weight, self.bias)
-        return None
-
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")

@@ -88,11 +88,6 @@ class Module:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
-    def _fused(self, following, x):
-        """``following(self(x))`` as one node, for ``Sequential``, or None (the default) when this module
-        has no fused form with ``following`` (``Linear`` has one with ``ReLU``)."""
-        return None
-
     # -- hooks ---------------------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args)`` runs before ``forward``; a non-``None`` result replaces the positional
@@ -527,22 +522,8 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x):
-        """Each module applied to the previous one's output. A ``Linear`` directly followed by a
-        ``ReLU`` runs as one ``linear_relu`` node when both are plain (exactly those classes, no hooks,
-        no ``forward`` set on the instance) and ``x`` is a Tensor: the same values and gradients as the
-        two modules, one node less (BENCHMARKS.md: 13% of a small MLP's step)."""
-        mods = tuple(self._modules.values())
-        i, n = 0, len(mods)
-        while i < n:
-            m = mods[i]
-            if i + 1 < n:
-                y = m._fused(mods[i + 1], x)
-                if y is not None:
-                    x = y
-                    i += 2
-                    continue
+        for m in self._modules.values():
             x = m(x)
-            i += 1
         return x
 
     def __len__(self):

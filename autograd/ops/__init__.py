@@ -27,7 +27,7 @@ from .conv import conv2d, max_pool2d
 from . import activation, conv, losses, nnfunc  # noqa: F401 - the families nn.functional wraps
 from .elementwise import Erf, LeakyRelu, Relu, Softplus, erf_array
 from .inplace import foreach_add_grad_, mark_changed, with_grads
-from .linalg import linear, linear_relu
+from .linalg import linear
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss,
                      mse_loss, nll_loss)
 from .losses import _index_array as index_array, check_reduction
@@ -36,8 +36,7 @@ from ..dtypes import as_array, as_dtype
 from ..primitive import array
 from ..random import generator
 
-__all__ = ["conv2d", "max_pool2d", "linear", "linear_relu", "cross_entropy", "nll_loss",
-           "binary_cross_entropy",
+__all__ = ["conv2d", "max_pool2d", "linear", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "Erf", "LeakyRelu", "Relu", "Softplus",
            "erf_array", "array", "index_array", "pair", "check_reduction",
            "as_array", "as_dtype", "generator", "foreach_add_grad_", "mark_changed",

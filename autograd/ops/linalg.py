@@ -7,7 +7,6 @@ operands, with an identity matrix for each repeated index and a ones vector for 
 operand has; so every order of derivative is an ``einsum`` too.
 """
 import collections
-import copy
 import numbers
 import string
 
@@ -15,7 +14,7 @@ import numpy as np
 
 from ..primitive import Primitive, TensorBase, call
 from ._util import ShapeError, one_dim, operand, reduce_dims
-from .elementwise import ReluBackward, Where
+from .elementwise import Where
 from .reduce import SumRows
 from .shape import Permute, Reshape, function_of, _many
 
@@ -120,39 +119,6 @@ class Linear(Primitive):
         if b is None:
             return gx, gw
         return gx, gw, (call(SumRows, g) if needs[2] else None)  # db = column sums of g
-
-
-class LinearRelu(Linear):
-    """``relu(x @ W.T + b)`` in one node, shapes as ``Linear``: the arithmetic of the two nodes
-    (``linear``, then relu's ``max(0, y)`` and its ``threshold_backward``) with one node less.
-    ``nn.Sequential`` runs a ``Linear`` followed by a ``ReLU`` through it (see ``Sequential.forward``)."""
-
-    name = "linear_relu"
-    saves_output = True  # the mask of the output, as relu's
-
-    def forward(self, x, w, b=None):
-        out = Linear.forward(self, x, w, b)  # a fresh array: relu in place
-        return np.maximum(0, out, out=out)  # zero first, as relu's forward
-
-    formulas = tuple((f"{text}, g ⊙ [o > 0] for g", lambda s, f=f: f(_relu_masked(s)))
-                     for text, f in Linear.formulas)
-
-    def backward(self, g, out, x, w, b=None):
-        return Linear.backward(self, call(ReluBackward, g, out), out, x, w, b)
-
-
-def _relu_masked(s):
-    """The explorer's step numbers ``s`` with ``g`` as relu's rule passes it on."""
-    s = copy.copy(s)
-    s.g = np.where(s.o <= 0, 0, s.g)
-    return s
-
-
-def linear_relu(input, weight, bias=None):
-    """``relu(linear(input, weight, bias))`` in one node (``nn.Sequential``'s Linear then ReLU)."""
-    if weight._data.ndim != 2 or input._data.ndim == 0:
-        return linear(input, weight, bias).relu()  # linear's own error
-    return LinearRelu.apply(input, weight) if bias is None else LinearRelu.apply(input, weight, bias)
 
 
 class LinalgMethods:
