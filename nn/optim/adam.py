@@ -61,7 +61,7 @@ class Adam(Optimizer):
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         t = _next_step(state)
         tmp = self._scratch(p)
-        if group["weight_decay"]:
+        if group["weight_decay"]:  # (_decayed returns g itself at 0: this skips the _decoupled call too)
             g = self._decayed(p, g, group, self._decoupled(group))
         m, v = _moments(state, p, g, b1, b2, tmp)
         if group["amsgrad"]:
