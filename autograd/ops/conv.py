@@ -83,10 +83,14 @@ def _cols(x, kh, kw, stride, padding, dilation=(1, 1), groups=1):
     return np.ascontiguousarray(win.reshape(groups, n * ho * wo, kh * kw * cg)), (n, ho, wo)
 
 
-def _kernel_rows(w, groups=1):
-    """``(O, C/G, kh, kw)`` -> ``(O, kh*kw*C/G)`` (or ``(G, O/G, kh*kw*C/G)``), im2col's column order."""
-    rows = w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
-    return rows if groups == 1 else rows.reshape(groups, w.shape[0] // groups, -1)
+def _kernel_cols(w, groups=1):
+    """``(O, C/G, kh, kw)`` -> ``(kh*kw*C/G, O)`` (or ``(G, kh*kw*C/G, O/G)``), im2col's column order
+    down the rows: ``cols @`` it is BLAS's plain product (up to 2x faster than ``@`` a transposed one)."""
+    o, cg, kh, kw = w.shape
+    if groups == 1:
+        return w.transpose(2, 3, 1, 0).reshape(kh * kw * cg, o)
+    per_group = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 3, 4, 2, 1)
+    return per_group.reshape(groups, kh * kw * cg, o // groups)
 
 
 def _g_rows(g):
@@ -107,8 +111,8 @@ def _correlate(x, w, stride, padding, dilation=(1, 1), groups=1):
         return out.reshape(-1, o), None, out.shape[:3]
     cols, nhw = _cols(x, kh, kw, stride, padding, dilation, groups)
     if groups == 1:
-        return cols @ _kernel_rows(w).T, cols, nhw
-    out = np.matmul(cols, _kernel_rows(w, groups).transpose(0, 2, 1))  # (G, M, O/G)
+        return cols @ _kernel_cols(w), cols, nhw
+    out = np.matmul(cols, _kernel_cols(w, groups))  # (G, M, O/G)
     return out.transpose(1, 0, 2).reshape(-1, o), cols, nhw
 
 
