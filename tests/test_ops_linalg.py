@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd
+import nn.functional as _F
 from autograd.testing import assert_grads_match_torch, module_of
 from test_ops_shape import SETTINGS, Case, check_error, check_fresh_grads, run_case
 
@@ -29,6 +30,10 @@ def well_conditioned(*shape):
 
 def M(x):
     return module_of(x)
+
+
+def is_torch(x):
+    return isinstance(x, torch.Tensor)
 
 
 def L(x):
@@ -71,6 +76,16 @@ CASES += [
     Case("mm", lambda a, b: M(a).mm(a, b), rn(2, 4), rn(4, 3)),
     Case("mm-empty", lambda a, b: a.mm(b), rn(2, 0), rn(0, 3)),
     Case("bmm", lambda a, b: a.bmm(b), rn(2, 2, 4), rn(2, 4, 3)),
+    # a batch of rows times one matrix (computed as one 2-D product), size-0 dims included
+    Case("matmul-rows", lambda a, b: a @ b, rn(2, 3, 4), rn(4, 5)),
+    Case("matmul-rows-4d", lambda a, b: M(a).matmul(a, b), rn(2, 1, 3, 4), rn(4, 2)),
+    Case("matmul-rows-k0", lambda a, b: a @ b, rn(2, 3, 0), rn(0, 4)),
+    Case("matmul-rows-n0", lambda a, b: a @ b, rn(2, 3, 4), rn(4, 0)),
+    Case("matmul-rows-empty-batch", lambda a, b: a @ b, rn(0, 3, 4), rn(4, 2)),
+    Case("linear-rows", lambda x, w, b: M(x).nn.functional.linear(x, w, b) if is_torch(x)
+         else _F.linear(x, w, b), rn(2, 3, 4), rn(5, 4), rn(5)),
+    Case("linear-rows-k0", lambda x, w: M(x).nn.functional.linear(x, w) if is_torch(x) else _F.linear(x, w),
+         rn(2, 3, 0), rn(5, 0)),
     Case("outer", lambda a, b: M(a).outer(a, b), rn(3), rn(2)),
     Case("inner", lambda a, b: a.inner(b), rn(2, 3), rn(4, 3)),
     Case("inner-0d", lambda a, b: M(a).inner(a, b), rn(), rn(2)),

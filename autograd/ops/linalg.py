@@ -7,6 +7,7 @@ operands, with an identity matrix for each repeated index and a ones vector for 
 operand has; so every order of derivative is an ``einsum`` too.
 """
 import collections
+import math
 import numbers
 import string
 
@@ -21,6 +22,18 @@ from .shape import Permute, Reshape, function_of, _many
 __all__ = ["einsum", "tensordot", "dot", "vdot", "mv", "mm", "bmm", "outer", "inner", "kron", "cross",
            "addmm",
            "addmv", "baddbmm", "matmul", "det", "inverse", "slogdet", "logdet"]
+
+
+def _rows_times(x, m):
+    """``x`` ``(..., k)`` times ``m`` ``(k, n)`` as one 2-D product of all the rows, ``(..., n)`` (a stack of
+    small products, which NumPy's ``matmul`` makes of it, is 20-40% slower)."""
+    return np.matmul(x.reshape(_rows(x), x.shape[-1]), m).reshape(x.shape[:-1] + m.shape[1:])
+
+
+def _rows(x):
+    """How many rows ``x`` ``(..., k)`` has: the product of its leading dims (``-1`` is ambiguous when
+    ``k`` is 0)."""
+    return math.prod(x.shape[:-1])
 
 
 def _swap_last(x):
@@ -43,6 +56,8 @@ class MatMul(Primitive):
         kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if ka != kb:
             raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({ka} != {kb})")
+        if a.ndim > 2 and b.ndim == 2:  # a batch of rows times one matrix: one 2-D product (as torch)
+            return _rows_times(a, b)
         try:
             return np.matmul(a, b)
         except ValueError:
@@ -62,6 +77,11 @@ class MatMul(Primitive):
                 # b is a transposed view (x @ W.T): make gb one too, so that W's gradient is contiguous
                 return ga, (g.T @ a).T
             return ga, a.T @ g
+        if a.ndim > 2 and b.ndim == 2:  # rows (..., k) times (k, n): 2-D products over all the rows
+            rows, (k, n) = _rows(a), b.shape
+            g2 = call(Reshape, g, shape=(rows, n))
+            ga = call(Reshape, g2 @ b.T, shape=a.shape) if needs[0] else None
+            return ga, (call(Reshape, a, shape=(rows, k)).T @ g2 if needs[1] else None)
         # Treat 1-D operands as a row (a) or a column (b) matrix, then undo that.
         a1, b1 = a.ndim == 1, b.ndim == 1
         A = call(Reshape, a, shape=(1,) + a.shape) if a1 else a
@@ -94,7 +114,7 @@ class Linear(Primitive):
 
     def forward(self, x, w, b=None):
         try:
-            out = np.matmul(x, w.T)
+            out = np.matmul(x, w.T) if x.ndim < 3 else _rows_times(x, w.T)
         except ValueError:
             raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} (the "
                              f"input's last dim must be in_features = {w.shape[-1]})") from None
@@ -112,9 +132,13 @@ class Linear(Primitive):
     def backward(self, g, out, x, w, b=None):
         needs = self.needs
         n_out, n_in = w.shape
+        shape = x.shape
+        if g.ndim != 2:  # a batch (or one sample) as rows: 2-D products
+            rows = _rows(x)
+            g, x = call(Reshape, g, shape=(rows, n_out)), call(Reshape, x, shape=(rows, n_in))
         gx = g @ w if needs[0] else None  # dx = g W
-        if g.ndim != 2:
-            g, x = call(Reshape, g, shape=(-1, n_out)), call(Reshape, x, shape=(-1, n_in))
+        if gx is not None and gx.shape != shape:
+            gx = call(Reshape, gx, shape=shape)
         gw = g.T @ x if needs[1] else None  # dW = gᵀ x
         if b is None:
             return gx, gw
