@@ -56,6 +56,11 @@ CASES = {
     "depthwise-empty-batch": (lambda x, w: F(x).conv2d(x, w, groups=2), rn(0, 2, 4, 4), rn(2, 1, 2, 2)),
     "depthwise-conv1d": (lambda x, w: F(x).conv1d(x, w, stride=2, padding=1, groups=3), rn(2, 3, 9),
                          rn(3, 1, 3)),
+    # a kernel above _SMALL_KERNEL elements: the (O, k) copy, transposed, as im2col's right-hand matrix
+    "big-kernel": (lambda x, w, b: F(x).conv2d(x, w, b, padding=1), rn(1, 64, 3, 3), rn(40, 64, 3, 3),
+                   rn(40)),
+    "big-kernel-grouped": (lambda x, w: F(x).conv2d(x, w, padding=1, groups=2), rn(1, 128, 3, 3),
+                           rn(40, 64, 3, 3)),
     # max pooling without overlap
     "pool-covered-ties": (lambda x: F(x).max_pool2d(x, 2), ties(2, 3, 4, 6)),
     "pool-uncovered": (lambda x: F(x).max_pool2d(x, 2), ties(2, 2, 5, 7)),

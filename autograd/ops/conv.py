@@ -83,14 +83,24 @@ def _cols(x, kh, kw, stride, padding, dilation=(1, 1), groups=1):
     return np.ascontiguousarray(win.reshape(groups, n * ho * wo, kh * kw * cg)), (n, ho, wo)
 
 
-def _kernel_cols(w, groups=1):
-    """``(O, C/G, kh, kw)`` -> ``(kh*kw*C/G, O)`` (or ``(G, kh*kw*C/G, O/G)``), im2col's column order
-    down the rows: ``cols @`` it is BLAS's plain product (up to 2x faster than ``@`` a transposed one)."""
+def _kernel_matrix(w, groups=1):
+    """The kernel ``(O, C/G, kh, kw)`` as im2col's right-hand matrix ``(kh*kw*C/G, O)`` (``(G, kh*kw*C/G,
+    O/G)`` when grouped), rows in im2col's column order. A small kernel is copied in that layout, so the
+    product is BLAS's plain one (2x faster for the strided CNN benchmark's grouped input gradient); a big
+    one as the transpose of the ``(O, kh*kw*C/G)`` copy, which reads memory in order (the other copy is
+    10x slower for a 512x512x3x3 kernel, and the products run as fast)."""
     o, cg, kh, kw = w.shape
-    if groups == 1:
-        return w.transpose(2, 3, 1, 0).reshape(kh * kw * cg, o)
-    per_group = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 3, 4, 2, 1)
-    return per_group.reshape(groups, kh * kw * cg, o // groups)
+    k = kh * kw * cg
+    if w.size <= _SMALL_KERNEL:
+        if groups == 1:
+            return w.transpose(2, 3, 1, 0).reshape(k, o)
+        per_group = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 3, 4, 2, 1)
+        return per_group.reshape(groups, k, o // groups)
+    rows = w.transpose(0, 2, 3, 1).reshape(groups, o // groups, k)
+    return rows[0].T if groups == 1 else rows.transpose(0, 2, 1)
+
+
+_SMALL_KERNEL = 1 << 14  # elements (64 KB of float32)
 
 
 def _g_rows(g):
@@ -111,8 +121,8 @@ def _correlate(x, w, stride, padding, dilation=(1, 1), groups=1):
         return out.reshape(-1, o), None, out.shape[:3]
     cols, nhw = _cols(x, kh, kw, stride, padding, dilation, groups)
     if groups == 1:
-        return cols @ _kernel_cols(w), cols, nhw
-    out = np.matmul(cols, _kernel_cols(w, groups))  # (G, M, O/G)
+        return cols @ _kernel_matrix(w), cols, nhw
+    out = np.matmul(cols, _kernel_matrix(w, groups))  # (G, M, O/G)
     return out.transpose(1, 0, 2).reshape(-1, o), cols, nhw
 
 
