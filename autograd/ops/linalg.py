@@ -133,13 +133,12 @@ class Linear(Primitive):
     def backward(self, g, out, x, w, b=None):
         needs = self.needs
         n_out, n_in = w.shape
-        shape = x.shape
-        if g.ndim != 2:  # a batch (or one sample) as rows: 2-D products
-            rows = _rows(x)
+        if g.ndim == 2:
+            gx = g @ w if needs[0] else None  # dx = g W
+        else:  # a batch (or one sample) as rows: 2-D products, dx back in x's shape
+            shape, rows = x.shape, _rows(x)
             g, x = call(Reshape, g, shape=(rows, n_out)), call(Reshape, x, shape=(rows, n_in))
-        gx = g @ w if needs[0] else None  # dx = g W
-        if gx is not None and gx.shape != shape:
-            gx = call(Reshape, gx, shape=shape)
+            gx = call(Reshape, g @ w, shape=shape) if needs[0] else None
         gw = g.T @ x if needs[1] else None  # dW = gᵀ x
         if b is None:
             return gx, gw
